@@ -1,0 +1,20 @@
+"""The ``naa`` command: one Typer sub-app per area, assembled here.
+
+Heavy imports (torch, transformers, faiss) happen inside commands so that ``naa --help`` stays instant.
+"""
+
+import typer
+
+from naa.cli import chat, eval, intent, kb, serve
+
+app = typer.Typer(help="NAA: customer-service neural agent assistant.", no_args_is_help=True)
+app.add_typer(kb.app, name="kb")
+app.add_typer(intent.app, name="intent")
+app.add_typer(eval.app, name="eval")
+app.command("chat")(chat.chat)
+app.command("ask")(chat.ask)
+app.command("serve")(serve.serve)
+
+
+def main() -> None:
+    app()

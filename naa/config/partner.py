@@ -1,0 +1,97 @@
+"""Per-partner configuration: one YAML file per partner company.
+
+Every model forbids unknown keys, so a typo in a partner file fails at load time with its field path.
+Relative paths in the file are resolved against the file's folder.
+"""
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from naa.errors import ConfigError
+from naa.generation.config import GeneratorConfig, TransformersGeneratorConfig
+from naa.intent.config import EmbeddingIntentConfig
+from naa.retrieval.config import FaissRetrieverConfig
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PromptConfig(_Strict):
+    system: str = Field(
+        "You are {company}'s customer-service assistant. Answer only from the numbered passages. "
+        "Cite each fact with its passage number in brackets, like [1]. If the passages do not answer "
+        "the question, say you do not know and offer to connect the customer with a human agent.",
+        description="System prompt; {company} is replaced by the partner's name.",
+    )
+    no_answer: str = Field(
+        "I'm sorry, I couldn't find that in our help center. Would you like me to connect you with a human agent?",
+        description="Reply when retrieval finds nothing relevant (no generation is run).",
+    )
+    clarify: str = Field(
+        "I'm not sure I understood. Could you tell me a bit more about what you need?",
+        description="Reply when the intent is out of scope and fallback is 'clarify'.",
+    )
+    handoff: str = Field(
+        "I'll connect you with a member of our support team who can help with this.",
+        description="Reply when the turn is handed off to a human.",
+    )
+
+
+class HandoffConfig(_Strict):
+    always: list[str] = Field(default_factory=list, description="Intents that always go to a human (e.g. complaint).")
+    fallback: Literal["clarify", "handoff"] = Field(
+        "clarify", description="What to do when the intent is out of scope."
+    )
+    smalltalk: dict[str, str] = Field(
+        default_factory=dict, description="Intents answered with a fixed reply and no retrieval (greeting, thanks)."
+    )
+
+
+class KnowledgeBaseConfig(_Strict):
+    name: str = Field("default", pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$", description="Index name.")
+    sources: list[Path] = Field(default_factory=list, description="Files or folders ingested by `naa kb ingest`.")
+
+
+class PartnerConfig(_Strict):
+    id: str = Field(..., pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$", description="Stable partner id, used in paths.")
+    name: str = Field(..., min_length=1, description="Company name shown in prompts and the console.")
+    intent: EmbeddingIntentConfig = Field(default_factory=EmbeddingIntentConfig)
+    knowledge_base: KnowledgeBaseConfig = Field(default_factory=KnowledgeBaseConfig)
+    retrieval: FaissRetrieverConfig = Field(default_factory=FaissRetrieverConfig)
+    generation: GeneratorConfig = Field(default_factory=TransformersGeneratorConfig)
+    prompts: PromptConfig = Field(default_factory=PromptConfig)
+    handoff: HandoffConfig = Field(default_factory=HandoffConfig)
+
+
+def load_partner_config(path: Path) -> PartnerConfig:
+    """Read and validate one partner YAML file; relative paths become relative to its folder."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as err:
+        raise ConfigError(f"cannot read partner config {path}: {err.strerror}") from err
+    except yaml.YAMLError as err:
+        raise ConfigError(f"partner config {path} is not valid YAML: {err}") from err
+    if not isinstance(raw, dict):
+        raise ConfigError(f"partner config {path} must be a mapping of settings")
+    try:
+        config = PartnerConfig.model_validate(raw)
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(f"partner config {path}: {where}: {first['msg']}") from err
+    return _resolve_paths(config, path.parent)
+
+
+def _resolve_paths(config: PartnerConfig, base: Path) -> PartnerConfig:
+    def resolve(p: Path) -> Path:
+        return p if p.is_absolute() else (base / p).resolve()
+
+    intent = config.intent
+    if intent.examples is not None:
+        intent = intent.model_copy(update={"examples": resolve(intent.examples)})
+    kb = config.knowledge_base.model_copy(update={"sources": [resolve(s) for s in config.knowledge_base.sources]})
+    return config.model_copy(update={"intent": intent, "knowledge_base": kb})

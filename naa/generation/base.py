@@ -1,0 +1,39 @@
+"""What a generator takes and returns."""
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+Role = Literal["system", "user", "assistant"]
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    role: Role
+    content: str
+
+
+@dataclass(frozen=True)
+class SamplingParams:
+    max_new_tokens: int = 256
+    temperature: float = 0.0  # 0 means greedy
+    top_p: float = 1.0
+    stop: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Completion:
+    text: str
+    prompt_tokens: int
+    completion_tokens: int
+    finish_reason: Literal["stop", "length"]
+
+
+class Generator(Protocol):
+    """Writes a reply to a chat; every backend streams, and ``generate`` is the joined stream."""
+
+    def warm_up(self) -> None: ...
+
+    def generate(self, messages: Sequence[ChatMessage], params: SamplingParams | None = None) -> Completion: ...
+
+    def stream(self, messages: Sequence[ChatMessage], params: SamplingParams | None = None) -> Iterator[str]: ...

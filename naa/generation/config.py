@@ -1,0 +1,44 @@
+"""Partner settings for reply generation: one config class per backend, picked by ``backend``."""
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+DEFAULT_GENERATOR_MODEL = "SmolLM2-135M-Instruct"
+
+
+class _SamplingDefaults(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    max_new_tokens: int = Field(192, ge=1, le=8192, description="Longest reply, in tokens.")
+    temperature: float = Field(0.0, ge=0.0, le=2.0, description="0 is greedy decoding.")
+    top_p: float = Field(1.0, gt=0.0, le=1.0, description="Nucleus sampling mass.")
+
+
+class TransformersGeneratorConfig(_SamplingDefaults):
+    backend: Literal["transformers"] = "transformers"
+    model: str = Field(
+        DEFAULT_GENERATOR_MODEL, description="Packaged model name, local folder, or hub id (needs a network)."
+    )
+    device: str = Field("cpu", description="torch device, e.g. cpu or cuda:0.")
+    dtype: Literal["float32", "bfloat16", "float16"] = Field("float32", description="Weights' dtype.")
+
+
+class VLLMGeneratorConfig(_SamplingDefaults):
+    backend: Literal["vllm"] = "vllm"
+    model: str = Field(DEFAULT_GENERATOR_MODEL, description="Local folder or hub id that vLLM loads.")
+    gpu_memory_utilization: float = Field(0.85, gt=0.0, le=1.0, description="Share of GPU memory vLLM may take.")
+    tensor_parallel_size: int = Field(1, ge=1, description="GPUs one model is split over.")
+
+
+class OpenAIGeneratorConfig(_SamplingDefaults):
+    backend: Literal["openai"] = "openai"
+    base_url: str = Field(..., description="OpenAI-compatible server, e.g. http://vllm:8000/v1.")
+    model: str = Field(..., description="Model name the server knows.")
+    api_key: SecretStr = Field(SecretStr("none"), description="Bearer key for the server.")
+    timeout_s: float = Field(60.0, gt=0, description="Per-request timeout.")
+
+
+GeneratorConfig = Annotated[
+    TransformersGeneratorConfig | VLLMGeneratorConfig | OpenAIGeneratorConfig, Field(discriminator="backend")
+]
