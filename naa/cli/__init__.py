@@ -14,6 +14,7 @@ app.add_typer(eval.app, name="eval")
 app.command("chat")(chat.chat)
 app.command("ask")(chat.ask)
 app.command("serve")(serve.serve)
+app.command("build")(serve.build)
 
 
 def main() -> None:

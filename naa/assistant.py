@@ -1,0 +1,237 @@
+"""The chain: intent -> retrieval -> generation, or a fallback, for one conversation turn.
+
+This is the only module that knows the order of the components. Each turn is decided in this order:
+
+1. the intent is one the partner always hands off (``handoff.always``)      -> ``handoff``
+2. the intent is out of scope (low confidence)                                -> ``clarify`` or ``handoff``
+3. the intent is small talk (``handoff.smalltalk``)                           -> its fixed reply, no retrieval
+4. retrieval finds no passage above the retriever's ``min_score``             -> ``no_answer`` (offers a human)
+5. otherwise the generator writes a reply grounded in the passages            -> ``answer`` with citations
+"""
+
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+from naa.config.partner import PartnerConfig
+from naa.errors import InputError
+from naa.generation import Citation, build_generator, build_messages, extract_citations
+from naa.generation.base import ChatMessage, Generator, SamplingParams
+from naa.intent import load_intent_classifier
+from naa.intent.base import IntentClassifier, IntentPrediction
+from naa.retrieval import KnowledgeBase
+from naa.retrieval.base import Passage, Retriever
+from naa.workspace import Workspace
+
+Action = Literal["answer", "smalltalk", "clarify", "handoff", "no_answer"]
+
+MAX_MESSAGE_CHARS = 4000
+
+
+@dataclass(frozen=True)
+class AssistantReply:
+    intent: IntentPrediction
+    passages: list[Passage]
+    reply: str
+    citations: list[Citation]
+    handoff: bool
+    action: Action
+    timings_ms: dict[str, float] = field(default_factory=dict)  # intent, retrieval, generation, total
+
+
+@dataclass(frozen=True)
+class IntentEvent:
+    intent: IntentPrediction
+
+
+@dataclass(frozen=True)
+class PassagesEvent:
+    passages: list[Passage]
+
+
+@dataclass(frozen=True)
+class TokenEvent:
+    text: str
+
+
+@dataclass(frozen=True)
+class DoneEvent:
+    reply: AssistantReply
+
+
+AssistantEvent = IntentEvent | PassagesEvent | TokenEvent | DoneEvent
+
+
+class Assistant:
+    """Answers customer turns for one partner.
+
+    Usage::
+
+        assistant = Assistant.from_workspace(load_partner_config(path), Workspace(Path(".naa")))
+        reply = assistant.respond([ChatMessage("user", "How long do refunds take?")])
+        print(reply.reply, reply.citations)
+    """
+
+    def __init__(
+        self,
+        config: PartnerConfig,
+        classifier: IntentClassifier,
+        retriever: Retriever,
+        generator: Generator,
+        max_message_chars: int = MAX_MESSAGE_CHARS,
+    ) -> None:
+        self.config = config
+        self.classifier = classifier
+        self.retriever = retriever
+        self.generator = generator
+        self.max_message_chars = max_message_chars
+
+    @classmethod
+    def from_workspace(
+        cls,
+        config: PartnerConfig,
+        workspace: Workspace,
+        generator: Generator | None = None,
+        max_message_chars: int = MAX_MESSAGE_CHARS,
+    ) -> "Assistant":
+        """Wire the partner's built artifacts; ``generator`` lets partners sharing a model share one instance."""
+        return cls(
+            config,
+            load_intent_classifier(config.intent, workspace.intent_dir(config.id)),
+            KnowledgeBase(workspace.kb_dir(config.id, config.knowledge_base.name), config.retrieval),
+            generator or build_generator(config.generation, workspace.models_dir),
+            max_message_chars,
+        )
+
+    def warm_up(self) -> None:
+        self.classifier.warm_up()
+        self.retriever.warm_up()
+        self.generator.warm_up()
+
+    def respond(self, conversation: Sequence[ChatMessage]) -> AssistantReply:
+        """Answer the last customer message; the streamed events joined."""
+        for event in self.respond_stream(conversation):
+            if isinstance(event, DoneEvent):
+                return event.reply
+        raise AssertionError("respond_stream ended without a DoneEvent")
+
+    def respond_stream(
+        self, conversation: Sequence[ChatMessage], params: SamplingParams | None = None
+    ) -> Iterator[AssistantEvent]:
+        """Answer the last customer message, yielding each stage's result as soon as it is known."""
+        query = self._last_customer_message(conversation)
+        started = time.perf_counter()
+        timings: dict[str, float] = {}
+
+        intent = self.classifier.predict([query])[0]
+        timings["intent"] = _ms_since(started)
+        yield IntentEvent(intent)
+
+        passages: list[Passage] = []
+        action = self._action_before_retrieval(intent)
+        if action is None:
+            retrieval_started = time.perf_counter()
+            passages = self.retriever.search([query])[0]
+            timings["retrieval"] = _ms_since(retrieval_started)
+            yield PassagesEvent(passages)
+            action = "answer" if passages else "no_answer"
+
+        generation_started = time.perf_counter()
+        if action == "answer":
+            messages = build_messages(self._system_prompt(), passages, conversation)
+            pieces: list[str] = []
+            for piece in self.generator.stream(messages, params):
+                pieces.append(piece)
+                yield TokenEvent(piece)
+            text = "".join(pieces).strip()
+            citations = _citations(text, passages)
+        else:
+            text = self._fixed_reply(action, intent)
+            citations = []
+            yield TokenEvent(text)
+        timings["generation"] = _ms_since(generation_started)
+        timings["total"] = _ms_since(started)
+        yield DoneEvent(
+            AssistantReply(
+                intent=intent,
+                passages=passages,
+                reply=text,
+                citations=citations,
+                handoff=action == "handoff",
+                action=action,
+                timings_ms=timings,
+            )
+        )
+
+    def suggest(self, conversation: Sequence[ChatMessage], n: int = 3) -> list[AssistantReply]:
+        """Agent assist: up to ``n`` distinct candidate replies for a human agent to pick or edit.
+
+        The first candidate is the assistant's own (greedy) reply; the others are sampled, so they differ in
+        wording; exact repeats are dropped. Turns that end in a fixed reply (handoff, small talk) get one.
+        """
+        first = self.respond(conversation)
+        suggestions = [first]
+        if first.action != "answer":
+            return suggestions
+        sampled = SamplingParams(max_new_tokens=self.config.generation.max_new_tokens, temperature=0.8, top_p=0.95)
+        messages = build_messages(self._system_prompt(), first.passages, conversation)
+        for _ in range(n - 1):
+            text = self.generator.generate(messages, sampled).text.strip()
+            if text and all(text != s.reply for s in suggestions):
+                suggestions.append(replace(first, reply=text, citations=_citations(text, first.passages)))
+        return suggestions
+
+    def _last_customer_message(self, conversation: Sequence[ChatMessage]) -> str:
+        if not conversation or conversation[-1].role != "user":
+            raise InputError("the conversation must end with a customer (user) message")
+        query = conversation[-1].content.strip()
+        if not query:
+            raise InputError("the customer message is empty")
+        if len(query) > self.max_message_chars:
+            raise InputError(
+                f"the customer message has {len(query)} characters; the limit is {self.max_message_chars}"
+            )
+        return query
+
+    def _action_before_retrieval(self, intent: IntentPrediction) -> Action | None:
+        handoff = self.config.handoff
+        if intent.label in handoff.always:
+            return "handoff"
+        if intent.out_of_scope:
+            return handoff.fallback
+        if intent.label in handoff.smalltalk:
+            return "smalltalk"
+        return None
+
+    def _fixed_reply(self, action: Action, intent: IntentPrediction) -> str:
+        prompts = self.config.prompts
+        replies = {
+            "handoff": prompts.handoff,
+            "clarify": prompts.clarify,
+            "no_answer": prompts.no_answer,
+            "smalltalk": self.config.handoff.smalltalk.get(intent.label, ""),
+        }
+        return replies[action]
+
+    def _system_prompt(self) -> str:
+        return self.config.prompts.system.replace("{company}", self.config.name)
+
+
+def _citations(text: str, passages: list[Passage]) -> list[Citation]:
+    """The passages the reply cites; when a small model cites none, every passage it was given.
+
+    The reply was generated from exactly those passages, so listing them keeps the answer traceable to its
+    sources even when the model leaves out the [n] markers (SmolLM2-135M often does).
+    """
+    cited = extract_citations(text, passages)
+    if cited:
+        return cited
+    return [
+        Citation(number=i, doc_id=p.doc_id, title=p.title, url=p.url, source=p.source)
+        for i, p in enumerate(passages, start=1)
+    ]
+
+
+def _ms_since(start: float) -> float:
+    return round((time.perf_counter() - start) * 1000, 2)

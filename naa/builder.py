@@ -1,0 +1,56 @@
+"""Builds what a partner needs before it can answer: the intent model, the knowledge-base index, the generator.
+
+Used by ``naa serve --demo`` (embedded default), ``naa partner build`` and the Celery tasks, so all three
+produce the same files in the same places (see ``naa.workspace``).
+"""
+
+from collections.abc import Callable
+
+from naa.config.partner import PartnerConfig
+from naa.errors import ConfigError
+from naa.generation import build_generator
+from naa.intent import read_examples, train_intent_classifier
+from naa.retrieval import KnowledgeBase, load_documents
+from naa.workspace import Workspace
+
+Progress = Callable[[float, str], None]
+
+def build_partner(
+    config: PartnerConfig, workspace: Workspace, progress: Progress | None = None, missing_only: bool = False
+) -> list[str]:
+    """Train the intent model, index the knowledge base and prepare the generator.
+
+    Args:
+        missing_only: skip the intent model and the index when they already exist (fast restarts).
+
+    Returns:
+        The names of the stages that ran.
+    """
+    # The slices of 0..1 given to each stage follow their cost on the demo partner: intent training dominates.
+    report = progress or (lambda fraction, message: None)
+    ran: list[str] = []
+
+    intent_dir = workspace.intent_dir(config.id)
+    if not (missing_only and intent_dir.exists()):
+        if config.intent.examples is None:
+            raise ConfigError(f"partner {config.id!r} has no intent.examples file to train from")
+        examples = read_examples(config.intent.examples)
+        train_intent_classifier(config.intent, examples, intent_dir, progress=_scaled(report, 0.0, 0.6, "intent"))
+        ran.append("intent")
+
+    kb = KnowledgeBase(workspace.kb_dir(config.id, config.knowledge_base.name), config.retrieval)
+    if config.knowledge_base.sources and not (missing_only and kb.documents()):
+        documents = load_documents(config.knowledge_base.sources)
+        kb.add(documents, progress=_scaled(report, 0.6, 0.9, "knowledge base"), replace=True)
+        ran.append("knowledge base")
+
+    report(0.9, "generator: preparing the model")
+    build_generator(config.generation, workspace.models_dir).warm_up()
+    ran.append("generator")
+    report(1.0, "done")
+    return ran
+
+
+def _scaled(report: Progress, start: float, end: float, stage: str) -> Progress:
+    """Map a stage's own 0..1 progress onto its slice of the whole build."""
+    return lambda fraction, message: report(start + (end - start) * fraction, f"{stage}: {message}")

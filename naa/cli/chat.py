@@ -1,0 +1,66 @@
+"""`naa chat` and `naa ask`: talk to a partner's assistant in the terminal, with streamed replies."""
+
+from typing import Annotated
+
+import typer
+
+from naa.cli.common import PartnerOption, console, load_partner, user_errors, workspace
+from naa.generation.base import ChatMessage
+
+
+def _assistant(partner: PartnerOption):  # type: ignore[no-untyped-def]
+    from naa.assistant import Assistant
+
+    config = load_partner(partner)
+    assistant = Assistant.from_workspace(config, workspace())
+    with console.status("loading models"):
+        assistant.warm_up()
+    return assistant
+
+
+def _answer(assistant, conversation: list[ChatMessage]) -> str:  # type: ignore[no-untyped-def]
+    """Stream one turn to the terminal; return the reply text."""
+    from naa.assistant import DoneEvent, IntentEvent, TokenEvent
+
+    text = ""
+    for event in assistant.respond_stream(conversation):
+        if isinstance(event, IntentEvent):
+            label = event.intent.label
+            console.print(f"[dim]intent: {label} ({event.intent.confidence:.2f})[/dim]")
+        elif isinstance(event, TokenEvent):
+            console.print(event.text, end="", markup=False, highlight=False)
+        elif isinstance(event, DoneEvent):
+            reply = event.reply
+            text = reply.reply
+            console.print()
+            for c in reply.citations:
+                console.print(f"[dim]  [{c.number}] {c.title} ({c.doc_id}) {c.url}[/dim]")
+            if reply.handoff:
+                console.print("[yellow]-> handed off to a human agent[/yellow]")
+            stages = ", ".join(f"{k} {v:.0f} ms" for k, v in reply.timings_ms.items())
+            console.print(f"[dim]{stages}[/dim]")
+    return text
+
+
+def ask(question: Annotated[str, typer.Argument(help="The customer's question.")], partner: PartnerOption = None) -> None:
+    """Ask the assistant one question and stream its cited answer."""
+    with user_errors():
+        _answer(_assistant(partner), [ChatMessage("user", question)])
+
+
+def chat(partner: PartnerOption = None) -> None:
+    """Chat with the assistant in the terminal (empty line or Ctrl-D to quit)."""
+    with user_errors():
+        assistant = _assistant(partner)
+        conversation: list[ChatMessage] = []
+        console.print("[bold]Type a message; an empty line ends the chat.[/bold]")
+        while True:
+            try:
+                message = console.input("[bold cyan]you> [/bold cyan]").strip()
+            except EOFError:
+                break
+            if not message:
+                break
+            conversation.append(ChatMessage("user", message))
+            console.print("[bold green]assistant>[/bold green] ", end="")
+            conversation.append(ChatMessage("assistant", _answer(assistant, conversation)))
