@@ -1,6 +1,7 @@
 """Shared test set-up: offline models, and the `slow` marker gate."""
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -17,3 +18,37 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "slow" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def tiny_lm_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A random-weight 2-layer Llama with the real SmolLM2 tokenizer (chat template included), saved
+    with save_pretrained: load it by path through the same code users run. Built once per session (~6 s)."""
+    import torch
+    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+
+    from naa.generation.model_files import packaged_gguf
+
+    out = tmp_path_factory.mktemp("tiny_lm")
+    gguf = packaged_gguf("SmolLM2-135M-Instruct")
+    tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=2048,
+        tie_word_embeddings=True,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+        # Wider than the default 0.02, whose near-uniform logits make greedy decoding repeat one token;
+        # at 0.3 the reply varies with the prompt, so stop strings and sampling can be tested.
+        initializer_range=0.3,
+    )
+    torch.manual_seed(0)
+    LlamaForCausalLM(config).save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    return out

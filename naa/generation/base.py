@@ -29,11 +29,26 @@ class Completion:
     finish_reason: Literal["stop", "length"]
 
 
+@dataclass(frozen=True)
+class Citation:
+    """A ``[number]`` marker in a reply, resolved to the passage the prompt gave that number."""
+
+    number: int
+    doc_id: str
+    title: str
+    url: str
+    source: str
+
+
 class Generator(Protocol):
     """Writes a reply to a chat; every backend streams, and ``generate`` is the joined stream."""
 
     def warm_up(self) -> None: ...
 
-    def generate(self, messages: Sequence[ChatMessage], params: SamplingParams | None = None) -> Completion: ...
+    def generate(
+        self, messages: Sequence[ChatMessage], params: SamplingParams | None = None
+    ) -> Completion: ...
 
-    def stream(self, messages: Sequence[ChatMessage], params: SamplingParams | None = None) -> Iterator[str]: ...
+    def stream(
+        self, messages: Sequence[ChatMessage], params: SamplingParams | None = None
+    ) -> Iterator[str]: ...

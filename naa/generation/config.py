@@ -4,6 +4,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from naa.generation.base import SamplingParams
+
 DEFAULT_GENERATOR_MODEL = "SmolLM2-135M-Instruct"
 
 
@@ -13,6 +15,19 @@ class _SamplingDefaults(BaseModel):
     max_new_tokens: int = Field(192, ge=1, le=8192, description="Longest reply, in tokens.")
     temperature: float = Field(0.0, ge=0.0, le=2.0, description="0 is greedy decoding.")
     top_p: float = Field(1.0, gt=0.0, le=1.0, description="Nucleus sampling mass.")
+    # OpenAI-compatible servers accept at most four stop strings, so every backend keeps that limit.
+    stop: list[str] = Field(
+        default_factory=list, max_length=4, description="The reply ends before the first of these strings."
+    )
+
+    def default_params(self) -> SamplingParams:
+        """The sampling used when a caller passes no ``SamplingParams`` of its own."""
+        return SamplingParams(
+            max_new_tokens=self.max_new_tokens,
+            temperature=self.temperature,
+            top_p=self.top_p,
+            stop=tuple(self.stop),
+        )
 
 
 class TransformersGeneratorConfig(_SamplingDefaults):
@@ -26,9 +41,16 @@ class TransformersGeneratorConfig(_SamplingDefaults):
 
 class VLLMGeneratorConfig(_SamplingDefaults):
     backend: Literal["vllm"] = "vllm"
-    model: str = Field(DEFAULT_GENERATOR_MODEL, description="Local folder or hub id that vLLM loads.")
-    gpu_memory_utilization: float = Field(0.85, gt=0.0, le=1.0, description="Share of GPU memory vLLM may take.")
+    model: str = Field(
+        DEFAULT_GENERATOR_MODEL, description="Packaged model name, local folder, or hub id that vLLM loads."
+    )
+    gpu_memory_utilization: float = Field(
+        0.85, gt=0.0, le=1.0, description="Share of GPU memory vLLM may take."
+    )
     tensor_parallel_size: int = Field(1, ge=1, description="GPUs one model is split over.")
+    max_model_len: int | None = Field(
+        None, ge=64, description="Longest prompt plus reply, in tokens; None keeps the model's own limit."
+    )
 
 
 class OpenAIGeneratorConfig(_SamplingDefaults):
@@ -37,6 +59,9 @@ class OpenAIGeneratorConfig(_SamplingDefaults):
     model: str = Field(..., description="Model name the server knows.")
     api_key: SecretStr = Field(SecretStr("none"), description="Bearer key for the server.")
     timeout_s: float = Field(60.0, gt=0, description="Per-request timeout.")
+    max_retries: int = Field(
+        2, ge=0, le=10, description="Retries on connection errors and 5xx before giving up."
+    )
 
 
 GeneratorConfig = Annotated[
