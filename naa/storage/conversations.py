@@ -1,0 +1,98 @@
+"""Conversations and their messages, scoped to one partner.
+
+Messages carry no partner id of their own: every read goes through the conversation, so a message id
+from another partner is simply not found.
+"""
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from naa.errors import NotFoundError
+from naa.storage.models import Conversation, Message, Role
+
+
+def create_conversation(session: Session, partner_id: str, channel: str = "api") -> Conversation:
+    conversation = Conversation(partner_id=partner_id, channel=channel)
+    session.add(conversation)
+    session.flush()
+    return conversation
+
+
+def get_conversation(session: Session, partner_id: str, conversation_id: str) -> Conversation:
+    query = select(Conversation).where(
+        Conversation.id == conversation_id, Conversation.partner_id == partner_id
+    )
+    conversation = session.scalar(query)
+    if conversation is None:
+        raise NotFoundError(f"conversation {conversation_id!r} does not exist")
+    return conversation
+
+
+def list_conversations(
+    session: Session, partner_id: str, *, limit: int = 50, offset: int = 0
+) -> list[Conversation]:
+    """Newest first."""
+    query = (
+        select(Conversation)
+        .where(Conversation.partner_id == partner_id)
+        .order_by(Conversation.created_at.desc(), Conversation.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return list(session.scalars(query))
+
+
+def add_message(
+    session: Session,
+    partner_id: str,
+    conversation_id: str,
+    role: Role,
+    content: str,
+    *,
+    intent: str | None = None,
+    intent_confidence: float | None = None,
+    passages: Sequence[Mapping[str, Any]] = (),
+    citations: Sequence[Mapping[str, Any]] = (),
+    handoff: bool = False,
+    latency_ms: Mapping[str, float] | None = None,
+) -> Message:
+    """Append a turn; passages and citations are JSON-able mappings (the API's response schemas dumped)."""
+    conversation = get_conversation(session, partner_id, conversation_id)
+    count = session.scalar(select(func.count()).where(Message.conversation_id == conversation.id)) or 0
+    message = Message(
+        conversation_id=conversation.id,
+        position=count,
+        role=Role(role),
+        content=content,
+        intent=intent,
+        intent_confidence=intent_confidence,
+        passages=[dict(p) for p in passages],
+        citations=[dict(c) for c in citations],
+        handoff=handoff,
+        latency_ms=dict(latency_ms or {}),
+    )
+    session.add(message)
+    session.flush()
+    return message
+
+
+def list_messages(session: Session, partner_id: str, conversation_id: str) -> list[Message]:
+    """The turns in order; raises NotFoundError for another partner's conversation."""
+    get_conversation(session, partner_id, conversation_id)
+    query = select(Message).where(Message.conversation_id == conversation_id).order_by(Message.position)
+    return list(session.scalars(query))
+
+
+def get_message(session: Session, partner_id: str, message_id: str) -> Message:
+    query = (
+        select(Message)
+        .join(Conversation, Message.conversation_id == Conversation.id)
+        .where(Message.id == message_id, Conversation.partner_id == partner_id)
+    )
+    message = session.scalar(query)
+    if message is None:
+        raise NotFoundError(f"message {message_id!r} does not exist")
+    return message

@@ -1,0 +1,40 @@
+"""Agents' and customers' ratings of assistant replies: the raw material for evaluation and training."""
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from naa.storage.conversations import get_message
+from naa.storage.models import Feedback, Rating
+
+
+def add_feedback(
+    session: Session,
+    partner_id: str,
+    message_id: str,
+    rating: Rating,
+    *,
+    comment: str | None = None,
+    corrected_reply: str | None = None,
+) -> Feedback:
+    """Rate a message of this partner's conversations; another partner's message is not found."""
+    message = get_message(session, partner_id, message_id)
+    row = Feedback(
+        partner_id=partner_id,
+        message_id=message.id,
+        rating=Rating(rating),
+        comment=comment,
+        corrected_reply=corrected_reply,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def list_feedback(
+    session: Session, partner_id: str, *, rating: Rating | None = None, limit: int = 100
+) -> list[Feedback]:
+    """Newest first."""
+    query = select(Feedback).where(Feedback.partner_id == partner_id)
+    if rating is not None:
+        query = query.where(Feedback.rating == rating)
+    return list(session.scalars(query.order_by(Feedback.created_at.desc(), Feedback.id).limit(limit)))

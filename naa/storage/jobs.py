@@ -1,0 +1,109 @@
+"""Background jobs (indexing, training, evaluation): their status and progress, scoped to one partner.
+
+The database, not Celery's result backend, is where a job's state lives: the API reads it here, a worker
+that dies leaves the row for a redelivered task to pick up, and a cancel is a status the task sees between
+batches. Cancelling is best-effort: a job that finishes its work before it looks again is recorded as
+succeeded, because its output has been written.
+"""
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from naa.errors import ConflictError, NotFoundError
+from naa.storage.models import Job, JobKind, JobStatus, utcnow
+
+
+def create_job(
+    session: Session, partner_id: str, kind: JobKind, params: Mapping[str, Any] | None = None
+) -> Job:
+    """A queued job; ``params`` must be JSON-able, since the task receives the same values."""
+    job = Job(partner_id=partner_id, kind=JobKind(kind), params=dict(params or {}))
+    session.add(job)
+    session.flush()
+    return job
+
+
+def get_job(session: Session, partner_id: str, job_id: str) -> Job:
+    job = session.scalar(select(Job).where(Job.id == job_id, Job.partner_id == partner_id))
+    if job is None:
+        raise NotFoundError(f"job {job_id!r} does not exist")
+    return job
+
+
+def list_jobs(
+    session: Session, partner_id: str, *, kind: JobKind | None = None, limit: int = 50
+) -> list[Job]:
+    """Newest first."""
+    query = select(Job).where(Job.partner_id == partner_id)
+    if kind is not None:
+        query = query.where(Job.kind == kind)
+    return list(session.scalars(query.order_by(Job.created_at.desc(), Job.id).limit(limit)))
+
+
+def start_job(session: Session, partner_id: str, job_id: str) -> Job:
+    """Mark the job running, unless it already finished (the caller then skips the work).
+
+    A running job starts again from zero: with ``acks_late`` a task whose worker died is delivered again.
+    """
+    job = get_job(session, partner_id, job_id)
+    if not job.status.finished:
+        job.status = JobStatus.RUNNING
+        job.progress = 0.0
+        job.started_at = utcnow()
+        session.flush()
+    return job
+
+
+def update_progress(
+    session: Session, partner_id: str, job_id: str, progress: float, message: str = ""
+) -> JobStatus:
+    """Record progress (clamped to 0..1) of a running job; returns the status, so a task sees a cancel."""
+    job = get_job(session, partner_id, job_id)
+    if job.status is JobStatus.RUNNING:
+        job.progress = min(1.0, max(0.0, progress))
+        job.message = message[:500]
+        session.flush()
+    return job.status
+
+
+def succeed_job(
+    session: Session, partner_id: str, job_id: str, result: Mapping[str, Any] | None = None
+) -> Job:
+    job = get_job(session, partner_id, job_id)
+    if job.status is JobStatus.SUCCEEDED:
+        return job
+    job.status = JobStatus.SUCCEEDED
+    job.progress = 1.0
+    job.message = "done"
+    job.result = dict(result or {})
+    job.error = None
+    job.finished_at = utcnow()
+    session.flush()
+    return job
+
+
+def fail_job(session: Session, partner_id: str, job_id: str, error: str) -> Job:
+    """Record why a job failed; a cancelled or finished job keeps its status."""
+    job = get_job(session, partner_id, job_id)
+    if not job.status.finished:
+        job.status = JobStatus.FAILED
+        job.error = error
+        job.message = error.splitlines()[0][:500] if error else "failed"
+        job.finished_at = utcnow()
+        session.flush()
+    return job
+
+
+def cancel_job(session: Session, partner_id: str, job_id: str) -> Job:
+    """Mark a queued or running job cancelled; the task stops at its next check."""
+    job = get_job(session, partner_id, job_id)
+    if job.status.finished:
+        raise ConflictError(f"job {job_id!r} already {job.status.value}; nothing to cancel")
+    job.status = JobStatus.CANCELLED
+    job.message = "cancelled"
+    job.finished_at = utcnow()
+    session.flush()
+    return job

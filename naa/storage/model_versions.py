@@ -1,0 +1,75 @@
+"""The model registry: trained generators and intent classifiers a partner's config can point at."""
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from naa.errors import ConflictError, NotFoundError
+from naa.storage.models import ModelKind, ModelVersion
+
+
+def register_model_version(
+    session: Session,
+    partner_id: str,
+    kind: ModelKind,
+    name: str,
+    path: Path,
+    metrics: Mapping[str, Any] | None = None,
+) -> ModelVersion:
+    """Record a finished model; names are unique per partner and kind so a config can refer to one."""
+    if _by_name(session, partner_id, kind, name) is not None:
+        raise ConflictError(f"{kind.value} model version {name!r} already exists; pick another name")
+    row = ModelVersion(
+        partner_id=partner_id, kind=ModelKind(kind), name=name, path=str(path), metrics=dict(metrics or {})
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def get_model_version(session: Session, partner_id: str, version_id: str) -> ModelVersion:
+    query = select(ModelVersion).where(ModelVersion.id == version_id, ModelVersion.partner_id == partner_id)
+    row = session.scalar(query)
+    if row is None:
+        raise NotFoundError(f"model version {version_id!r} does not exist")
+    return row
+
+
+def get_model_version_by_name(session: Session, partner_id: str, kind: ModelKind, name: str) -> ModelVersion:
+    row = _by_name(session, partner_id, kind, name)
+    if row is None:
+        raise NotFoundError(f"{kind.value} model version {name!r} does not exist")
+    return row
+
+
+def latest_model_version(session: Session, partner_id: str, kind: ModelKind) -> ModelVersion:
+    query = (
+        select(ModelVersion)
+        .where(ModelVersion.partner_id == partner_id, ModelVersion.kind == kind)
+        .order_by(ModelVersion.created_at.desc(), ModelVersion.id)
+        .limit(1)
+    )
+    row = session.scalar(query)
+    if row is None:
+        raise NotFoundError(f"partner {partner_id!r} has no {kind.value} model version yet")
+    return row
+
+
+def list_model_versions(
+    session: Session, partner_id: str, *, kind: ModelKind | None = None
+) -> list[ModelVersion]:
+    """Newest first."""
+    query = select(ModelVersion).where(ModelVersion.partner_id == partner_id)
+    if kind is not None:
+        query = query.where(ModelVersion.kind == kind)
+    return list(session.scalars(query.order_by(ModelVersion.created_at.desc(), ModelVersion.id)))
+
+
+def _by_name(session: Session, partner_id: str, kind: ModelKind, name: str) -> ModelVersion | None:
+    query = select(ModelVersion).where(
+        ModelVersion.partner_id == partner_id, ModelVersion.kind == kind, ModelVersion.name == name
+    )
+    return session.scalar(query)

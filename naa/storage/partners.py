@@ -1,0 +1,113 @@
+"""Partners and their API keys.
+
+A key is shown once, when it is created; the database keeps only its sha256, so a stolen database copy
+does not reveal usable keys. Keys are long random strings, which is why a fast unsalted hash is enough.
+"""
+
+import hashlib
+import secrets
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from naa.config.partner import PartnerConfig, load_partner_config
+from naa.errors import ConfigError, ConflictError, NotFoundError
+from naa.storage.models import ApiKey, Partner, utcnow
+
+KEY_PREFIX = "naa_"
+_DISPLAY_CHARS = 12
+
+
+def create_partner(
+    session: Session,
+    partner_id: str,
+    name: str,
+    *,
+    config_yaml: str | None = None,
+    config_path: Path | None = None,
+) -> Partner:
+    """Add a partner; its config is the YAML text given, or a partner file read when it is needed."""
+    if session.get(Partner, partner_id) is not None:
+        raise ConflictError(f"partner {partner_id!r} already exists; pick another id")
+    partner = Partner(
+        id=partner_id,
+        name=name,
+        config_yaml=config_yaml,
+        config_path=str(config_path) if config_path is not None else None,
+    )
+    session.add(partner)
+    session.flush()
+    return partner
+
+
+def get_partner(session: Session, partner_id: str) -> Partner:
+    partner = session.get(Partner, partner_id)
+    if partner is None:
+        raise NotFoundError(f"partner {partner_id!r} does not exist")
+    return partner
+
+
+def list_partners(session: Session) -> list[Partner]:
+    return list(session.scalars(select(Partner).order_by(Partner.id)))
+
+
+def partner_config(partner: Partner) -> PartnerConfig:
+    """The partner's validated config: stored YAML text wins over a file path; with neither, defaults."""
+    if partner.config_yaml is not None:
+        try:
+            raw = yaml.safe_load(partner.config_yaml)
+            return PartnerConfig.model_validate(raw)
+        except (yaml.YAMLError, ValidationError) as err:
+            raise ConfigError(f"stored config of partner {partner.id!r} is invalid: {err}") from err
+    if partner.config_path is not None:
+        return load_partner_config(Path(partner.config_path))
+    return PartnerConfig(id=partner.id, name=partner.name)
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def create_api_key(
+    session: Session, partner_id: str, name: str, *, is_admin: bool = False
+) -> tuple[ApiKey, str]:
+    """Create a key for a partner; returns the row and the plaintext key, which is not stored anywhere."""
+    get_partner(session, partner_id)
+    key = KEY_PREFIX + secrets.token_urlsafe(32)
+    row = ApiKey(
+        partner_id=partner_id,
+        name=name,
+        key_hash=hash_key(key),
+        prefix=key[:_DISPLAY_CHARS],
+        is_admin=is_admin,
+    )
+    session.add(row)
+    session.flush()
+    return row, key
+
+
+def authenticate(session: Session, key: str) -> ApiKey:
+    """The live key matching ``key``; raises NotFoundError for an unknown or revoked key."""
+    row = session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(key)))
+    if row is None or row.revoked_at is not None:
+        raise NotFoundError("API key is unknown or revoked; create a new one")
+    return row
+
+
+def list_api_keys(session: Session, partner_id: str) -> list[ApiKey]:
+    query = select(ApiKey).where(ApiKey.partner_id == partner_id).order_by(ApiKey.created_at)
+    return list(session.scalars(query))
+
+
+def revoke_api_key(session: Session, partner_id: str, key_id: str) -> ApiKey:
+    """Revoke a key of this partner; revoking twice keeps the first time."""
+    row = session.scalar(select(ApiKey).where(ApiKey.id == key_id, ApiKey.partner_id == partner_id))
+    if row is None:
+        raise NotFoundError(f"API key {key_id!r} does not exist for partner {partner_id!r}")
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        session.flush()
+    return row

@@ -1,0 +1,76 @@
+"""Conversations keep their turns in order with the chain's details, visible only to their partner."""
+
+from datetime import UTC
+
+import pytest
+from sqlalchemy.orm import Session
+
+from naa.errors import NotFoundError
+from naa.storage.conversations import (
+    add_message,
+    create_conversation,
+    get_conversation,
+    get_message,
+    list_conversations,
+    list_messages,
+)
+from naa.storage.models import Role
+
+
+def test_messages_keep_order_and_chain_details(session: Session, two_partners: tuple[str, str]) -> None:
+    conversation = create_conversation(session, "acme", channel="web")
+    add_message(session, "acme", conversation.id, Role.CUSTOMER, "Where is my parcel?")
+    reply = add_message(
+        session,
+        "acme",
+        conversation.id,
+        Role.ASSISTANT,
+        "It ships in 2 days [1].",
+        intent="track_order",
+        intent_confidence=0.93,
+        passages=[
+            {"doc_id": "shipping", "chunk_id": "shipping-0", "score": 0.71, "text": "Ships in 2 days."}
+        ],
+        citations=[{"index": 1, "doc_id": "shipping", "title": "Shipping"}],
+        latency_ms={"intent": 4.5, "retrieval": 2.0, "generation": 310.0},
+    )
+    session.expire_all()
+    messages = list_messages(session, "acme", conversation.id)
+    assert [(m.position, m.role) for m in messages] == [(0, Role.CUSTOMER), (1, Role.ASSISTANT)]
+    stored = messages[1]
+    assert stored.id == reply.id
+    assert (stored.intent, stored.intent_confidence, stored.handoff) == ("track_order", 0.93, False)
+    assert stored.passages[0]["chunk_id"] == "shipping-0"
+    assert stored.citations == [{"index": 1, "doc_id": "shipping", "title": "Shipping"}]
+    assert stored.latency_ms["generation"] == 310.0
+    assert stored.created_at.tzinfo == UTC
+    assert [m.id for m in get_conversation(session, "acme", conversation.id).messages] == [
+        m.id for m in messages
+    ]
+
+
+def test_other_partner_cannot_read_or_write_a_conversation(
+    session: Session, two_partners: tuple[str, str]
+) -> None:
+    conversation = create_conversation(session, "acme")
+    message = add_message(session, "acme", conversation.id, Role.CUSTOMER, "hello")
+    with pytest.raises(NotFoundError):
+        get_conversation(session, "globex", conversation.id)
+    with pytest.raises(NotFoundError):
+        list_messages(session, "globex", conversation.id)
+    with pytest.raises(NotFoundError):
+        add_message(session, "globex", conversation.id, Role.AGENT, "injected")
+    with pytest.raises(NotFoundError):
+        get_message(session, "globex", message.id)
+    assert get_message(session, "acme", message.id).content == "hello"
+    assert len(list_messages(session, "acme", conversation.id)) == 1
+
+
+def test_list_conversations_is_scoped_and_newest_first(
+    session: Session, two_partners: tuple[str, str]
+) -> None:
+    first = create_conversation(session, "acme")
+    second = create_conversation(session, "acme")
+    create_conversation(session, "globex")
+    assert [c.id for c in list_conversations(session, "acme")] == [second.id, first.id]
+    assert [c.id for c in list_conversations(session, "acme", limit=1, offset=1)] == [first.id]

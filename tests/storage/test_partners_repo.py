@@ -1,0 +1,110 @@
+"""Partners, their stored configs, and API keys shown once and kept only as a hash."""
+
+import hashlib
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from naa.errors import ConfigError, ConflictError, NotFoundError
+from naa.storage.conversations import create_conversation
+from naa.storage.models import ApiKey, Conversation
+from naa.storage.partners import (
+    authenticate,
+    create_api_key,
+    create_partner,
+    get_partner,
+    list_api_keys,
+    list_partners,
+    partner_config,
+    revoke_api_key,
+)
+
+
+def test_partner_ids_are_unique(session: Session, two_partners: tuple[str, str]) -> None:
+    with pytest.raises(ConflictError, match="acme"):
+        create_partner(session, "acme", "Another Acme")
+    assert [p.id for p in list_partners(session)] == ["acme", "globex"]
+
+
+def test_unknown_partner_is_not_found(session: Session) -> None:
+    with pytest.raises(NotFoundError, match="nobody"):
+        get_partner(session, "nobody")
+
+
+def test_api_key_is_stored_only_as_its_sha256(session: Session, two_partners: tuple[str, str]) -> None:
+    row, key = create_api_key(session, "acme", "console")
+    assert key.startswith("naa_") and len(key) > 40
+    stored = session.scalar(select(ApiKey).where(ApiKey.id == row.id))
+    assert stored is not None
+    assert stored.key_hash == hashlib.sha256(key.encode()).hexdigest()
+    assert key not in (stored.key_hash, stored.prefix)
+    assert key.startswith(stored.prefix)
+
+
+def test_authenticate_returns_the_key_of_its_partner(session: Session, two_partners: tuple[str, str]) -> None:
+    _, acme_key = create_api_key(session, "acme", "console")
+    _, globex_key = create_api_key(session, "globex", "console", is_admin=True)
+    assert authenticate(session, acme_key).partner_id == "acme"
+    found = authenticate(session, globex_key)
+    assert (found.partner_id, found.is_admin) == ("globex", True)
+    with pytest.raises(NotFoundError):
+        authenticate(session, acme_key + "x")
+
+
+def test_revoked_key_no_longer_authenticates(session: Session, two_partners: tuple[str, str]) -> None:
+    row, key = create_api_key(session, "acme", "old")
+    revoked = revoke_api_key(session, "acme", row.id)
+    assert revoked.revoked_at is not None
+    with pytest.raises(NotFoundError, match="revoked"):
+        authenticate(session, key)
+
+
+def test_partner_cannot_see_or_revoke_another_partners_keys(
+    session: Session, two_partners: tuple[str, str]
+) -> None:
+    row, key = create_api_key(session, "acme", "console")
+    assert list_api_keys(session, "globex") == []
+    with pytest.raises(NotFoundError):
+        revoke_api_key(session, "globex", row.id)
+    assert authenticate(session, key).revoked_at is None
+
+
+def test_key_for_unknown_partner_is_refused(session: Session) -> None:
+    with pytest.raises(NotFoundError):
+        create_api_key(session, "nobody", "console")
+
+
+def test_config_from_stored_yaml(session: Session) -> None:
+    partner = create_partner(
+        session, "acme", "Acme", config_yaml="id: acme\nname: Acme\nintent:\n  threshold: 0.7\n"
+    )
+    config = partner_config(partner)
+    assert (config.id, config.intent.threshold) == ("acme", 0.7)
+
+
+def test_config_from_path_and_default(session: Session, tmp_path: Path) -> None:
+    path = tmp_path / "acme.yaml"
+    path.write_text("id: acme\nname: Acme\nknowledge_base:\n  sources: [docs]\n", encoding="utf-8")
+    from_file = partner_config(create_partner(session, "acme", "Acme", config_path=path))
+    assert from_file.knowledge_base.sources == [(tmp_path / "docs").resolve()]
+    default = partner_config(create_partner(session, "globex", "Globex"))
+    assert (default.id, default.name) == ("globex", "Globex")
+
+
+def test_invalid_stored_config_names_the_partner(session: Session) -> None:
+    partner = create_partner(session, "acme", "Acme", config_yaml="id: acme\nname: Acme\nintnet: {}\n")
+    with pytest.raises(ConfigError, match="acme"):
+        partner_config(partner)
+
+
+def test_deleting_a_partner_removes_its_rows(session: Session, two_partners: tuple[str, str]) -> None:
+    create_api_key(session, "acme", "console")
+    create_conversation(session, "acme")
+    create_conversation(session, "globex")
+    session.delete(get_partner(session, "acme"))
+    session.flush()
+    session.expunge_all()
+    assert session.scalars(select(ApiKey)).all() == []
+    assert [c.partner_id for c in session.scalars(select(Conversation))] == ["globex"]
