@@ -1,0 +1,169 @@
+"""Build verifiable tasks from a partner's policies and knowledge base, and from the ABCD guidelines.
+
+Deterministic for a seed: the same inputs give the same file. Each template's tasks are shuffled and the
+last ``heldout_fraction`` of them become the held-out split, so both splits cover every template.
+
+    tasks = generate_tasks(TaskSources.demo(), per_template=50, seed=0)
+    save_tasks(tasks, Path("tasks.jsonl"))
+"""
+
+import json
+import random
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from naa.errors import ConfigError
+from naa.rl.task_templates import POLICY_TEMPLATES, Draft, PolicyBook, conversation
+from naa.rl.tasks import ActionAnswer, Passage, RLTask, parse_task
+
+_DEMO_DIR = Path(__file__).resolve().parent.parent / "demo"
+# ../shared/data/abcd relative to the project root (see that folder's README); absent in an installed wheel.
+_ABCD_DIR = Path(__file__).resolve().parents[3] / "shared" / "data" / "abcd"
+_PASSAGE_CHARS = 700  # keeps a 4-passage prompt near 800 tokens for small models
+
+
+@dataclass(frozen=True)
+class TaskSources:
+    """Where tasks come from; a missing optional source contributes no tasks."""
+
+    policies: Path
+    kb_dir: Path | None = None
+    intents: Path | None = None
+    abcd_dir: Path | None = None
+
+    @classmethod
+    def demo(cls) -> "TaskSources":
+        """The shipped demo partner, plus ABCD when ../shared/data/abcd is present."""
+        intents = _DEMO_DIR / "intents.yaml"
+        return cls(
+            policies=_DEMO_DIR / "policies.yaml",
+            kb_dir=_DEMO_DIR / "kb",
+            intents=intents if intents.is_file() else None,
+            abcd_dir=_ABCD_DIR if _ABCD_DIR.is_dir() else None,
+        )
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as err:
+        raise ConfigError(f"cannot read {path}: {err}") from err
+
+
+def _article_texts(kb_dir: Path | None) -> dict[str, str]:
+    """doc_id (path under the KB folder) -> the article's opening, without its front matter."""
+    if kb_dir is None or not kb_dir.is_dir():
+        return {}
+    texts = {}
+    for path in sorted(kb_dir.rglob("*.md")):
+        text = re.sub(r"\A---\n.*?\n---\n", "", path.read_text(encoding="utf-8"), flags=re.DOTALL).strip()
+        texts[path.relative_to(kb_dir).as_posix()] = text[:_PASSAGE_CHARS]
+    return texts
+
+
+def _policy_drafts(sources: TaskSources, per_template: int, seed: int) -> Iterator[tuple[str, list[Draft]]]:
+    book = PolicyBook(_read_yaml(sources.policies), _article_texts(sources.kb_dir))
+    for name, template in POLICY_TEMPLATES.items():
+        rng = random.Random(f"{seed}:{name}")
+        yield name, [template(rng, book) for _ in range(per_template)]
+
+
+def _intent_drafts(path: Path, per_template: int, seed: int) -> list[Draft]:
+    """Intent tasks from a partner intents file: a mapping ``label -> [example utterances]``.
+
+    The hint shows two other examples of the right label, never the utterance being classified.
+    """
+    data = _read_yaml(path)
+    if not isinstance(data, dict) or len(data) < 2:
+        raise ConfigError(f"{path} must map at least two intent labels to lists of example utterances")
+    labels = tuple(sorted(data))
+    examples = [(label, text) for label in labels for text in data[label]]
+    rng = random.Random(f"{seed}:intent")
+    drafts = []
+    for label, text in rng.sample(examples, min(per_template, len(examples))):
+        others = [e for e in data[label] if e != text][:2]
+        hint = f"This is {label}, like: " + "; ".join(others)
+        drafts.append(Draft("intent", text, label, hint, (), f"intents:{label}", {"labels": labels}))
+    return drafts
+
+
+def _abcd_drafts(abcd_dir: Path, per_template: int, seed: int) -> list[Draft]:
+    """Next-action tasks from ABCD: the guideline's action sequence of a subflow, steps done so far given.
+
+    ABCD (Chen et al. 2021, arXiv 2104.00783): ``kb.json`` maps each subflow to its ordered actions,
+    ``ontology.json`` lists the flows and the action names.
+    """
+    sequences: dict[str, list[str]] = json.loads((abcd_dir / "kb.json").read_text(encoding="utf-8"))
+    ontology = json.loads((abcd_dir / "ontology.json").read_text(encoding="utf-8"))
+    flow_of = {sub: flow for flow, subs in ontology["intents"]["subflows"].items() for sub in subs}
+    actions = sorted(name for group in ontology["actions"].values() for name in group)
+    catalogue = Passage(doc_id="abcd/actions", text="Actions: " + ", ".join(actions))
+    steps = [(sub, i) for sub, seq in sorted(sequences.items()) for i in range(len(seq) - 1)]
+    rng = random.Random(f"{seed}:abcd")
+    drafts = []
+    for sub, i in rng.sample(steps, min(per_template, len(steps))):
+        seq = sequences[sub]
+        case = f"{flow_of.get(sub, 'other').replace('_', ' ')}: {sub.replace('_', ' ')}"
+        question = (
+            f"[Agent console] Case type: {case}. Actions done so far: {', '.join(seq[: i + 1])}. "
+            "Which action does the guideline say comes next?"
+        )
+        hint = f"The guideline for {sub} runs: {' -> '.join(seq)}."
+        answer = ActionAnswer(action=seq[i + 1])
+        drafts.append(Draft("action", question, answer, hint, (catalogue,), f"abcd:{sub}", {}))
+    return drafts
+
+
+def _to_task(draft: Draft, task_id: str, split: str) -> RLTask:
+    data: dict[str, Any] = {
+        "id": task_id,
+        "type": draft.type,
+        "split": split,
+        "messages": conversation(draft.question),
+        "context": draft.context,
+        "hint": draft.hint,
+        "answer": draft.answer,
+        "source": draft.source,
+    }
+    if draft.type == "computation":
+        data["unit"] = draft.extra.get("unit", "")
+    if draft.type == "intent":
+        data["labels"] = draft.extra["labels"]
+    try:
+        return parse_task(data)
+    except ValidationError as err:  # a template bug, not user input: say which template
+        raise ConfigError(f"template output for {task_id} is not a valid task: {err}") from err
+
+
+def generate_tasks(
+    sources: TaskSources, per_template: int = 50, seed: int = 0, heldout_fraction: float = 0.2
+) -> list[RLTask]:
+    """Tasks from every template and source, ids ``<template>-<n>``, split per template.
+
+    Raises:
+        ConfigError: a source file is unreadable, or the fraction leaves a split empty.
+    """
+    if not 0.0 < heldout_fraction < 1.0:
+        raise ConfigError(f"heldout_fraction is {heldout_fraction}; use a value between 0 and 1 (e.g. 0.2)")
+    groups: dict[str, list[Draft]] = dict(_policy_drafts(sources, per_template, seed))
+    if sources.intents is not None:
+        groups["intent"] = _intent_drafts(sources.intents, per_template, seed)
+    if sources.abcd_dir is not None:
+        groups["abcd_next_action"] = _abcd_drafts(sources.abcd_dir, per_template, seed)
+    tasks: list[RLTask] = []
+    for name, drafts in groups.items():
+        order = list(range(len(drafts)))
+        random.Random(f"{seed}:split:{name}").shuffle(order)
+        n_heldout = max(1, round(len(drafts) * heldout_fraction)) if len(drafts) > 1 else 0
+        heldout = set(order[len(order) - n_heldout :])
+        tasks.extend(
+            _to_task(draft, f"{name}-{n:04d}", "heldout" if n in heldout else "train")
+            for n, draft in enumerate(drafts)
+        )
+    return tasks
