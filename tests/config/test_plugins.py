@@ -1,0 +1,94 @@
+"""Plugin loading through real entry points: a dist-info written on sys.path, as pip would install it."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from naa.config.plugins import (
+    ENTRY_POINT_GROUP,
+    Plugin,
+    PluginComponentConfig,
+    PluginRef,
+    PluginRegistry,
+    apply_postprocessors,
+    load_plugins,
+)
+from naa.errors import ConfigError
+
+EXAMPLE_SRC = Path(__file__).resolve().parents[2] / "examples" / "plugin-order-lookup" / "src"
+
+
+def _install_dist(site: Path, name: str, entry_points: dict[str, str]) -> None:
+    """Write what pip writes for an installed package, so importlib.metadata finds its entry points."""
+    dist_info = site / f"{name}-0.1.0.dist-info"
+    dist_info.mkdir(parents=True)
+    (dist_info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 0.1.0\n")
+    lines = [f"[{ENTRY_POINT_GROUP}]", *(f"{key} = {value}" for key, value in entry_points.items())]
+    (dist_info / "entry_points.txt").write_text("\n".join(lines) + "\n")
+
+
+@pytest.fixture
+def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    monkeypatch.syspath_prepend(str(EXAMPLE_SRC))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    load_plugins.cache_clear()
+    yield tmp_path
+    load_plugins.cache_clear()
+
+
+def test_load_plugins_finds_the_example_package_by_its_entry_point(site: Path) -> None:
+    _install_dist(site, "naa_order_lookup", {"order-lookup": "naa_order_lookup:plugin"})
+    registry = load_plugins()
+    assert registry.names("tool") == ["order_lookup"]
+    assert registry.names("postprocessor") == ["signature"]
+    tool = registry.build_ref("tool", PluginRef(name="order_lookup"))
+    assert tool.run({"order_id": "A1002"}).data["status"] == "processing"
+    signature = registry.build_ref(
+        "postprocessor", PluginRef(name="signature", options={"signature": "-- Acme"})
+    )
+    assert apply_postprocessors([signature], "Hi.", intent="greet", action="smalltalk") == "Hi.\n\n-- Acme"
+
+
+def test_a_plugin_that_fails_to_import_is_named_in_the_error(site: Path) -> None:
+    _install_dist(site, "broken_plugin", {"broken": "no_such_module_anywhere:plugin"})
+    with pytest.raises(ConfigError, match=r"plugin entry point 'broken'.*failed to load"):
+        load_plugins()
+
+
+def test_an_entry_point_that_is_not_a_plugin_is_refused(site: Path) -> None:
+    _install_dist(site, "odd_plugin", {"odd": "naa_order_lookup:OrderLookupTool.description"})
+    with pytest.raises(ConfigError, match=r"must name a naa.config.plugins.Plugin, got str"):
+        load_plugins()
+
+
+class _NotAClassifier:
+    def warm_up(self) -> None:
+        """Loads nothing: the test checks the registry, not a model."""
+
+
+def test_a_component_lacking_its_protocol_methods_fails_when_built() -> None:
+    registry = PluginRegistry([Plugin("p", {"intent_classifier": {"keywords": _NotAClassifier}})])
+    with pytest.raises(ConfigError, match="lacks predict"):
+        registry.build_ref("intent_classifier", PluginComponentConfig(name="keywords"))
+
+
+def test_unknown_names_wrong_options_and_clashes_are_config_errors(site: Path) -> None:
+    from naa_order_lookup import plugin
+
+    registry = PluginRegistry([plugin])
+    with pytest.raises(ConfigError, match=r"no tool plugin named 'refund' \(available: order_lookup\)"):
+        registry.build("tool", "refund")
+    with pytest.raises(ConfigError, match="options of the tool 'order_lookup'"):
+        registry.build("tool", "order_lookup", {"colour": "red"})
+    with pytest.raises(ConfigError, match="both register the tool 'order_lookup'"):
+        PluginRegistry([plugin, Plugin("copy", plugin.components)])
+    with pytest.raises(ConfigError, match="unknown component kind 'widget'"):
+        PluginRegistry([Plugin("p", {"widget": {}})])  # type: ignore[dict-item]
+
+
+def test_plugin_component_config_is_strict_about_keys() -> None:
+    config = PluginComponentConfig.model_validate({"backend": "plugin", "name": "k", "options": {"n": 2}})
+    assert config.options == {"n": 2}
+    with pytest.raises(ValueError, match="Extra inputs are not permitted"):
+        PluginComponentConfig.model_validate({"name": "k", "option": {}})
