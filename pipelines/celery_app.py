@@ -1,0 +1,112 @@
+"""The Celery app: two queues (``cpu`` for indexing, intent training and evaluation; ``gpu`` for RL training).
+
+Embedded default: kombu's SQLAlchemy transport and Celery's database result backend, both SQLite files in
+the data dir, so no server is needed. Production: Redis URLs in ``NAA_BROKER_URL`` / ``NAA_RESULT_BACKEND``.
+Start a worker with ``celery -A pipelines.celery_app worker -Q cpu`` (or ``-Q gpu`` on a GPU host).
+
+Task names are ``naa.<area>.<verb>``; the area picks the queue. Every module in ``pipelines/tasks/`` is
+loaded by the worker, so adding a task area is adding a module.
+"""
+
+import pkgutil
+from typing import Any
+
+from celery import Celery, Task
+from kombu import Queue
+from sqlalchemy.orm import Session, sessionmaker
+
+from naa.config.settings import NAASettings
+from naa.storage.session import init_db, make_engine, make_session_factory
+from naa.workspace import Workspace
+from pipelines import tasks
+
+CPU_QUEUE = "cpu"
+GPU_QUEUE = "gpu"
+TASK_ROUTES = {
+    "naa.kb.*": {"queue": CPU_QUEUE},
+    "naa.intent.*": {"queue": CPU_QUEUE},
+    "naa.eval.*": {"queue": CPU_QUEUE},
+    "naa.rl.*": {"queue": GPU_QUEUE},
+}
+# Redis redelivers an unacknowledged message after this long; with acks_late a task is acknowledged only
+# when it ends, so the timeout must exceed the longest training run or the run would start twice.
+VISIBILITY_TIMEOUT_S = 48 * 3600
+
+
+class NAACelery(Celery):
+    """A Celery app that carries the process settings and opens the database lazily, once per process.
+
+    >>> app = make_celery(NAASettings(broker_url="redis://localhost:6379/0", result_backend="redis://localhost:6379/1"))
+    >>> app.conf.task_routes["naa.rl.*"]
+    {'queue': 'gpu'}
+    """
+
+    def __init__(self, settings: NAASettings, **kwargs: Any) -> None:
+        super().__init__("naa", **kwargs)
+        self.naa_settings = settings
+        self._session_factory: sessionmaker[Session] | None = None
+
+    @property
+    def workspace(self) -> Workspace:
+        return Workspace(self.naa_settings.data_dir)
+
+    def session_factory(self) -> sessionmaker[Session]:
+        """Sessions on the configured database, migrated to head on first use (a fresh embedded file works).
+
+        Created lazily so that a prefork worker opens its connections after the fork, not before.
+        """
+        if self._session_factory is None:
+            url = self.naa_settings.resolved_database_url()
+            init_db(url)
+            self._session_factory = make_session_factory(make_engine(url))
+        return self._session_factory
+
+
+def naa_app(task: Task) -> NAACelery:
+    """The app a task runs on, typed; tasks need its settings and database."""
+    if not isinstance(task.app, NAACelery):
+        raise TypeError(f"task {task.name} must run on an app made by pipelines.celery_app.make_celery")
+    return task.app
+
+
+def broker_urls(settings: NAASettings) -> tuple[str, str]:
+    """The broker and result backend URLs: the settings', or SQLite files in the data dir."""
+    data_dir = settings.data_dir.resolve()
+    broker = settings.broker_url or f"sqla+sqlite:///{data_dir / 'celery-broker.db'}"
+    backend = settings.result_backend or f"db+sqlite:///{data_dir / 'celery-results.db'}"
+    if settings.broker_url is None or settings.result_backend is None:
+        data_dir.mkdir(parents=True, exist_ok=True)  # SQLite creates the file but not its folder
+    return broker, backend
+
+
+def make_celery(settings: NAASettings) -> NAACelery:
+    broker, backend = broker_urls(settings)
+    app = NAACelery(settings, broker=broker, backend=backend, include=_task_modules())
+    app.conf.update(
+        task_serializer="json",
+        result_serializer="json",
+        accept_content=["json"],
+        task_queues=[Queue(CPU_QUEUE), Queue(GPU_QUEUE)],
+        task_default_queue=CPU_QUEUE,
+        task_routes=TASK_ROUTES,
+        # A task is acknowledged when it ends, and a worker that dies hands it back: no job is lost.
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        # Jobs run for minutes to hours: a worker takes one at a time so an idle worker can take the next.
+        worker_prefetch_multiplier=1,
+        task_track_started=True,
+        result_expires=7 * 24 * 3600,
+        broker_connection_retry_on_startup=True,
+    )
+    if broker.startswith(("redis", "rediss", "sentinel")):
+        # Only Redis knows this option; kombu's SQLAlchemy transport hands its options to create_engine.
+        app.conf.broker_transport_options = {"visibility_timeout": VISIBILITY_TIMEOUT_S}
+    return app
+
+
+def _task_modules() -> list[str]:
+    return sorted(f"{tasks.__name__}.{module.name}" for module in pkgutil.iter_modules(tasks.__path__))
+
+
+# model_validate, not NAASettings(): every field comes from the environment, none from code.
+app = make_celery(NAASettings.model_validate({}))

@@ -1,0 +1,79 @@
+"""The app's routing and delivery guarantees, and job progress as a task records it."""
+
+from pathlib import Path
+
+import pytest
+
+from naa.config.settings import NAASettings
+from naa.storage import jobs
+from naa.storage.models import JobKind, JobStatus
+from naa.storage.partners import create_partner
+from naa.storage.session import session_scope
+from pipelines.celery_app import CPU_QUEUE, GPU_QUEUE, NAACelery, make_celery
+from pipelines.tracking import JobCancelled, JobProgress
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> NAACelery:
+    return make_celery(
+        NAASettings(
+            data_dir=tmp_path,
+            broker_url="redis://127.0.0.1:6379/11",
+            result_backend="redis://127.0.0.1:6379/11",
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    ("task", "queue"),
+    [
+        ("naa.kb.index", CPU_QUEUE),
+        ("naa.intent.train", CPU_QUEUE),
+        ("naa.rl.train", GPU_QUEUE),
+        ("other", CPU_QUEUE),
+    ],
+)
+def test_tasks_are_routed_by_area(app: NAACelery, task: str, queue: str) -> None:
+    assert app.amqp.router.route({}, task)["queue"].name == queue
+
+
+def test_a_lost_worker_loses_no_job(app: NAACelery) -> None:
+    conf = app.conf
+    assert (conf.task_acks_late, conf.task_reject_on_worker_lost, conf.worker_prefetch_multiplier) == (
+        True,
+        True,
+        1,
+    )
+    assert conf.broker_transport_options["visibility_timeout"] >= 24 * 3600
+    assert (conf.task_serializer, conf.accept_content) == ("json", ["json"])
+
+
+def test_embedded_default_keeps_broker_and_results_in_the_data_dir(tmp_path: Path) -> None:
+    app = make_celery(NAASettings(data_dir=tmp_path / "fresh"))
+    assert app.conf.broker_url == f"sqla+sqlite:///{(tmp_path / 'fresh' / 'celery-broker.db').resolve()}"
+    assert app.conf.result_backend == f"db+sqlite:///{(tmp_path / 'fresh' / 'celery-results.db').resolve()}"
+    assert (tmp_path / "fresh").is_dir()
+    assert "visibility_timeout" not in (app.conf.broker_transport_options or {})
+
+
+def test_every_task_module_is_loaded_by_the_worker(app: NAACelery) -> None:
+    assert "pipelines.tasks.kb" in app.conf.include
+
+
+def test_progress_stops_the_work_once_the_job_is_cancelled(app: NAACelery) -> None:
+    with session_scope(app.session_factory()) as session:
+        create_partner(session, "acme", "Acme")
+        job = jobs.create_job(session, "acme", JobKind.KB_INDEX)
+        jobs.start_job(session, "acme", job.id)
+    progress = JobProgress(app, "acme", job.id)
+    stage = progress.stage(0.5, 1.0, "indexing")
+    stage(0.5, "batch 1")
+    with session_scope(app.session_factory()) as session:
+        assert jobs.get_job(session, "acme", job.id).progress == 0.75
+        jobs.cancel_job(session, "acme", job.id)
+    with pytest.raises(JobCancelled):
+        JobProgress(app, "acme", job.id)(0.8, "batch 2")
+    # A stage at 1.0 has written its output: the task must go on and record it, so no raise.
+    JobProgress(app, "acme", job.id).stage(0.5, 1.0, "indexing")(1.0, "written")
+    with session_scope(app.session_factory()) as session:
+        assert jobs.get_job(session, "acme", job.id).status is JobStatus.CANCELLED
