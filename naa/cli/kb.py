@@ -1,5 +1,109 @@
-"""`naa kb` commands."""
+"""`naa kb` commands: ingest, search, list and delete knowledge-base documents."""
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.table import Table
 
-app = typer.Typer(help="kb commands.", no_args_is_help=True)
+from naa.cli.common import PartnerOption, console, load_partner, progress_bar, user_errors, workspace
+
+if TYPE_CHECKING:
+    from naa.config.partner import PartnerConfig
+    from naa.retrieval import KnowledgeBase
+
+app = typer.Typer(help="Build and query a partner's knowledge base.", no_args_is_help=True)
+
+KbOption = Annotated[
+    str | None, typer.Option("--kb", help="Knowledge-base name. Default: knowledge_base.name of the partner.")
+]
+
+
+def _open(partner_path: Path | None, kb_name: str | None) -> "KnowledgeBase":
+    return _open_for(load_partner(partner_path), kb_name)
+
+
+def _open_for(partner: "PartnerConfig", kb_name: str | None) -> "KnowledgeBase":
+    from naa.retrieval import KnowledgeBase
+
+    directory = workspace().kb_dir(partner.id, kb_name or partner.knowledge_base.name)
+    return KnowledgeBase(directory, partner.retrieval)
+
+
+@app.command()
+def ingest(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Files or folders to ingest. Default: knowledge_base.sources of the partner."),
+    ] = None,
+    partner: PartnerOption = None,
+    kb: KbOption = None,
+    replace: Annotated[bool, typer.Option("--replace", help="Overwrite documents whose id exists.")] = False,
+) -> None:
+    """Load, chunk, embed and index documents (Markdown, text, HTML, PDF, JSON/CSV FAQ)."""
+    from naa.retrieval import load_documents
+
+    with user_errors():
+        config = load_partner(partner)
+        knowledge_base = _open_for(config, kb)
+        documents = load_documents(paths or config.knowledge_base.sources)
+        with progress_bar("ingest") as report:
+            result = knowledge_base.add(documents, progress=report, replace=replace)
+    console.print(
+        f"indexed {result.documents} documents as {result.chunks} chunks in {result.seconds:.1f} s "
+        f"({len(result.replaced)} replaced) into {knowledge_base.directory}"
+    )
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="What a customer might ask.")],
+    top_k: Annotated[int | None, typer.Option("--top-k", "-k", min=1, help="Passages to show.")] = None,
+    partner: PartnerOption = None,
+    kb: KbOption = None,
+) -> None:
+    """Show the passages the assistant would retrieve for a query, with their scores."""
+    with user_errors():
+        passages = _open(partner, kb).search([query], top_k=top_k)[0]
+    if not passages:
+        console.print("no passage scores above min_score: the assistant would say it does not know")
+        return
+    table = Table("rank", "score", "doc_id", "title", "section", "text")
+    for rank, passage in enumerate(passages, start=1):
+        snippet = " ".join(passage.text.split())
+        table.add_row(
+            str(rank),
+            f"{passage.score:.3f}",
+            passage.doc_id,
+            passage.title,
+            passage.section,
+            snippet[:160] + ("…" if len(snippet) > 160 else ""),
+        )
+    console.print(table)
+
+
+@app.command("list")
+def list_documents(partner: PartnerOption = None, kb: KbOption = None) -> None:
+    """List the documents in the knowledge base with their chunk counts."""
+    with user_errors():
+        knowledge_base = _open(partner, kb)
+        documents = knowledge_base.documents()
+    if not documents:
+        console.print(f"knowledge base {knowledge_base.directory} is empty: run `naa kb ingest`")
+        return
+    table = Table("doc_id", "title", "chunks", "source", "url")
+    for doc in documents:
+        table.add_row(doc.doc_id, doc.title, str(doc.chunks), doc.source, doc.url)
+    console.print(table)
+
+
+@app.command()
+def delete(
+    doc_ids: Annotated[list[str], typer.Argument(help="Ids of the documents to remove (see `naa kb list`).")],
+    partner: PartnerOption = None,
+    kb: KbOption = None,
+) -> None:
+    """Remove documents and their chunks from the knowledge base."""
+    with user_errors():
+        removed = _open(partner, kb).delete(doc_ids)
+    console.print(f"deleted {removed} documents")

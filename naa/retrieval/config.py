@@ -1,8 +1,8 @@
 """Partner settings for knowledge-base retrieval."""
 
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from naa.embeddings import DEFAULT_EMBEDDING_MODEL
 
@@ -11,7 +11,9 @@ class FaissRetrieverConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     backend: Literal["faiss"] = "faiss"
-    embedding_model: str = Field(DEFAULT_EMBEDDING_MODEL, description="Sentence-transformers model to embed with.")
+    embedding_model: str = Field(
+        DEFAULT_EMBEDDING_MODEL, description="Sentence-transformers model to embed with."
+    )
     top_k: int = Field(4, ge=1, description="Passages passed to the generator per turn.")
     min_score: float = Field(0.35, description="Passages scoring below this are dropped, not cited.")
     chunk_size: int = Field(800, ge=100, description="Characters per chunk.")
@@ -19,4 +21,26 @@ class FaissRetrieverConfig(BaseModel):
     approximate_above: int = Field(
         50_000, ge=1, description="Above this many chunks the index switches from exact to HNSW search."
     )
-    reranker_model: str | None = Field(None, description="Cross-encoder that re-orders the top passages, if set.")
+    hnsw_ef_search: int = Field(
+        64, ge=1, description="HNSW candidates visited per query: higher finds more true neighbours, slower."
+    )
+    embedding_batch_size: int = Field(
+        64, ge=1, description="Chunks embedded per encoder call during ingestion."
+    )
+    reranker_model: str | None = Field(
+        None, description="Cross-encoder that re-orders the top passages, if set."
+    )
+    rerank_candidates: int = Field(
+        20,
+        ge=1,
+        description="Passages fetched by vector search for the cross-encoder to re-order into top_k.",
+    )
+
+    @model_validator(mode="after")
+    def _overlap_below_half_a_chunk(self) -> Self:
+        if self.chunk_overlap * 2 > self.chunk_size:
+            raise ValueError(
+                f"chunk_overlap ({self.chunk_overlap}) must be at most half of chunk_size "
+                f"({self.chunk_size}): lower chunk_overlap"
+            )
+        return self

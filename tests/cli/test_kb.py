@@ -1,0 +1,72 @@
+"""`naa kb` end to end through Typer's runner, on a partner file and documents written in tmp_path."""
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from naa.cli.kb import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def partner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("NAA_DATA_DIR", str(tmp_path / "data"))
+    kb = tmp_path / "help"
+    (kb / "orders").mkdir(parents=True)
+    (kb / "orders" / "cancel.md").write_text(
+        "# Cancel an order\n\nYou can cancel within 2 hours of ordering."
+    )
+    (kb / "faq.csv").write_text(
+        "id,question,answer\ngift-1,Do gift cards expire?,No. Gift cards never expire.\n"
+    )
+    file = tmp_path / "partner.yaml"
+    file.write_text(
+        "id: acme\nname: Acme\nknowledge_base:\n  name: main\n  sources: [help]\n"
+        "retrieval:\n  min_score: 0.2\n"
+    )
+    return file
+
+
+def test_ingest_search_list_delete(partner: Path, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["ingest", "--partner", str(partner)])
+    assert result.exit_code == 0, result.output
+    assert "indexed 2 documents as 2 chunks" in result.output
+    assert (tmp_path / "data" / "partners" / "acme" / "kb" / "main" / "manifest.json").is_file()
+
+    result = runner.invoke(
+        app, ["search", "do gift cards ever expire", "--top-k", "1", "--partner", str(partner)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "gift-1" in result.output and "orders/cancel.md" not in result.output
+
+    result = runner.invoke(app, ["list", "--partner", str(partner)])
+    assert "orders/cancel.md" in result.output and "gift-1" in result.output
+
+    assert (
+        runner.invoke(app, ["delete", "gift-1", "--partner", str(partner)]).output.strip()
+        == "deleted 1 documents"
+    )
+    assert "gift-1" not in runner.invoke(app, ["list", "--partner", str(partner)]).output
+
+
+def test_user_errors_print_one_line_and_exit_1(partner: Path, tmp_path: Path) -> None:
+    (tmp_path / "notes.docx").write_text("x")
+    result = runner.invoke(app, ["ingest", str(tmp_path / "notes.docx"), "--partner", str(partner)])
+    assert result.exit_code == 1
+    assert "unsupported file type '.docx'" in result.output and "Traceback" not in result.output
+
+    result = runner.invoke(app, ["delete", "nope", "--partner", str(partner)])
+    assert result.exit_code == 1 and "no document 'nope'" in result.output
+
+    assert runner.invoke(app, ["ingest", "--partner", str(partner)]).exit_code == 0
+    result = runner.invoke(app, ["ingest", "--partner", str(partner), "--kb", "main"])
+    assert result.exit_code == 1 and "--replace" in result.output
+    assert runner.invoke(app, ["ingest", "--partner", str(partner), "--replace"]).exit_code == 0
+
+
+def test_search_on_an_empty_knowledge_base_says_nothing_was_found(partner: Path) -> None:
+    result = runner.invoke(app, ["search", "anything", "--partner", str(partner)])
+    assert result.exit_code == 0
+    assert "no passage scores above min_score" in result.output
