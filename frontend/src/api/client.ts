@@ -1,0 +1,235 @@
+/**
+ * A typed client for the NAA API: one method per route the console uses, errors as ApiError.
+ *
+ * Every call sends `Authorization: Bearer <key>`. The API answers errors with `{code, message}`;
+ * anything else (a proxy's HTML page, a dropped connection) is turned into the same shape so the UI
+ * shows one kind of error.
+ */
+
+import { readSseEvents } from "./sse";
+import {
+  FINISHED_JOB_STATUSES,
+  type ChatCreate,
+  type ChatPublic,
+  type ClassifyPublic,
+  type ConversationPublic,
+  type ConversationsPublic,
+  type DocumentsPublic,
+  type ErrorBody,
+  type FeedbackCreate,
+  type FeedbackPublic,
+  type IntentPublic,
+  type JobPublic,
+  type PassagesEventData,
+  type SearchPublic,
+  type SuggestCreate,
+  type SuggestPublic,
+  type TokenEventData,
+  type UploadPublic,
+} from "./types";
+
+export class ApiError extends Error {
+  /** HTTP status; 0 when no response came back, 200 for an `error` event inside a stream. */
+  readonly status: number;
+  readonly code: string;
+
+  constructor(status: number, code: string, message: string) {
+    super(message);
+    this.name = "ApiError";
+    this.status = status;
+    this.code = code;
+  }
+}
+
+export interface ChatStreamHandlers {
+  onIntent?: (intent: IntentPublic) => void;
+  onPassages?: (data: PassagesEventData) => void;
+  onToken?: (token: TokenEventData) => void;
+}
+
+export interface ApiClientOptions {
+  /** Origin the API is on; "" means the page's own origin (the console is served by the API). */
+  baseUrl?: string;
+  apiKey: string;
+}
+
+function isErrorBody(value: unknown): value is ErrorBody {
+  if (typeof value !== "object" || value === null) return false;
+  const body = value as Record<string, unknown>;
+  return typeof body.code === "string" && typeof body.message === "string";
+}
+
+async function errorOf(response: Response): Promise<ApiError> {
+  const text = await response.text().catch(() => "");
+  try {
+    const body: unknown = JSON.parse(text);
+    if (isErrorBody(body)) return new ApiError(response.status, body.code, body.message);
+  } catch {
+    // not JSON: fall through
+  }
+  const reason = response.statusText || "no reason given";
+  const snippet = text.trim().slice(0, 200);
+  return new ApiError(
+    response.status,
+    `http_${response.status}`,
+    `HTTP ${response.status} ${reason}${snippet ? `: ${snippet}` : ""}`,
+  );
+}
+
+function parseJson<T>(data: string, event: string): T {
+  try {
+    return JSON.parse(data) as T;
+  } catch {
+    throw new ApiError(200, "bad_event", `the server sent a '${event}' event that is not JSON`);
+  }
+}
+
+export class ApiClient {
+  private readonly baseUrl: string;
+  private readonly apiKey: string;
+
+  constructor({ baseUrl = "", apiKey }: ApiClientOptions) {
+    this.baseUrl = baseUrl.replace(/\/+$/, "");
+    this.apiKey = apiKey;
+  }
+
+  private async send(path: string, init: RequestInit = {}): Promise<Response> {
+    const headers = new Headers(init.headers);
+    headers.set("Authorization", `Bearer ${this.apiKey}`);
+    if (!headers.has("Accept")) headers.set("Accept", "application/json");
+    let response: Response;
+    try {
+      response = await fetch(`${this.baseUrl}${path}`, { ...init, headers });
+    } catch (err) {
+      if (err instanceof DOMException && err.name === "AbortError") throw err;
+      const why = err instanceof Error ? err.message : String(err);
+      throw new ApiError(0, "network_error", `cannot reach the NAA API (${why}); is \`naa serve\` running?`);
+    }
+    if (!response.ok) throw await errorOf(response);
+    return response;
+  }
+
+  private async json<T>(path: string, init: RequestInit = {}): Promise<T> {
+    const response = await this.send(path, init);
+    return (await response.json()) as T;
+  }
+
+  private post<T>(path: string, body: unknown, signal?: AbortSignal): Promise<T> {
+    return this.json<T>(path, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+      signal,
+    });
+  }
+
+  /** One turn, answered as a whole. */
+  chat(body: Omit<ChatCreate, "stream">): Promise<ChatPublic> {
+    return this.post<ChatPublic>("/v1/chat", { ...body, stream: false });
+  }
+
+  /**
+   * One turn, streamed: handlers see the intent, the passages and each token as they arrive;
+   * resolves with the `done` event's stored reply. An `error` event rejects with its code and message.
+   */
+  async chatStream(
+    body: Omit<ChatCreate, "stream">,
+    handlers: ChatStreamHandlers = {},
+    signal?: AbortSignal,
+  ): Promise<ChatPublic> {
+    const response = await this.send("/v1/chat", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
+      body: JSON.stringify({ ...body, stream: true }),
+      signal,
+    });
+    if (!response.body) throw new ApiError(response.status, "bad_stream", "the reply has no body to stream");
+    for await (const { event, data } of readSseEvents(response.body)) {
+      switch (event) {
+        case "intent":
+          handlers.onIntent?.(parseJson<IntentPublic>(data, event));
+          break;
+        case "passages":
+          handlers.onPassages?.(parseJson<PassagesEventData>(data, event));
+          break;
+        case "token":
+          handlers.onToken?.(parseJson<TokenEventData>(data, event));
+          break;
+        case "done":
+          return parseJson<ChatPublic>(data, event);
+        case "error": {
+          const err = parseJson<unknown>(data, event);
+          if (isErrorBody(err)) throw new ApiError(200, err.code, err.message);
+          throw new ApiError(200, "stream_error", data);
+        }
+        default:
+          break; // events this console does not know yet
+      }
+    }
+    throw new ApiError(200, "stream_ended", "the reply stream ended before its 'done' event");
+  }
+
+  suggest(body: SuggestCreate, signal?: AbortSignal): Promise<SuggestPublic> {
+    return this.post<SuggestPublic>("/v1/suggest", body, signal);
+  }
+
+  sendFeedback(body: FeedbackCreate): Promise<FeedbackPublic> {
+    return this.post<FeedbackPublic>("/v1/feedback", body);
+  }
+
+  listConversations(limit = 50, offset = 0): Promise<ConversationsPublic> {
+    return this.json<ConversationsPublic>(`/v1/conversations?limit=${limit}&offset=${offset}`);
+  }
+
+  getConversation(id: string): Promise<ConversationPublic> {
+    return this.json<ConversationPublic>(`/v1/conversations/${encodeURIComponent(id)}`);
+  }
+
+  search(query: string, topK?: number): Promise<SearchPublic> {
+    return this.post<SearchPublic>("/v1/search", topK === undefined ? { query } : { query, top_k: topK });
+  }
+
+  classify(texts: string[]): Promise<ClassifyPublic> {
+    return this.post<ClassifyPublic>("/v1/intents/classify", { texts });
+  }
+
+  listDocuments(): Promise<DocumentsPublic> {
+    return this.json<DocumentsPublic>("/v1/kb/documents");
+  }
+
+  /** Upload files as multipart field `files`; indexing runs as the returned job. */
+  uploadDocuments(files: readonly File[]): Promise<UploadPublic> {
+    const form = new FormData();
+    for (const file of files) form.append("files", file, file.name);
+    return this.json<UploadPublic>("/v1/kb/documents", { method: "POST", body: form });
+  }
+
+  async deleteDocument(docId: string): Promise<void> {
+    await this.send(`/v1/kb/documents/${encodeURIComponent(docId)}`, { method: "DELETE" });
+  }
+
+  getJob(id: string): Promise<JobPublic> {
+    return this.json<JobPublic>(`/v1/jobs/${encodeURIComponent(id)}`);
+  }
+
+  /** Poll a job until it finishes, reporting each state seen; resolves with the finished job. */
+  async waitForJob(
+    id: string,
+    onProgress: (job: JobPublic) => void = () => undefined,
+    intervalMs = 1000,
+    signal?: AbortSignal,
+  ): Promise<JobPublic> {
+    for (;;) {
+      const job = await this.getJob(id);
+      onProgress(job);
+      if (FINISHED_JOB_STATUSES.includes(job.status)) return job;
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(resolve, intervalMs);
+        signal?.addEventListener("abort", () => {
+          clearTimeout(timer);
+          reject(new DOMException("job polling aborted", "AbortError"));
+        });
+      });
+    }
+  }
+}
