@@ -1,0 +1,183 @@
+import { useCallback, useEffect, useRef, useState, type FormEvent } from "react";
+
+import type { ApiClient } from "../api/client";
+import type { DocumentPublic, JobPublic, PassagePublic } from "../api/types";
+import { percent, type ShownError } from "../conversation";
+import { isAbort, shownError } from "../errors";
+import { ErrorNotice } from "./ErrorNotice";
+
+export function KnowledgeBasePanel({ client }: { client: ApiClient | null }) {
+  const [documents, setDocuments] = useState<DocumentPublic[] | null>(null);
+  const [job, setJob] = useState<JobPublic | null>(null);
+  const [error, setError] = useState<ShownError | null>(null);
+  const [uploading, setUploading] = useState(false);
+  const [query, setQuery] = useState("");
+  const [hits, setHits] = useState<PassagePublic[] | null>(null);
+  const fileInput = useRef<HTMLInputElement>(null);
+  const polling = useRef<AbortController | null>(null);
+
+  const load = useCallback(async () => {
+    if (!client) return;
+    try {
+      setDocuments((await client.listDocuments()).documents);
+    } catch (err) {
+      setError(shownError(err));
+    }
+  }, [client]);
+
+  useEffect(() => {
+    void load();
+    return () => polling.current?.abort();
+  }, [load]);
+
+  const upload = async (e: FormEvent) => {
+    e.preventDefault();
+    const files = Array.from(fileInput.current?.files ?? []);
+    if (!client || files.length === 0) return;
+    setError(null);
+    setUploading(true);
+    polling.current?.abort();
+    const controller = new AbortController();
+    polling.current = controller;
+    try {
+      const started = await client.uploadDocuments(files);
+      setJob(started.job);
+      if (fileInput.current) fileInput.current.value = "";
+      await load();
+      const finished = await client.waitForJob(started.job.id, setJob, 1000, controller.signal);
+      if (finished.status === "failed") setError({ code: "job_failed", message: finished.error ?? "indexing failed" });
+      await load();
+    } catch (err) {
+      if (!isAbort(err)) setError(shownError(err));
+    } finally {
+      setUploading(false);
+    }
+  };
+
+  const remove = async (docId: string) => {
+    if (!client) return;
+    setError(null);
+    try {
+      await client.deleteDocument(docId);
+      setDocuments((docs) => docs?.filter((d) => d.doc_id !== docId) ?? null);
+    } catch (err) {
+      setError(shownError(err));
+    }
+  };
+
+  const search = async (e: FormEvent) => {
+    e.preventDefault();
+    if (!client || !query.trim()) return;
+    setError(null);
+    try {
+      setHits((await client.search(query.trim(), 5)).passages);
+    } catch (err) {
+      setError(shownError(err));
+    }
+  };
+
+  return (
+    <aside className="panel kb" aria-label="Knowledge base">
+      <header className="panel-head">
+        <h2>Knowledge base</h2>
+        <button type="button" className="secondary small" onClick={() => void load()} disabled={!client}>
+          Refresh
+        </button>
+      </header>
+
+      <form className="upload" onSubmit={upload}>
+        <label htmlFor="kb-files">Upload documents</label>
+        <input
+          id="kb-files"
+          ref={fileInput}
+          type="file"
+          multiple
+          accept=".md,.markdown,.txt,.html,.htm,.pdf,.json,.csv"
+          disabled={!client || uploading}
+        />
+        <button type="submit" disabled={!client || uploading}>
+          {uploading ? "Indexing…" : "Upload"}
+        </button>
+      </form>
+
+      {job && (
+        <div className={`job job-${job.status}`}>
+          <label htmlFor="kb-job-progress">
+            Indexing job {job.status} {percent(job.progress)}
+          </label>
+          <progress id="kb-job-progress" max={1} value={job.progress} />
+          {job.message && <span className="muted">{job.message}</span>}
+        </div>
+      )}
+
+      <ErrorNotice error={error} onDismiss={() => setError(null)} />
+
+      {!client && <p className="muted">Save an API key to see documents.</p>}
+      {documents && documents.length === 0 && <p className="muted">No documents.</p>}
+      {documents && documents.length > 0 && (
+        <table className="docs" aria-label="Documents">
+          <thead>
+            <tr>
+              <th scope="col">Document</th>
+              <th scope="col">Status</th>
+              <th scope="col">Chunks</th>
+              <th scope="col">
+                <span className="visually-hidden">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {documents.map((d) => (
+              <tr key={d.doc_id}>
+                <td title={d.error ?? d.source}>
+                  {d.url ? (
+                    <a href={d.url} target="_blank" rel="noreferrer">
+                      {d.title || d.doc_id}
+                    </a>
+                  ) : (
+                    d.title || d.doc_id
+                  )}
+                </td>
+                <td>
+                  <span className={`status status-${d.status}`}>{d.status}</span>
+                </td>
+                <td className="num">{d.chunk_count}</td>
+                <td>
+                  <button
+                    type="button"
+                    className="link danger"
+                    aria-label={`Delete ${d.doc_id}`}
+                    onClick={() => void remove(d.doc_id)}
+                  >
+                    Delete
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+
+      <form className="search" onSubmit={search}>
+        <label htmlFor="kb-search">Search the knowledge base</label>
+        <div className="row">
+          <input id="kb-search" type="search" value={query} onChange={(e) => setQuery(e.target.value)} />
+          <button type="submit" disabled={!client || !query.trim()}>
+            Search
+          </button>
+        </div>
+      </form>
+      {hits && (
+        <ol className="hits" aria-label="Search results">
+          {hits.length === 0 && <li className="muted">Nothing above the relevance threshold.</li>}
+          {hits.map((p) => (
+            <li key={p.chunk_id}>
+              <strong>{p.title || p.doc_id}</strong> <span className="score">{p.score.toFixed(2)}</span>
+              <p>{p.text}</p>
+            </li>
+          ))}
+        </ol>
+      )}
+    </aside>
+  );
+}

@@ -1,0 +1,109 @@
+/** The console's model of a conversation turn, and the pure helpers the components share. */
+
+import type {
+  ChatPublic,
+  CitationPublic,
+  MessagePublic,
+  PassagePublic,
+  ReplyAction,
+  StoredRole,
+  TurnCreate,
+} from "./api/types";
+
+export interface ShownIntent {
+  label: string;
+  confidence: number;
+  out_of_scope?: boolean;
+}
+
+export interface ShownError {
+  code: string;
+  message: string;
+}
+
+export interface Turn {
+  /** Local key for React; stored messages reuse their id. */
+  key: string;
+  role: StoredRole;
+  content: string;
+  /** The stored assistant message id; feedback is sent by it. */
+  messageId?: string;
+  intent?: ShownIntent;
+  citations: CitationPublic[];
+  passages: PassagePublic[];
+  handoff: boolean;
+  action?: ReplyAction;
+  streaming?: boolean;
+  error?: ShownError;
+}
+
+let counter = 0;
+export function localKey(): string {
+  counter += 1;
+  return `local-${Date.now()}-${counter}`;
+}
+
+export function newTurn(role: StoredRole, content: string): Turn {
+  return { key: localKey(), role, content, citations: [], passages: [], handoff: false };
+}
+
+/** A stored message as the console shows it. */
+export function turnFromStored(message: MessagePublic): Turn {
+  const intent =
+    message.role !== "agent" && message.intent !== null
+      ? { label: message.intent, confidence: message.intent_confidence ?? 0 }
+      : undefined;
+  return {
+    key: message.id,
+    role: message.role,
+    content: message.content,
+    messageId: message.role === "assistant" ? message.id : undefined,
+    intent,
+    citations: message.citations ?? [],
+    passages: message.passages ?? [],
+    handoff: message.handoff,
+  };
+}
+
+/** The `done` event's reply applied to the streaming turn. */
+export function finishTurn(turn: Turn, reply: ChatPublic): Turn {
+  return {
+    ...turn,
+    content: reply.reply,
+    messageId: reply.message_id,
+    intent: reply.intent,
+    citations: reply.citations,
+    passages: reply.passages,
+    handoff: reply.handoff,
+    action: reply.action,
+    streaming: false,
+  };
+}
+
+/** The transcript as /v1/suggest takes it: the customer, and everyone else speaking as the agent. */
+export function suggestTurns(turns: readonly Turn[]): TurnCreate[] {
+  return turns
+    .filter((t) => t.content.trim() !== "")
+    .map((t) => ({ role: t.role === "customer" ? "customer" : "agent", content: t.content }));
+}
+
+export type ReplyPart = { kind: "text"; text: string } | { kind: "cite"; number: number; citation?: CitationPublic };
+
+/** Split a reply at its [n] markers, each matched to its citation when there is one. */
+export function replyParts(text: string, citations: readonly CitationPublic[]): ReplyPart[] {
+  const parts: ReplyPart[] = [];
+  const marker = /\[(\d+)\]/g;
+  let last = 0;
+  for (let m = marker.exec(text); m !== null; m = marker.exec(text)) {
+    if (m.index > last) parts.push({ kind: "text", text: text.slice(last, m.index) });
+    const number = Number(m[1]);
+    parts.push({ kind: "cite", number, citation: citations.find((c) => c.number === number) });
+    last = m.index + m[0].length;
+  }
+  if (last < text.length) parts.push({ kind: "text", text: text.slice(last) });
+  return parts;
+}
+
+export function percent(confidence: number): string {
+  return `${Math.round(confidence * 100)}%`;
+}
