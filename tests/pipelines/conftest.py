@@ -5,8 +5,9 @@ concurrent test runs on one Redis never take each other's tasks. Jobs are record
 """
 
 import os
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,8 @@ import redis
 from celery.contrib.testing.worker import start_worker
 
 from naa.config.settings import NAASettings
+from naa.storage import jobs
+from naa.storage.models import JobStatus
 from naa.storage.partners import create_partner
 from naa.storage.session import session_scope
 from pipelines.celery_app import NAACelery, make_celery
@@ -73,3 +76,26 @@ def articles(tmp_path: Path) -> list[Path]:
         path.write_text(text, encoding="utf-8")
         paths.append(path)
     return paths
+
+
+JOB_TIMEOUT_S = 120
+
+
+@pytest.fixture
+def wait_for_job() -> Callable[[NAACelery, str, str], tuple[list[JobStatus], float]]:
+    """Poll a job row until it finishes; gives the statuses seen, in order, and the final progress."""
+
+    def wait(app: NAACelery, partner_id: str, job_id: str) -> tuple[list[JobStatus], float]:
+        seen: list[JobStatus] = []
+        deadline = time.monotonic() + JOB_TIMEOUT_S
+        while time.monotonic() < deadline:
+            with session_scope(app.session_factory()) as session:
+                job = jobs.get_job(session, partner_id, job_id)
+            if not seen or seen[-1] is not job.status:
+                seen.append(job.status)
+            if job.status.finished:
+                return seen, job.progress
+            time.sleep(0.01)
+        raise AssertionError(f"job {job_id} still {seen[-1]} after {JOB_TIMEOUT_S} s")
+
+    return wait
