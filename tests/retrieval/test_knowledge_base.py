@@ -3,6 +3,7 @@
 import dataclasses
 import itertools
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from naa.errors import ConflictError, InputError, NotFoundError, RetrievalError
 from naa.retrieval import Document, FaissRetrieverConfig, KnowledgeBase
 
+ARTICLE_IDS = ["refunds", "shipping", "password"]
 CONFIG = FaissRetrieverConfig(chunk_size=200, chunk_overlap=40, min_score=0.3)
 
 
@@ -49,6 +51,7 @@ def test_unrelated_query_finds_nothing_above_min_score(tmp_path: Path, articles:
 def test_missing_knowledge_base_searches_empty_and_is_not_created(tmp_path: Path) -> None:
     kb = KnowledgeBase(tmp_path / "nothing-yet", CONFIG)
     kb.warm_up()
+    kb.warm_up()  # safe twice
     assert kb.search(["refund", "shipping"]) == [[], []]
     assert kb.documents() == []
     assert not (tmp_path / "nothing-yet").exists()
@@ -176,3 +179,13 @@ def test_progress_reports_rising_fractions_up_to_one(tmp_path: Path, articles: l
     fractions = [fraction for fraction, _ in seen]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
     assert any("embedded" in message for _, message in seen)
+
+
+def test_concurrent_writers_take_turns_and_lose_nothing(tmp_path: Path, articles: list[Document]) -> None:
+    # Each writer reloads the index under the lock; without it a later write would drop earlier documents.
+    writers = [KnowledgeBase(tmp_path / "kb", CONFIG) for _ in articles]
+    with ThreadPoolExecutor(len(articles)) as pool:
+        reports = list(pool.map(lambda pair: pair[0].add([pair[1]]), zip(writers, articles, strict=True)))
+    assert [report.documents for report in reports] == [1, 1, 1]
+    assert [info.doc_id for info in KnowledgeBase(tmp_path / "kb", CONFIG).documents()] == sorted(ARTICLE_IDS)
+    assert _manifest(tmp_path / "kb")["generation"] == 3

@@ -1,0 +1,212 @@
+"""Knowledge-base retrieval on CPU: ingestion throughput, query embedding, FAISS search at 100,000 chunks.
+
+- Ingestion: Banking77 training utterances grouped into one article per intent (paragraphs of six
+  utterances), run through ``KnowledgeBase.add`` with the default config (chunk_size 800, MiniLM): the
+  end-to-end rate, and the embedding and index-writing stages apart (the encoder is loaded first).
+- Query embedding: one CLINC150 test utterance at a time, as in a conversation turn.
+- Search: 100,000 random unit 384-d vectors (the index does not care where vectors come from; embedding
+  100k chunks here would take hours), exact (``IndexFlatIP``) and HNSW built by ``build_index`` as the
+  knowledge base builds them; one query at a time, queries are stored vectors plus noise so that true
+  neighbours exist; HNSW recall@k against the exact result.
+
+Prints a table and writes ``benchmarks/results/retrieval.json``. Data: ../shared/data (Banking77 CC BY 4.0,
+CLINC150 CC BY 3.0).
+
+    .venv/bin/python benchmarks/retrieval_benchmark.py [--ingest-chunks 400] [--index-size 100000]
+"""
+
+import argparse
+import csv
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from naa.embeddings import load_encoder  # noqa: E402
+from naa.retrieval import Document, FaissRetrieverConfig, KnowledgeBase, chunk_documents  # noqa: E402
+from naa.retrieval.faiss_index import IndexKind, build_index  # noqa: E402
+
+DATA = ROOT.parent / "shared" / "data"
+RESULTS = ROOT / "benchmarks" / "results" / "retrieval.json"
+TARGETS = {"ingest_chunks_per_s": 200, "search_p50_ms": 5.0}
+
+
+def banking77_articles() -> list[Document]:
+    """One article per Banking77 intent: its training utterances, six to a paragraph."""
+    by_intent: dict[str, list[str]] = defaultdict(list)
+    with (DATA / "banking77" / "train.csv").open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            by_intent[row["category"]].append(row["text"].strip())
+    return [
+        Document(
+            f"banking77/{intent}",
+            f"# {intent.replace('_', ' ')}\n\n"
+            + "\n\n".join(" ".join(texts[i : i + 6]) for i in range(0, len(texts), 6)),
+            title=intent.replace("_", " "),
+        )
+        for intent, texts in sorted(by_intent.items())
+    ]
+
+
+def _percentiles(samples_s: list[float]) -> dict[str, float]:
+    ms = np.array(samples_s) * 1000
+    return {"p50_ms": float(np.percentile(ms, 50)), "p99_ms": float(np.percentile(ms, 99))}
+
+
+def measure_ingestion(target_chunks: int) -> dict[str, Any]:
+    config = FaissRetrieverConfig()
+    documents: list[Document] = []
+    for doc in banking77_articles():  # whole articles until the target chunk count is reached
+        documents.append(doc)
+        if len(chunk_documents(documents, config.chunk_size, config.chunk_overlap)) >= target_chunks:
+            break
+    started = time.perf_counter()
+    chunks = chunk_documents(documents, config.chunk_size, config.chunk_overlap)
+    chunking_s = time.perf_counter() - started
+    encoder = load_encoder(config.embedding_model)
+    encoder.encode([chunk.text for chunk in chunks[:16]])  # warm-up: first calls pay one-off set-up
+    tokens = [len(ids) for ids in encoder.tokenizer([c.embedding_text() for c in chunks])["input_ids"]]
+    marks: dict[str, float] = {}
+
+    def progress(fraction: float, message: str) -> None:
+        marks.setdefault(message.split()[0], time.perf_counter())
+
+    with tempfile.TemporaryDirectory() as folder:
+        started = time.perf_counter()
+        report = KnowledgeBase(Path(folder) / "kb", config).add(documents, progress=progress)
+        total_s = time.perf_counter() - started
+    embedding_s = marks["writing"] - started
+    return {
+        "documents": report.documents,
+        "chunks": report.chunks,
+        "mean_chars_per_chunk": statistics.mean(len(chunk.text) for chunk in chunks),
+        "mean_tokens_per_chunk": statistics.mean(tokens),
+        "chunk_size": config.chunk_size,
+        "batch_size": config.embedding_batch_size,
+        "chunking_chunks_per_s": len(chunks) / chunking_s,
+        "embedding_chunks_per_s": report.chunks / embedding_s,
+        "embedding_tokens_per_s": sum(tokens) / embedding_s,
+        "index_write_s": total_s - embedding_s,
+        "end_to_end_chunks_per_s": report.chunks / total_s,
+    }
+
+
+def measure_query_embedding(count: int) -> dict[str, Any]:
+    queries = [text for text, _ in json.loads((DATA / "clinc150" / "data_full.json").read_text())["test"]][
+        :count
+    ]
+    encoder = load_encoder(FaissRetrieverConfig().embedding_model)
+    encoder.encode(queries[:4], normalize_embeddings=True)
+    samples = []
+    for query in queries:
+        started = time.perf_counter()
+        encoder.encode([query], normalize_embeddings=True, show_progress_bar=False)
+        samples.append(time.perf_counter() - started)
+    return {"queries": len(queries), **_percentiles(samples)}
+
+
+def measure_search(size: int, queries: int, top_k: int, ef_search: int) -> dict[str, Any]:
+    rng = np.random.default_rng(0)
+    vectors = _unit(rng.standard_normal((size, 384), dtype=np.float32))
+    picks = rng.integers(0, size, queries)
+    probes = _unit(vectors[picks] + 0.5 * _unit(rng.standard_normal((queries, 384), dtype=np.float32)))
+    results: dict[str, Any] = {"chunks": size, "dimension": 384, "queries": queries, "top_k": top_k}
+    found: dict[str, np.ndarray] = {}
+    kinds: tuple[IndexKind, ...] = ("flat", "hnsw")
+    for kind in kinds:
+        started = time.perf_counter()
+        index = build_index(vectors, kind, ef_search)
+        build_s = time.perf_counter() - started
+        index.search(probes[:10], top_k)
+        samples, ids = [], []
+        for probe in probes:
+            started = time.perf_counter()
+            _, row = index.search(probe[None, :], top_k)
+            samples.append(time.perf_counter() - started)
+            ids.append(row[0])
+        found[kind] = np.array(ids)
+        results["exact" if kind == "flat" else "hnsw"] = {"build_s": build_s, **_percentiles(samples)}
+    hits = [len(set(a) & set(b)) for a, b in zip(found["flat"], found["hnsw"], strict=True)]
+    results["hnsw"]["ef_search"] = ef_search
+    results["hnsw"][f"recall_at_{top_k}"] = sum(hits) / (queries * top_k)
+    return results
+
+
+def _unit(matrix: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(matrix / np.linalg.norm(matrix, axis=1, keepdims=True), dtype=np.float32)
+
+
+def print_table(results: dict[str, Any]) -> None:
+    ingest, query, search = results["ingestion"], results["query_embedding"], results["search"]
+    rows = [
+        ("ingestion end to end (chunks/s)", f"{ingest['end_to_end_chunks_per_s']:.1f}", ">= 200"),
+        ("  embedding (chunks/s)", f"{ingest['embedding_chunks_per_s']:.1f}", ""),
+        ("  embedding (tokens/s)", f"{ingest['embedding_tokens_per_s']:.0f}", ""),
+        ("  mean tokens per chunk", f"{ingest['mean_tokens_per_chunk']:.0f}", ""),
+        ("  chunking (chunks/s)", f"{ingest['chunking_chunks_per_s']:.0f}", ""),
+        ("  index write (s)", f"{ingest['index_write_s']:.2f}", ""),
+        ("query embedding p50 / p99 (ms)", f"{query['p50_ms']:.1f} / {query['p99_ms']:.1f}", ""),
+    ]
+    for name in ("exact", "hnsw"):
+        stats = search[name]
+        rows.append(
+            (
+                f"{name} search, {search['chunks']:,} chunks, p50 / p99 (ms)",
+                f"{stats['p50_ms']:.2f} / {stats['p99_ms']:.2f}",
+                "p50 < 5",
+            )
+        )
+        rows.append((f"  {name} build (s)", f"{stats['build_s']:.1f}", ""))
+    recall_key = f"recall_at_{search['top_k']}"
+    rows.append((f"  hnsw {recall_key.replace('_', ' ')} vs exact", f"{search['hnsw'][recall_key]:.3f}", ""))
+    width = max(len(row[0]) for row in rows)
+    print(f"{'measure':<{width}}  {'value':>14}  target")
+    for name, value, target in rows:
+        print(f"{name:<{width}}  {value:>14}  {target}")
+    print(f"machine: {results['machine']['cpus']} CPUs, load average {results['machine']['load_average']}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ingest-chunks", type=int, default=400, help="chunks to ingest (whole articles)")
+    parser.add_argument("--queries", type=int, default=1000, help="single-query searches per index")
+    parser.add_argument("--index-size", type=int, default=100_000, help="vectors in the search index")
+    parser.add_argument("--top-k", type=int, default=FaissRetrieverConfig().top_k)
+    args = parser.parse_args()
+    load_before = [round(x, 2) for x in os.getloadavg()]
+    results = {
+        "ingestion": measure_ingestion(args.ingest_chunks),
+        "query_embedding": measure_query_embedding(200),
+        "search": measure_search(
+            args.index_size, args.queries, args.top_k, FaissRetrieverConfig().hnsw_ef_search
+        ),
+    }
+    results["machine"] = {
+        "cpus": os.cpu_count(),
+        "platform": platform.platform(),
+        "processor": platform.processor(),
+        "load_average": {"before": load_before, "after": [round(x, 2) for x in os.getloadavg()]},
+    }
+    results["targets"] = TARGETS
+    results["measured_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    print_table(results)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"wrote {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()
