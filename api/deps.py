@@ -1,0 +1,136 @@
+"""What routes depend on, as ``Annotated`` aliases: the app's state, a database transaction, the caller.
+
+Every partner route takes ``PartnerDep``: the partner is the one its API key belongs to, never one named in
+the request, so no route can reach another partner's data. Admin routes take ``AdminDep`` instead.
+"""
+
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from api.assistants import AssistantCache
+from api.errors import AuthenticationError, PermissionDeniedError
+from api.metrics import Metrics
+from naa.assistant import Assistant
+from naa.config.partner import PartnerConfig
+from naa.config.settings import NAASettings
+from naa.errors import NotFoundError
+from naa.storage import partners
+from naa.storage.session import session_scope
+from naa.workspace import Workspace
+from pipelines.celery_app import NAACelery
+
+
+@dataclass
+class AppState:
+    """Everything a request may need that outlives it; one per app, in ``app.state.naa``."""
+
+    settings: NAASettings
+    workspace: Workspace
+    engine: Engine
+    sessions: sessionmaker[Session]
+    assistants: AssistantCache
+    metrics: Metrics
+    jobs_app: NAACelery
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The partner a request acts for, from its API key."""
+
+    partner_id: str
+    key_id: str
+
+
+def get_state(request: Request) -> AppState:
+    state: AppState = request.app.state.naa
+    return state
+
+
+StateDep = Annotated[AppState, Depends(get_state)]
+
+
+def get_session(state: StateDep) -> Iterator[Session]:
+    """One transaction per request: committed before the response is sent, rolled back if the route raised."""
+    with session_scope(state.sessions) as session:
+        yield session
+
+
+# scope="function": the transaction ends when the route returns, so a failed commit is the client's 500,
+# not a success response followed by lost data.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+_bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer naa_...`")
+BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
+def _key_of(credentials: HTTPAuthorizationCredentials | None) -> str:
+    if credentials is None or not credentials.credentials:
+        raise AuthenticationError("send an API key in the header 'Authorization: Bearer <key>'")
+    return credentials.credentials
+
+
+def _is_admin_key(settings: NAASettings, key: str) -> bool:
+    admin = settings.admin_key
+    return admin is not None and secrets.compare_digest(key.encode(), admin.get_secret_value().encode())
+
+
+def get_caller(credentials: BearerDep, session: SessionDep, state: StateDep) -> Caller:
+    key = _key_of(credentials)
+    if _is_admin_key(state.settings, key):
+        raise PermissionDeniedError(
+            "the admin key is not scoped to a partner; use one of the partner's API keys"
+        )
+    try:
+        row = partners.authenticate(session, key)
+    except NotFoundError as err:
+        raise AuthenticationError(str(err)) from err
+    return Caller(partner_id=row.partner_id, key_id=row.id)
+
+
+PartnerDep = Annotated[Caller, Depends(get_caller)]
+
+
+def require_admin(credentials: BearerDep, session: SessionDep, state: StateDep) -> None:
+    """Admin routes accept the process's admin key (``NAA_ADMIN_KEY``) or a stored key marked admin."""
+    key = _key_of(credentials)
+    if _is_admin_key(state.settings, key):
+        return
+    try:
+        row = partners.authenticate(session, key)
+    except NotFoundError as err:
+        raise AuthenticationError(str(err)) from err
+    if not row.is_admin:
+        raise PermissionDeniedError("this route needs the admin key; partner API keys cannot use it")
+
+
+AdminDep = Depends(require_admin)
+
+
+def get_partner_config(caller: PartnerDep, session: SessionDep) -> PartnerConfig:
+    return partners.partner_config(partners.get_partner(session, caller.partner_id))
+
+
+PartnerConfigDep = Annotated[PartnerConfig, Depends(get_partner_config)]
+
+
+def get_assistant(caller: PartnerDep, session: SessionDep, state: StateDep) -> Assistant:
+    return state.assistants.get(
+        caller.partner_id, lambda: partners.partner_config(partners.get_partner(session, caller.partner_id))
+    )
+
+
+AssistantDep = Annotated[Assistant, Depends(get_assistant)]
+
+
+def get_jobs_app(state: StateDep) -> NAACelery:
+    return state.jobs_app
+
+
+JobsAppDep = Annotated[NAACelery, Depends(get_jobs_app)]

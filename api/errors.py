@@ -1,0 +1,132 @@
+"""Every error the API returns is JSON ``{code, message}``; the status comes from one table, by class.
+
+Routers never catch: an ``NAAError`` raised anywhere below them reaches ``_naa_error`` and gets the status of
+the nearest class in ``STATUS_BY_ERROR``. Framework errors (unknown route, bad JSON, schema violations) are
+reshaped to the same body, so a client parses one error format.
+"""
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from naa.errors import (
+    ConfigError,
+    ConflictError,
+    GenerationError,
+    InputError,
+    ModelUnavailableError,
+    NAAError,
+    NotFoundError,
+    RetrievalError,
+)
+
+log = logging.getLogger(__name__)
+
+
+class AuthenticationError(NAAError):
+    """No API key, or one that is unknown or revoked."""
+
+    code = "unauthorized"
+
+
+class PermissionDeniedError(NAAError):
+    """A valid key used outside its scope: a partner key on an admin route."""
+
+    code = "forbidden"
+
+
+class UnsupportedMediaTypeError(NAAError):
+    """An upload whose file type the knowledge base cannot read."""
+
+    code = "unsupported_media_type"
+
+
+STATUS_BY_ERROR: dict[type[NAAError], int] = {
+    AuthenticationError: 401,
+    PermissionDeniedError: 403,
+    NotFoundError: 404,
+    ConflictError: 409,
+    UnsupportedMediaTypeError: 415,
+    ConfigError: 422,
+    InputError: 422,
+    GenerationError: 502,
+    ModelUnavailableError: 503,
+    RetrievalError: 503,
+    NAAError: 500,
+}
+
+
+class ErrorBody(BaseModel):
+    """The body of every error response."""
+
+    code: str = Field(..., description="Machine-readable error name, stable across releases.")
+    message: str = Field(..., description="What went wrong and how to fix it.")
+
+    model_config = {
+        "json_schema_extra": {"examples": [{"code": "not_found", "message": "no conversation c1"}]}
+    }
+
+
+def status_of(error: NAAError) -> int:
+    """The status of the nearest class of ``error`` in the table (the table ends with the root)."""
+    return next(status for cls, status in STATUS_BY_ERROR.items() if isinstance(error, cls))
+
+
+def error_response(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse(
+        ErrorBody(code=code, message=message).model_dump(), status_code=status, headers=headers
+    )
+
+
+async def _naa_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, NAAError)
+    status = status_of(error)
+    if status >= 500:
+        log.error("%s %s failed: %s", request.method, request.url.path, error, exc_info=error)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return error_response(status, error.code, str(error), headers)
+
+
+async def _validation_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    first = error.errors()[0]
+    if first["type"] == "json_invalid":
+        return error_response(422, "malformed_json", f"the request body is not valid JSON: {first['msg']}")
+    where = ".".join(str(part) for part in first["loc"])
+    more = f" (and {len(error.errors()) - 1} more)" if len(error.errors()) > 1 else ""
+    return error_response(422, "invalid_request", f"{where}: {first['msg']}{more}")
+
+
+async def _http_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, StarletteHTTPException)
+    codes = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+    code = codes.get(error.status_code, "http_error")
+    message = (
+        f"no route {request.method} {request.url.path}" if error.status_code == 404 else str(error.detail)
+    )
+    return error_response(error.status_code, code, message, dict(error.headers or {}))
+
+
+def register_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(NAAError, _naa_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+
+
+# Documented on every route, so the OpenAPI page shows the error body beside each success body.
+ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
+    status: {"model": ErrorBody, "description": description}
+    for status, description in {
+        401: "Missing, unknown or revoked API key.",
+        403: "The key may not use this route.",
+        404: "The object does not exist for this partner.",
+        413: "The request body is larger than the server's limit.",
+        422: "The request is malformed or fails validation.",
+    }.items()
+}

@@ -1,0 +1,81 @@
+"""Assembles the API: state, middleware, error handlers, routers. Nothing else happens here.
+
+``create_app(settings)`` is what ``naa serve``, the tests and the benchmark run; each call builds an
+independent app (its own database engine, assistants and metrics), so tests can run several side by side.
+"""
+
+from fastapi import FastAPI
+
+from api.assistants import AssistantCache
+from api.deps import AppState
+from api.errors import register_error_handlers
+from api.limits import BodySizeLimitMiddleware
+from api.metrics import Metrics, MetricsMiddleware
+from api.routers import (
+    admin,
+    chat,
+    completions,
+    conversations,
+    feedback,
+    health,
+    jobs,
+    kb,
+    retrieval,
+    suggest,
+)
+from naa.config.settings import NAASettings
+from naa.storage.session import init_db, make_engine, make_session_factory
+from naa.workspace import Workspace
+from pipelines.celery_app import make_celery
+
+# Uploaded help-center files are the largest bodies; 20 MiB holds a long PDF manual.
+DEFAULT_MAX_BODY_BYTES = 20 * 1024 * 1024
+
+_TAGS = [
+    {"name": "chat", "description": "Customer turns: intent, retrieval, a cited reply or a handoff."},
+    {"name": "agent assist", "description": "Suggested replies for a human agent."},
+    {
+        "name": "openai compatible",
+        "description": "The OpenAI chat-completions protocol, for existing clients.",
+    },
+    {"name": "intents", "description": "The intent classifier on its own."},
+    {"name": "knowledge base", "description": "Documents, indexing jobs and retrieval."},
+    {"name": "conversations", "description": "Stored conversations and feedback."},
+    {"name": "admin", "description": "Partners and API keys (admin key only)."},
+    {"name": "operations", "description": "Health and Prometheus metrics."},
+]
+
+
+def create_app(settings: NAASettings, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> FastAPI:
+    """Build the API for ``settings``; the database schema is created or upgraded here."""
+    url = settings.resolved_database_url()
+    init_db(url)
+    engine = make_engine(url)
+    workspace = Workspace(settings.data_dir)
+    metrics = Metrics()
+    app = FastAPI(
+        title="NAA API",
+        version="0.1.0",
+        summary="Customer-service neural agent assistant: intent, retrieval, grounded generation.",
+        openapi_tags=_TAGS,
+    )
+    app.state.naa = AppState(
+        settings=settings,
+        workspace=workspace,
+        engine=engine,
+        sessions=make_session_factory(engine),
+        assistants=AssistantCache(workspace, settings.max_message_chars),
+        metrics=metrics,
+        jobs_app=make_celery(settings),
+    )
+    register_error_handlers(app)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=max_body_bytes)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)  # added last: outermost, so it times 413s too
+    for module in (chat, suggest, completions, retrieval, kb, jobs, conversations, feedback, admin, health):
+        app.include_router(module.router)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """The app for ``NAA_*`` environment settings: ``uvicorn --factory api.main:app_from_env``."""
+    return create_app(NAASettings())  # type: ignore[call-arg]  # fields come from the environment

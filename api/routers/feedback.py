@@ -1,0 +1,39 @@
+"""``POST /v1/feedback`` and its list: ratings of assistant messages."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from api.deps import PartnerDep, SessionDep
+from api.errors import ERROR_RESPONSES
+from api.schemas.feedback import FeedbackCreate, FeedbackPublic, FeedbacksPublic
+from naa.storage import feedback
+from naa.storage.models import Rating
+
+router = APIRouter(prefix="/v1/feedback", tags=["conversations"], responses=ERROR_RESPONSES)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, summary="Rate an assistant message")
+def add_feedback(body: FeedbackCreate, caller: PartnerDep, session: SessionDep) -> FeedbackPublic:
+    """Thumbs up or down on a message of this partner's conversations, with an optional corrected reply."""
+    row = feedback.add_feedback(
+        session,
+        caller.partner_id,
+        body.message_id,
+        body.rating,
+        comment=body.comment,
+        corrected_reply=body.corrected_reply,
+    )
+    return FeedbackPublic.model_validate(row)
+
+
+@router.get("", summary="List feedback")
+def list_feedback(
+    caller: PartnerDep,
+    session: SessionDep,
+    rating: Rating | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> FeedbacksPublic:
+    """Newest first, optionally only one rating."""
+    rows = feedback.list_feedback(session, caller.partner_id, rating=rating, limit=limit)
+    return FeedbacksPublic.model_validate({"feedback": rows}, from_attributes=True)

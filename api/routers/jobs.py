@@ -1,0 +1,29 @@
+"""``/v1/jobs``: progress of the partner's background jobs (indexing, training)."""
+
+from fastapi import APIRouter
+
+from api.deps import PartnerDep, SessionDep
+from api.errors import ERROR_RESPONSES
+from api.schemas.jobs import JobPublic, JobsPublic
+from naa.storage import jobs
+
+router = APIRouter(prefix="/v1/jobs", tags=["knowledge base"], responses=ERROR_RESPONSES)
+
+
+@router.get("", summary="List jobs")
+def list_jobs(caller: PartnerDep, session: SessionDep) -> JobsPublic:
+    return JobsPublic.model_validate(
+        {"jobs": jobs.list_jobs(session, caller.partner_id)}, from_attributes=True
+    )
+
+
+@router.get("/{job_id}", summary="Get a job's status and progress")
+def get_job(job_id: str, caller: PartnerDep, session: SessionDep) -> JobPublic:
+    """Poll this until `status` is succeeded, failed or cancelled; `progress` goes from 0 to 1."""
+    return JobPublic.model_validate(jobs.get_job(session, caller.partner_id, job_id))
+
+
+@router.post("/{job_id}/cancel", summary="Cancel a job")
+def cancel_job(job_id: str, caller: PartnerDep, session: SessionDep) -> JobPublic:
+    """A queued or running job stops at its next progress check; a finished one is a 409."""
+    return JobPublic.model_validate(jobs.cancel_job(session, caller.partner_id, job_id))

@@ -1,0 +1,166 @@
+"""``POST /v1/chat/completions``: the OpenAI chat-completions shape, so existing chat clients work.
+
+Requests ignore OpenAI fields NAA has no use for (``frequency_penalty``, ``logprobs``...), as other
+compatible servers do, instead of refusing clients that always send them. Replies carry the usual fields
+plus ``naa`` (intent, citations, handoff), which OpenAI clients keep as an extra attribute.
+"""
+
+from dataclasses import replace
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.schemas.assistant import CitationPublic, IntentPublic
+from naa.generation.base import ChatMessage, SamplingParams
+
+
+class CompletionMessage(BaseModel):
+    role: Literal["system", "user", "assistant", "developer", "tool"]
+    content: str | None = None
+
+
+class StreamOptions(BaseModel):
+    include_usage: bool = Field(False, description="Send a last chunk with token counts and no choices.")
+
+
+class ChatCompletionCreate(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+        json_schema_extra={
+            "examples": [
+                {
+                    "model": "naa",
+                    "messages": [{"role": "user", "content": "How long does a refund take?"}],
+                    "max_tokens": 128,
+                    "stream": False,
+                }
+            ]
+        },
+    )
+
+    model: str = Field("naa", description="Echoed back; the partner of the API key decides the model.")
+    messages: list[CompletionMessage] = Field(..., min_length=1, max_length=200)
+    stream: bool = False
+    stream_options: StreamOptions | None = None
+    max_tokens: int | None = Field(None, ge=1, le=8192)
+    max_completion_tokens: int | None = Field(None, ge=1, le=8192, description="Newer name of max_tokens.")
+    temperature: float | None = Field(None, ge=0, le=2)
+    top_p: float | None = Field(None, gt=0, le=1)
+    stop: str | list[str] | None = Field(None, description="Up to four stop strings.")
+    n: int = Field(1, ge=1, le=1, description="Only one choice is generated.")
+
+    def conversation(self) -> list[ChatMessage]:
+        """User and assistant turns; the client's system and tool messages are dropped, because the
+        partner's own system prompt and retrieved passages decide how the assistant answers."""
+        return [
+            ChatMessage(m.role, m.content or "") for m in self.messages if m.role in ("user", "assistant")
+        ]
+
+    def sampling(self, defaults: SamplingParams) -> SamplingParams:
+        """The partner's sampling, overridden by whichever OpenAI fields the request sets."""
+        stop = [self.stop] if isinstance(self.stop, str) else self.stop
+        return replace(
+            defaults,
+            max_new_tokens=self.max_completion_tokens or self.max_tokens or defaults.max_new_tokens,
+            temperature=defaults.temperature if self.temperature is None else self.temperature,
+            top_p=self.top_p or defaults.top_p,
+            stop=defaults.stop if stop is None else tuple(stop[:4]),
+        )
+
+
+class ChoiceMessage(BaseModel):
+    role: Literal["assistant"] = "assistant"
+    content: str
+
+
+class Choice(BaseModel):
+    index: int = 0
+    message: ChoiceMessage
+    finish_reason: Literal["stop", "length"] = "stop"
+
+
+class Usage(BaseModel):
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+
+
+class NAAExtras(BaseModel):
+    intent: IntentPublic
+    citations: list[CitationPublic]
+    handoff: bool
+    action: str
+
+
+class ChatCompletionPublic(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "chatcmpl-5f1c0e",
+                    "object": "chat.completion",
+                    "created": 1764230400,
+                    "model": "naa",
+                    "choices": [
+                        {
+                            "index": 0,
+                            "message": {"role": "assistant", "content": "Refunds take 5 business days [1]."},
+                            "finish_reason": "stop",
+                        }
+                    ],
+                    "usage": {"prompt_tokens": 0, "completion_tokens": 9, "total_tokens": 9},
+                }
+            ]
+        }
+    )
+
+    id: str
+    object: Literal["chat.completion"] = "chat.completion"
+    created: int
+    model: str
+    choices: list[Choice]
+    usage: Usage
+    naa: NAAExtras | None = Field(None, description="NAA's own fields: intent, citations, handoff.")
+
+
+class ChunkDelta(BaseModel):
+    role: Literal["assistant"] | None = None
+    content: str | None = None
+
+
+class ChunkChoice(BaseModel):
+    index: int = 0
+    delta: ChunkDelta
+    finish_reason: Literal["stop", "length"] | None = None
+
+
+class ChatCompletionChunk(BaseModel):
+    id: str
+    object: Literal["chat.completion.chunk"] = "chat.completion.chunk"
+    created: int
+    model: str
+    choices: list[ChunkChoice]
+    usage: Usage | None = None
+
+
+class ModelPublic(BaseModel):
+    id: str
+    object: Literal["model"] = "model"
+    created: int = 0
+    owned_by: str
+
+
+class ModelsPublic(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "object": "list",
+                    "data": [{"id": "naa", "object": "model", "created": 0, "owned_by": "acme"}],
+                }
+            ]
+        }
+    )
+
+    object: Literal["list"] = "list"
+    data: list[ModelPublic]

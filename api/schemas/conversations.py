@@ -1,0 +1,108 @@
+"""Stored conversations: list, detail, export."""
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
+
+from naa.storage.models import Role
+
+_MESSAGE_EXAMPLE: JsonDict = {
+    "id": "0a1b2c3d4e5f60718293a4b5c6d7e8f9",
+    "role": "assistant",
+    "content": "Refunds reach your card within 5 business days [1].",
+    "intent": "refund_status",
+    "intent_confidence": 0.91,
+    "citations": [{"number": 1, "doc_id": "refunds", "title": "Refunds", "url": "", "source": "refunds.md"}],
+    "passages": [],
+    "handoff": False,
+    "latency_ms": {"intent": 6.1, "retrieval": 3.2, "generation": 812.4, "total": 822.0},
+    "created_at": "2026-11-27T09:00:00Z",
+}
+
+
+class MessagePublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [_MESSAGE_EXAMPLE]})
+
+    id: str = Field(..., description="Send feedback about an assistant message by this id.")
+    role: Role
+    content: str
+    intent: str | None
+    intent_confidence: float | None
+    citations: list[dict[str, Any]]
+    passages: list[dict[str, Any]]
+    handoff: bool
+    latency_ms: dict[str, float]
+    created_at: datetime
+
+
+class ConversationSummary(BaseModel):
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "7f0c2d9b6a0e4a51b0e3c1d2e3f4a5b6",
+                    "channel": "api",
+                    "created_at": "2026-11-27T09:00:00Z",
+                }
+            ]
+        },
+    )
+
+    id: str
+    channel: str
+    created_at: datetime
+
+
+class ConversationsPublic(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "conversations": [
+                        {
+                            "id": "7f0c2d9b6a0e4a51b0e3c1d2e3f4a5b6",
+                            "channel": "api",
+                            "created_at": "2026-11-27T09:00:00Z",
+                        }
+                    ]
+                }
+            ]
+        }
+    )
+
+    conversations: list[ConversationSummary] = Field(..., description="Newest first.")
+
+
+class ConversationPublic(ConversationSummary):
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "7f0c2d9b6a0e4a51b0e3c1d2e3f4a5b6",
+                    "channel": "api",
+                    "created_at": "2026-11-27T09:00:00Z",
+                    "messages": [_MESSAGE_EXAMPLE],
+                }
+            ]
+        },
+    )
+
+    messages: list[MessagePublic] = Field(..., description="In turn order.")
+
+
+class ConversationsExport(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"partner_id": "tamberlow", "exported_at": "2026-11-27T10:00:00Z", "conversations": []}
+            ]
+        }
+    )
+
+    partner_id: str
+    exported_at: datetime
+    conversations: list[ConversationPublic]

@@ -1,0 +1,120 @@
+"""A chat turn over a stored conversation: history in, the assistant's reply out, both turns saved.
+
+The customer message and the reply are saved together, after the reply is complete, so a turn that fails
+(bad input, a generator error, a client that disconnects mid-stream) leaves the conversation as it was.
+"""
+
+import itertools
+from collections.abc import Iterator, Sequence
+
+from sqlalchemy.orm import Session, sessionmaker
+from sse_starlette import ServerSentEvent
+
+from api.metrics import Metrics
+from api.schemas.assistant import CitationPublic, IntentPublic, PassagePublic
+from api.schemas.chat import ChatCreate, ChatPublic, PassagesEventData, TokenEventData
+from api.sse import event
+from naa.assistant import Assistant, AssistantReply, DoneEvent, IntentEvent, PassagesEvent, TokenEvent
+from naa.generation.base import ChatMessage, Role
+from naa.storage import conversations
+from naa.storage.models import Role as StoredRole
+from naa.storage.session import session_scope
+
+ROLE_IN_PROMPT: dict[StoredRole, Role] = {
+    StoredRole.CUSTOMER: "user",
+    StoredRole.AGENT: "assistant",
+    StoredRole.ASSISTANT: "assistant",
+}
+
+
+def history(session: Session, partner_id: str, conversation_id: str | None) -> list[ChatMessage]:
+    """The stored turns of a conversation as prompt messages; raises NotFoundError for an unknown one."""
+    if conversation_id is None:
+        return []
+    stored = conversations.list_messages(session, partner_id, conversation_id)
+    return [ChatMessage(ROLE_IN_PROMPT[m.role], m.content) for m in stored]
+
+
+def run_turn(
+    session: Session, assistant: Assistant, partner_id: str, request: ChatCreate, metrics: Metrics
+) -> ChatPublic:
+    past = history(session, partner_id, request.conversation_id)
+    reply = assistant.respond([*past, ChatMessage("user", request.message)])
+    metrics.observe_stages(reply.timings_ms)
+    return _save(session, partner_id, request, reply)
+
+
+def stream_turn(
+    sessions: sessionmaker[Session],
+    past: Sequence[ChatMessage],
+    assistant: Assistant,
+    partner_id: str,
+    request: ChatCreate,
+    metrics: Metrics,
+) -> Iterator[ServerSentEvent]:
+    """Start the turn now (input errors raise here, while a 4xx can still be sent); stream the rest."""
+    events = assistant.respond_stream([*past, ChatMessage("user", request.message)])
+    first = next(events)
+    return _sse(itertools.chain([first], events), sessions, partner_id, request, metrics)
+
+
+def _sse(
+    events: Iterator[object],
+    sessions: sessionmaker[Session],
+    partner_id: str,
+    request: ChatCreate,
+    metrics: Metrics,
+) -> Iterator[ServerSentEvent]:
+    for item in events:
+        if isinstance(item, IntentEvent):
+            yield event("intent", IntentPublic.of(item.intent))
+        elif isinstance(item, PassagesEvent):
+            yield event("passages", PassagesEventData(passages=[PassagePublic.of(p) for p in item.passages]))
+        elif isinstance(item, TokenEvent):
+            yield event("token", TokenEventData(text=item.text))
+        elif isinstance(item, DoneEvent):
+            metrics.observe_stages(item.reply.timings_ms)
+            # The request's own transaction ended when the route returned: the stream saves in its own.
+            with session_scope(sessions) as session:
+                saved = _save(session, partner_id, request, item.reply)
+            yield event("done", saved)
+
+
+def _save(session: Session, partner_id: str, request: ChatCreate, reply: AssistantReply) -> ChatPublic:
+    conversation_id = request.conversation_id or conversations.create_conversation(session, partner_id).id
+    intent = IntentPublic.of(reply.intent)
+    passages = [PassagePublic.of(p) for p in reply.passages]
+    citations = [CitationPublic.of(c) for c in reply.citations]
+    conversations.add_message(
+        session,
+        partner_id,
+        conversation_id,
+        StoredRole.CUSTOMER,
+        request.message,
+        intent=intent.label,
+        intent_confidence=intent.confidence,
+    )
+    stored = conversations.add_message(
+        session,
+        partner_id,
+        conversation_id,
+        StoredRole.ASSISTANT,
+        reply.reply,
+        intent=intent.label,
+        intent_confidence=intent.confidence,
+        passages=[p.model_dump() for p in passages],
+        citations=[c.model_dump() for c in citations],
+        handoff=reply.handoff,
+        latency_ms=reply.timings_ms,
+    )
+    return ChatPublic(
+        conversation_id=conversation_id,
+        message_id=stored.id,
+        intent=intent,
+        reply=reply.reply,
+        citations=citations,
+        passages=passages,
+        handoff=reply.handoff,
+        action=reply.action,
+        timings_ms=reply.timings_ms,
+    )

@@ -1,0 +1,111 @@
+"""POST /v1/chat: turns, stored history, streaming, fallbacks and feedback."""
+
+import json
+from collections.abc import Callable, Iterable
+
+from api_support import Keys, SSEvent
+from fastapi.testclient import TestClient
+
+
+def _chat(client: TestClient, keys: Keys, message: str, **extra: object) -> dict:
+    response = client.post("/v1/chat", json={"message": message, **extra}, headers=keys.headers("acme"))
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_chat_answers_with_intent_citations_and_timings_and_stores_both_turns(
+    client: TestClient, keys: Keys
+) -> None:
+    body = _chat(client, keys, "how much is roaming in Spain")
+    assert body["intent"]["label"] == "roaming"
+    assert body["action"] == "answer"
+    assert not body["handoff"]
+    assert body["citations"][0]["doc_id"] == "roaming.md"
+    assert body["citations"][0]["url"] == "https://help.acme.example/roaming"
+    assert set(body["timings_ms"]) == {"intent", "retrieval", "generation", "total"}
+    stored = client.get(f"/v1/conversations/{body['conversation_id']}", headers=keys.headers("acme")).json()
+    assert [m["role"] for m in stored["messages"]] == ["customer", "assistant"]
+    assert stored["messages"][0]["content"] == "how much is roaming in Spain"
+    assert stored["messages"][1]["id"] == body["message_id"]
+    assert stored["messages"][1]["citations"][0]["doc_id"] == "roaming.md"
+    assert stored["messages"][1]["latency_ms"] == body["timings_ms"]
+
+
+def test_a_second_turn_continues_the_stored_conversation(client: TestClient, keys: Keys) -> None:
+    first = _chat(client, keys, "hello")
+    second = _chat(client, keys, "when is my bill due", conversation_id=first["conversation_id"])
+    assert second["conversation_id"] == first["conversation_id"]
+    stored = client.get(f"/v1/conversations/{first['conversation_id']}", headers=keys.headers("acme")).json()
+    assert [m["content"] for m in stored["messages"]][::2] == ["hello", "when is my bill due"]
+
+
+def test_complaints_are_handed_off_and_greetings_get_the_fixed_reply(client: TestClient, keys: Keys) -> None:
+    complaint = _chat(client, keys, "your service is terrible, I want to file a complaint")
+    assert (complaint["action"], complaint["handoff"], complaint["citations"]) == ("handoff", True, [])
+    greeting = _chat(client, keys, "hi there")
+    assert (greeting["action"], greeting["reply"]) == ("smalltalk", "Hello from Acme Mobile!")
+
+
+def test_streamed_turn_sends_intent_passages_tokens_then_done_and_is_stored(
+    client: TestClient, keys: Keys, read_sse: Callable[[Iterable[str]], list[SSEvent]]
+) -> None:
+    request = {"message": "does my plan work abroad", "stream": True}
+    with client.stream("POST", "/v1/chat", json=request, headers=keys.headers("acme")) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        events = read_sse(response.iter_lines())
+    names = [name for name, _ in events]
+    assert names[:2] == ["intent", "passages"]
+    assert names[-1] == "done"
+    assert set(names[2:-1]) == {"token"}
+    assert json.loads(events[0][1])["label"] == "roaming"
+    assert json.loads(events[1][1])["passages"][0]["doc_id"] == "roaming.md"
+    done = json.loads(events[-1][1])
+    assert (
+        done["reply"] == "".join(json.loads(data)["text"] for name, data in events if name == "token").strip()
+    )
+    stored = client.get(f"/v1/conversations/{done['conversation_id']}", headers=keys.headers("acme")).json()
+    assert stored["messages"][-1]["id"] == done["message_id"]
+
+
+def test_turn_errors_are_statuses_even_when_streaming(client: TestClient, keys: Keys) -> None:
+    for stream in (False, True):
+        unknown = {"message": "hi", "conversation_id": "no-such-conversation", "stream": stream}
+        response = client.post("/v1/chat", json=unknown, headers=keys.headers("acme"))
+        assert response.status_code == 404
+        assert response.json()["code"] == "not_found"
+        too_long = client.post(
+            "/v1/chat", json={"message": "a" * 600, "stream": stream}, headers=keys.headers("acme")
+        )
+        assert too_long.status_code == 422
+        assert too_long.json()["code"] == "invalid_input"
+        assert "600 characters" in too_long.json()["message"]
+
+
+def test_feedback_is_stored_against_an_assistant_message(client: TestClient, keys: Keys) -> None:
+    turn = _chat(client, keys, "explain my invoice")
+    feedback = {
+        "message_id": turn["message_id"],
+        "rating": "down",
+        "corrected_reply": "Bills are due on the 5th [1].",
+    }
+    created = client.post("/v1/feedback", json=feedback, headers=keys.headers("acme"))
+    assert created.status_code == 201
+    listed = client.get("/v1/feedback", params={"rating": "down"}, headers=keys.headers("acme")).json()
+    assert created.json()["id"] in [f["id"] for f in listed["feedback"]]
+    unknown = client.post(
+        "/v1/feedback", json={**feedback, "message_id": "nope"}, headers=keys.headers("acme")
+    )
+    assert unknown.status_code == 404
+
+
+def test_conversations_are_listed_newest_first_and_exported_as_a_json_file(
+    client: TestClient, keys: Keys
+) -> None:
+    turn = _chat(client, keys, "pay my phone bill")
+    listed = client.get("/v1/conversations", params={"limit": 200}, headers=keys.headers("acme")).json()
+    assert turn["conversation_id"] in [c["id"] for c in listed["conversations"]]
+    export = client.get("/v1/conversations/export", headers=keys.headers("acme"))
+    assert export.headers["content-disposition"] == 'attachment; filename="conversations-acme.json"'
+    exported = {c["id"]: c for c in export.json()["conversations"]}
+    assert exported[turn["conversation_id"]]["messages"][1]["id"] == turn["message_id"]

@@ -1,0 +1,95 @@
+"""/v1/chat/completions is a real OpenAI-compatible server: the official openai client and NAA's own
+``openai`` generator backend talk to it over HTTP, served by uvicorn on a free localhost port."""
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import openai
+import pytest
+import uvicorn
+from api_support import Keys
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from naa.generation.base import ChatMessage, SamplingParams
+from naa.generation.config import OpenAIGeneratorConfig
+from naa.generation.openai_compat import OpenAIGenerator
+
+QUESTION = [{"role": "user", "content": "how much is roaming in Spain"}]
+
+
+@pytest.fixture(scope="module")
+def base_url(app: FastAPI) -> Iterator[str]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}/v1"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def test_the_official_openai_client_gets_a_completion_with_naa_extras(base_url: str, keys: Keys) -> None:
+    client = openai.OpenAI(base_url=base_url, api_key=keys.acme)
+    completion = client.chat.completions.create(model="naa", messages=QUESTION, max_tokens=6)  # type: ignore[arg-type]
+    assert completion.object == "chat.completion"
+    assert completion.choices[0].message.role == "assistant"
+    assert completion.choices[0].finish_reason in ("stop", "length")
+    assert 1 <= completion.usage.completion_tokens <= 6  # type: ignore[union-attr]
+    extras = completion.model_extra["naa"]  # type: ignore[index]
+    assert extras["intent"]["label"] == "roaming"
+    assert extras["citations"][0]["doc_id"] == "roaming.md"
+
+
+def test_the_official_openai_client_streams_chunks_until_done(base_url: str, keys: Keys) -> None:
+    client = openai.OpenAI(base_url=base_url, api_key=keys.acme)
+    stream = client.chat.completions.create(
+        model="naa",
+        messages=QUESTION,
+        stream=True,
+        stream_options={"include_usage": True},  # type: ignore[arg-type]
+    )
+    chunks = list(stream)
+    assert chunks[0].choices[0].delta.role == "assistant"
+    assert [c.choices[0].finish_reason for c in chunks if c.choices][-1] in ("stop", "length")
+    assert chunks[-1].choices == [] and chunks[-1].usage is not None
+    assert len({c.id for c in chunks}) == 1
+
+
+def test_a_bad_key_is_the_clients_authentication_error(base_url: str) -> None:
+    client = openai.OpenAI(base_url=base_url, api_key="naa_wrong", max_retries=0)
+    with pytest.raises(openai.AuthenticationError):
+        client.chat.completions.create(model="naa", messages=QUESTION)  # type: ignore[arg-type]
+
+
+def test_naas_own_openai_backend_generates_and_streams_against_the_api(base_url: str, keys: Keys) -> None:
+    generator = OpenAIGenerator(OpenAIGeneratorConfig(base_url=base_url, model="naa", api_key=keys.globex))
+    question = [ChatMessage("user", "how long does an international transfer take")]
+    completion = generator.generate(question, SamplingParams(max_new_tokens=5))
+    assert completion.text
+    assert 1 <= completion.completion_tokens <= 5
+    streamed = "".join(generator.stream(question, SamplingParams(max_new_tokens=5)))
+    assert streamed == completion.text  # greedy decoding: the same reply both ways
+
+
+def test_system_messages_are_dropped_and_the_last_message_must_be_the_users(
+    client: TestClient, keys: Keys
+) -> None:
+    messages = [{"role": "system", "content": "You are a pirate."}, *QUESTION]
+    answered = client.post("/v1/chat/completions", json={"messages": messages}, headers=keys.headers("acme"))
+    assert answered.status_code == 200
+    ends_with_assistant = [*QUESTION, {"role": "assistant", "content": "Hello"}]
+    refused = client.post(
+        "/v1/chat/completions", json={"messages": ends_with_assistant}, headers=keys.headers("acme")
+    )
+    assert (refused.status_code, refused.json()["code"]) == (422, "invalid_input")
+    models = client.get("/v1/models", headers=keys.headers("acme")).json()
+    assert models["data"][0]["id"] == "naa"

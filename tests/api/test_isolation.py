@@ -1,0 +1,64 @@
+"""Two partners side by side: one partner's key never reaches the other's data."""
+
+import io
+import time
+
+import pytest
+from api_support import Keys
+from fastapi.testclient import TestClient
+
+
+def test_a_partner_cannot_read_or_rate_another_partners_conversations(client: TestClient, keys: Keys) -> None:
+    turn = client.post(
+        "/v1/chat", json={"message": "roaming charges in France"}, headers=keys.headers("acme")
+    ).json()
+    conversation, message = turn["conversation_id"], turn["message_id"]
+    globex = keys.headers("globex")
+    assert client.get(f"/v1/conversations/{conversation}", headers=globex).status_code == 404
+    listed = client.get("/v1/conversations", params={"limit": 200}, headers=globex).json()["conversations"]
+    assert conversation not in [c["id"] for c in listed]
+    exported = client.get("/v1/conversations/export", headers=globex).json()["conversations"]
+    assert conversation not in [c["id"] for c in exported]
+    continued = client.post(
+        "/v1/chat", json={"message": "hi", "conversation_id": conversation}, headers=globex
+    )
+    assert continued.status_code == 404
+    rated = client.post("/v1/feedback", json={"message_id": message, "rating": "up"}, headers=globex)
+    assert rated.status_code == 404
+    client.post("/v1/feedback", json={"message_id": message, "rating": "up"}, headers=keys.headers("acme"))
+    assert message not in [
+        f["message_id"] for f in client.get("/v1/feedback", headers=globex).json()["feedback"]
+    ]
+
+
+@pytest.mark.usefixtures("worker")
+def test_a_partner_cannot_see_search_or_delete_another_partners_documents_or_jobs(
+    client: TestClient, keys: Keys
+) -> None:
+    globex = keys.headers("globex")
+    upload = client.post(
+        "/v1/kb/documents",
+        files={"files": ("acme-secret-plans.md", io.BytesIO(b"# Plans\n\nAcme's secret tariff is 1 euro."))},
+        headers=keys.headers("acme"),
+    )
+    assert upload.status_code == 202, upload.text
+    job_id = upload.json()["job"]["id"]
+    assert client.get(f"/v1/jobs/{job_id}", headers=globex).status_code == 404
+    assert client.post(f"/v1/jobs/{job_id}/cancel", headers=globex).status_code == 404
+    assert job_id not in [j["id"] for j in client.get("/v1/jobs", headers=globex).json()["jobs"]]
+    globex_docs = [d["doc_id"] for d in client.get("/v1/kb/documents", headers=globex).json()["documents"]]
+    assert globex_docs == ["cards.md", "transfers.md"]
+    assert client.delete("/v1/kb/documents/roaming.md", headers=globex).status_code == 404
+    found = client.post("/v1/search", json={"query": "roaming data abroad in the EU"}, headers=globex).json()
+    assert all(p["doc_id"] in ("cards.md", "transfers.md") for p in found["passages"])
+    _wait_for(client, keys, job_id)
+
+
+def _wait_for(client: TestClient, keys: Keys, job_id: str) -> None:
+    """Let the job end, so the worker is idle for the next test (it is a queued job, run or not)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        job = client.get(f"/v1/jobs/{job_id}", headers=keys.headers("acme")).json()
+        if job["status"] in ("succeeded", "failed", "cancelled"):
+            return
+        time.sleep(0.2)

@@ -1,0 +1,78 @@
+"""Knowledge-base documents: upload -> indexing job on a real Celery worker -> searchable; list; delete."""
+
+import io
+import time
+from typing import Any
+
+import httpx
+import pytest
+from api_support import Keys
+from fastapi.testclient import TestClient
+
+ESIM = b"---\ntitle: eSIM setup\n---\n# eSIM setup\n\nScan the Acme eSIM QR code in your phone's settings.\n"
+ESIM_QUERY = {"query": "how do I set up an eSIM QR code"}
+
+
+def _upload(client: TestClient, keys: Keys, *files: tuple[str, bytes]) -> httpx.Response:
+    parts = [("files", (name, io.BytesIO(content))) for name, content in files]
+    return client.post("/v1/kb/documents", files=parts, headers=keys.headers("acme"))
+
+
+def _finished_job(client: TestClient, keys: Keys, job_id: str, timeout_s: float = 90) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        job: dict[str, Any] = client.get(f"/v1/jobs/{job_id}", headers=keys.headers("acme")).json()
+        if job["status"] in ("succeeded", "failed", "cancelled"):
+            return job
+        time.sleep(0.2)
+    raise AssertionError(f"job {job_id} did not finish in {timeout_s} s")
+
+
+@pytest.mark.usefixtures("worker")
+def test_an_upload_is_indexed_by_a_job_then_found_and_deleted(client: TestClient, keys: Keys) -> None:
+    acme = keys.headers("acme")
+    upload = _upload(client, keys, ("esim.md", ESIM))
+    assert upload.status_code == 202, upload.text
+    pending = upload.json()["documents"][0]
+    assert (pending["doc_id"], pending["status"]) == ("esim.md", "pending")
+    job = _finished_job(client, keys, upload.json()["job"]["id"])
+    assert job["status"] == "succeeded", job
+    assert (job["kind"], job["progress"], job["result"]["documents"]) == ("kb_index", 1.0, 1)
+
+    listed = {d["doc_id"]: d for d in client.get("/v1/kb/documents", headers=acme).json()["documents"]}
+    assert listed["esim.md"]["status"] == "indexed"
+    assert listed["esim.md"]["chunk_count"] >= 1
+    assert listed["roaming.md"]["status"] == "indexed"  # indexed by `naa build`, not uploaded
+    found = client.post("/v1/search", json=ESIM_QUERY, headers=acme).json()
+    assert found["passages"][0]["doc_id"] == "esim.md"
+
+    assert client.delete("/v1/kb/documents/esim.md", headers=acme).status_code == 204
+    found = client.post("/v1/search", json=ESIM_QUERY, headers=acme).json()
+    assert "esim.md" not in [p["doc_id"] for p in found["passages"]]
+    assert client.delete("/v1/kb/documents/esim.md", headers=acme).status_code == 404
+
+
+@pytest.mark.usefixtures("worker")
+def test_a_duplicate_document_id_is_a_409_and_nothing_else_is_stored(client: TestClient, keys: Keys) -> None:
+    acme = keys.headers("acme")
+    first = _upload(client, keys, ("apn.md", b"# APN\n\nUse apn.acme on Android."))
+    assert first.status_code == 202
+    jobs_before = [j["id"] for j in client.get("/v1/jobs", headers=acme).json()["jobs"]]
+    again = _upload(client, keys, ("other.md", b"# Other\n\ntext"), ("apn.md", b"# APN 2\n\ntext"))
+    assert (again.status_code, again.json()["code"]) == (409, "conflict")
+    assert "apn.md" in again.json()["message"]
+    assert [j["id"] for j in client.get("/v1/jobs", headers=acme).json()["jobs"]] == jobs_before
+    listed = client.get("/v1/kb/documents", headers=acme).json()["documents"]
+    assert "other.md" not in [d["doc_id"] for d in listed]
+    _finished_job(client, keys, first.json()["job"]["id"])
+
+
+def test_unsupported_and_empty_files_are_refused_with_a_clear_message(client: TestClient, keys: Keys) -> None:
+    image = _upload(client, keys, ("logo.png", b"\x89PNG"))
+    assert (image.status_code, image.json()["code"]) == (415, "unsupported_media_type")
+    assert ".png" in image.json()["message"]
+    assert ".md" in image.json()["message"]
+    empty = _upload(client, keys, ("empty.md", b""))
+    assert (empty.status_code, empty.json()["code"]) == (422, "invalid_input")
+    nothing = client.post("/v1/kb/documents", headers=keys.headers("acme"))
+    assert (nothing.status_code, nothing.json()["code"]) == (422, "invalid_request")

@@ -1,0 +1,45 @@
+"""/healthz, /metrics and the OpenAPI document."""
+
+from api_support import Keys
+from fastapi.testclient import TestClient
+
+
+def test_healthz_answers_without_a_key(client: TestClient) -> None:
+    assert client.get("/healthz").json() == {"status": "ok", "database": "ok"}
+
+
+def test_metrics_count_requests_per_route_template_and_time_each_assistant_stage(
+    client: TestClient, keys: Keys
+) -> None:
+    client.post("/v1/chat", json={"message": "when is my bill due"}, headers=keys.headers("acme"))
+    client.get("/v1/conversations/some-id", headers=keys.headers("acme"))
+    text = client.get("/metrics").text
+    assert 'naa_http_requests_total{method="POST",route="/v1/chat",status="200"}' in text
+    assert 'route="/v1/conversations/{conversation_id}",status="404"' in text
+    assert 'naa_http_request_duration_seconds_bucket{le="0.005",method="POST",route="/v1/chat"}' in text
+    for stage in ("intent", "retrieval", "generation", "total"):
+        assert f'naa_assistant_stage_duration_seconds_count{{stage="{stage}"}}' in text
+
+
+def test_every_operation_is_documented_with_a_summary_a_tag_and_examples(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    schemas = spec["components"]["schemas"]
+
+    def has_example(ref: dict) -> bool:
+        name = ref.get("$ref", "").rsplit("/", 1)[-1]
+        return bool(schemas.get(name, {}).get("examples")) if name else "example" in ref
+
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            where = f"{method.upper()} {path}"
+            assert operation.get("summary") and operation.get("tags"), where
+            body = operation.get("requestBody", {}).get("content", {})
+            for media in body.values():
+                documented = "example" in media or has_example(media["schema"])
+                assert documented, f"{where}: request body has no example"
+            ok = next(r for status, r in operation["responses"].items() if status.startswith("2"))
+            for media_type, media in ok.get("content", {}).items():
+                if media_type == "application/json" and "$ref" in media.get("schema", {}):
+                    assert has_example(media["schema"]), f"{where}: response has no example"
+            if path.startswith("/v1/"):
+                assert "401" in operation["responses"], where

@@ -1,0 +1,61 @@
+"""One stage on its own: /v1/intents/classify and /v1/search; and agent assist, /v1/suggest."""
+
+from api_support import Keys
+from fastapi.testclient import TestClient
+
+
+def test_classify_returns_one_calibrated_prediction_per_text_in_order(client: TestClient, keys: Keys) -> None:
+    texts = ["I lost my card", "how long does an international transfer take"]
+    response = client.post("/v1/intents/classify", json={"texts": texts}, headers=keys.headers("globex"))
+    assert response.status_code == 200
+    predictions = response.json()["predictions"]
+    assert [p["label"] for p in predictions] == ["card_lost", "transfer"]
+    assert all(0 <= p["confidence"] <= 1 and p["top"][0]["label"] == p["label"] for p in predictions)
+
+
+def test_each_partner_classifies_with_its_own_intents(client: TestClient, keys: Keys) -> None:
+    acme = client.post(
+        "/v1/intents/classify", json={"texts": ["I lost my card"]}, headers=keys.headers("acme")
+    )
+    assert acme.json()["predictions"][0]["label"] in (
+        "greeting",
+        "complaint",
+        "roaming",
+        "bill",
+        "out_of_scope",
+    )
+
+
+def test_search_returns_the_partners_passages_best_first(client: TestClient, keys: Keys) -> None:
+    query = {"query": "what does international wire transfer cost", "top_k": 1}
+    response = client.post("/v1/search", json=query, headers=keys.headers("globex"))
+    passages = response.json()["passages"]
+    assert len(passages) == 1
+    assert passages[0]["doc_id"] == "transfers.md"
+    assert "15 dollars" in passages[0]["text"]
+    too_many = client.post("/v1/search", json={"query": "x", "top_k": 500}, headers=keys.headers("globex"))
+    assert too_many.status_code == 422
+
+
+def test_suggest_gives_distinct_replies_and_the_intent_for_a_customer_agent_conversation(
+    client: TestClient, keys: Keys
+) -> None:
+    messages = [
+        {"role": "customer", "content": "hello"},
+        {"role": "agent", "content": "Hi! How can I help?"},
+        {"role": "customer", "content": "how much is roaming outside the EU"},
+    ]
+    response = client.post("/v1/suggest", json={"messages": messages, "n": 3}, headers=keys.headers("acme"))
+    assert response.status_code == 200
+    body = response.json()
+    assert body["intent"]["label"] == "roaming"
+    replies = [s["reply"] for s in body["suggestions"]]
+    assert 1 <= len(replies) <= 3
+    assert len(set(replies)) == len(replies)
+    assert body["suggestions"][0]["citations"][0]["doc_id"] == "roaming.md"
+
+
+def test_suggest_needs_the_customer_to_have_the_last_word(client: TestClient, keys: Keys) -> None:
+    messages = [{"role": "customer", "content": "hello"}, {"role": "agent", "content": "Hi!"}]
+    response = client.post("/v1/suggest", json={"messages": messages}, headers=keys.headers("acme"))
+    assert (response.status_code, response.json()["code"]) == (422, "invalid_input")
