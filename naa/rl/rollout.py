@@ -1,0 +1,169 @@
+"""Sampling G completions per prompt: transformers ``generate``, or a vLLM engine when installed.
+
+Both return token ids (what the loss scores) and text (what the verifier reads). A completion keeps its
+end-of-sequence token, so the policy is also trained on when to stop; one that ran out of budget has none.
+"""
+
+import importlib.util
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import torch
+from torch import nn
+
+from naa.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Sample:
+    completion_ids: tuple[int, ...]
+    text: str
+    finished: bool  # ended with the end-of-sequence token inside the budget
+
+
+class Sampler(Protocol):
+    def sample(self, prompts: Sequence[Sequence[int]], n: int) -> list[list[Sample]]:
+        """``n`` samples for each prompt, in prompt order."""
+        ...
+
+    def sync_weights(self, model: nn.Module) -> None:
+        """Make the next samples come from ``model``'s current weights."""
+        ...
+
+
+@dataclass(frozen=True)
+class SamplingSettings:
+    max_new_tokens: int
+    temperature: float
+    top_p: float
+    batch_size: int  # sequences per generate call (prompts x n)
+
+
+def _cut(ids: Sequence[int], eos_ids: set[int]) -> tuple[tuple[int, ...], bool]:
+    for i, token in enumerate(ids):
+        if token in eos_ids:
+            return tuple(ids[: i + 1]), True
+    return tuple(ids), False
+
+
+class TransformersSampler:
+    """Batched ``generate`` with sampling; prompts are left-padded so all continue from the same column.
+
+    sampler = TransformersSampler(model, tokenizer, SamplingSettings(128, 1.0, 1.0, 256))
+    groups = sampler.sample([prompt_ids], n=8)      # one list of 8 Samples
+    """
+
+    def __init__(self, model: nn.Module, tokenizer: Any, settings: SamplingSettings) -> None:
+        self.model = model
+        self.tokenizer = tokenizer
+        self.settings = settings
+        eos = tokenizer.eos_token_id
+        self.eos_ids = set(eos if isinstance(eos, list) else [eos])
+        generation_eos = getattr(getattr(model, "generation_config", None), "eos_token_id", None)
+        if generation_eos is not None:
+            self.eos_ids |= set(generation_eos if isinstance(generation_eos, list) else [generation_eos])
+        self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else min(self.eos_ids)
+
+    def sync_weights(self, model: nn.Module) -> None:
+        self.model = model  # generate runs on the training model itself: nothing to copy
+
+    @torch.no_grad()
+    def sample(self, prompts: Sequence[Sequence[int]], n: int) -> list[list[Sample]]:
+        per_call = max(1, self.settings.batch_size // n)
+        groups: list[list[Sample]] = []
+        for start in range(0, len(prompts), per_call):
+            groups.extend(self._generate(prompts[start : start + per_call], n))
+        return groups
+
+    def _generate(self, prompts: Sequence[Sequence[int]], n: int) -> list[list[Sample]]:
+        device = next(self.model.parameters()).device
+        width = max(len(p) for p in prompts)
+        input_ids = torch.full((len(prompts), width), self.pad_id, dtype=torch.long, device=device)
+        attention = torch.zeros(len(prompts), width, dtype=torch.long, device=device)
+        for row, prompt in enumerate(prompts):
+            input_ids[row, width - len(prompt) :] = torch.tensor(list(prompt), dtype=torch.long)
+            attention[row, width - len(prompt) :] = 1
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            output = self.model.generate(  # type: ignore[operator]
+                input_ids=input_ids,
+                attention_mask=attention,
+                do_sample=True,
+                temperature=self.settings.temperature,
+                top_p=self.settings.top_p,
+                top_k=0,
+                max_new_tokens=self.settings.max_new_tokens,
+                num_return_sequences=n,
+                pad_token_id=self.pad_id,
+                eos_token_id=sorted(self.eos_ids),
+            )
+        finally:
+            self.model.train(was_training)
+        new_tokens = output[:, width:].tolist()  # (len(prompts) * n, <= max_new_tokens), prompt-major
+        samples = []
+        for ids in new_tokens:
+            completion, finished = _cut(ids, self.eos_ids)
+            text = self.tokenizer.decode(completion, skip_special_tokens=True)
+            samples.append(Sample(completion, text, finished))
+        return [samples[i * n : (i + 1) * n] for i in range(len(prompts))]
+
+
+class VLLMSampler:
+    """Rollouts on an in-process vLLM engine; the trained weights are loaded into it after every step.
+
+    Not exercised by the CPU test suite (vLLM needs a GPU); it follows the weight-loading path TRL uses.
+    """
+
+    def __init__(self, model_path: str, tokenizer: Any, settings: SamplingSettings, seed: int) -> None:
+        if importlib.util.find_spec("vllm") is None:
+            raise ConfigError(
+                "rollout_backend vllm needs the vllm package: pip install vllm, or use transformers"
+            )
+        from vllm import LLM
+
+        self.llm = LLM(model=model_path, seed=seed, gpu_memory_utilization=0.3, enable_prefix_caching=True)
+        self.tokenizer = tokenizer
+        self.settings = settings
+
+    def sync_weights(self, model: nn.Module) -> None:
+        merged = _merged_state_dict(model)
+        engine_model = self.llm.llm_engine.model_executor.driver_worker.model_runner.model
+        engine_model.load_weights(merged.items())
+        self.llm.reset_prefix_cache()
+
+    def sample(self, prompts: Sequence[Sequence[int]], n: int) -> list[list[Sample]]:
+        from vllm import SamplingParams, TokensPrompt
+
+        params = SamplingParams(
+            n=n,
+            temperature=self.settings.temperature,
+            top_p=self.settings.top_p,
+            max_tokens=self.settings.max_new_tokens,
+        )
+        outputs = self.llm.generate([TokensPrompt(prompt_token_ids=list(p)) for p in prompts], params)
+        eos = self.tokenizer.eos_token_id
+        return [
+            [
+                Sample(tuple(o.token_ids), o.text, bool(o.token_ids) and o.token_ids[-1] == eos)
+                for o in out.outputs
+            ]
+            for out in outputs
+        ]
+
+
+def _merged_state_dict(model: nn.Module) -> dict[str, torch.Tensor]:
+    """Full weights with LoRA adapters folded in, under the base model's parameter names."""
+    merge, unmerge = getattr(model, "merge_adapter", None), getattr(model, "unmerge_adapter", None)
+    if merge is None or unmerge is None:
+        return dict(model.state_dict())
+    merge()
+    try:
+        return {
+            name.removeprefix("base_model.model.").replace(".base_layer", ""): value.detach().clone()
+            for name, value in model.state_dict().items()
+            if "lora_" not in name
+        }
+    finally:
+        unmerge()

@@ -1,0 +1,177 @@
+"""What a run needs to resume exactly where it stopped: data order, weights, optimizer, RNG, metrics.
+
+Layout of a run folder:
+
+    metrics.jsonl                 one JSON object per step
+    checkpoints/step-000010/      trainable.pt, optimizer.pt, rng.pt, state.json
+    final/                        the trained model (save_pretrained), after the last step
+    model_version.json            the manifest a model registry imports
+
+A checkpoint is written into a temporary folder and renamed, so a run killed mid-write leaves only
+complete checkpoints; resuming loads the newest one and drops metrics lines logged after it.
+"""
+
+import json
+import os
+import random
+import shutil
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from naa.errors import TrainingError
+
+_PREFIX = "step-"
+
+
+class DataOrder:
+    """Endless, seeded order of task indices: a fresh permutation each epoch, resumable by position.
+
+    With several processes every process walks the same permutation and takes every ``world``-th index.
+    """
+
+    def __init__(self, n_tasks: int, seed: int, rank: int = 0, world: int = 1) -> None:
+        if n_tasks < 1:
+            raise TrainingError(
+                "the task file has no train tasks; generate some with `naa rl tasks generate`"
+            )
+        self.n_tasks, self.seed, self.rank, self.world = n_tasks, seed, rank, world
+        self.epoch, self.cursor = 0, 0
+        self._perm = self._permutation()
+
+    def _permutation(self) -> list[int]:
+        order = list(range(self.n_tasks))
+        random.Random(f"{self.seed}:{self.epoch}").shuffle(order)
+        return order
+
+    def draw(self, count: int) -> list[int]:
+        picked: list[int] = []
+        while len(picked) < count * self.world:
+            if self.cursor == self.n_tasks:
+                self.epoch, self.cursor = self.epoch + 1, 0
+                self._perm = self._permutation()
+            picked.append(self._perm[self.cursor])
+            self.cursor += 1
+        return picked[self.rank :: self.world]
+
+    def state_dict(self) -> dict[str, int]:
+        return {"epoch": self.epoch, "cursor": self.cursor}
+
+    def load_state_dict(self, state: dict[str, int]) -> None:
+        self.epoch, self.cursor = state["epoch"], state["cursor"]
+        self._perm = self._permutation()
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    path: Path
+    step: int
+    state: dict[str, Any]
+
+
+def _rng_state() -> dict[str, Any]:
+    state = {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def _set_rng_state(state: dict[str, Any]) -> None:
+    random.setstate(state["python"])
+    np.random.set_state(state["numpy"])
+    torch.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def save_checkpoint(
+    run_dir: Path,
+    step: int,
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    state: dict[str, Any],
+    keep: int,
+) -> Path:
+    """Write checkpoint ``step`` (trainable weights only: LoRA checkpoints stay small); prune old ones."""
+    root = run_dir / "checkpoints"
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=root))
+    try:
+        trainable = {n: p.detach().cpu() for n, p in model.named_parameters() if p.requires_grad}
+        torch.save(trainable, tmp / "trainable.pt")
+        torch.save(optimizer.state_dict(), tmp / "optimizer.pt")
+        torch.save(_rng_state(), tmp / "rng.pt")
+        (tmp / "state.json").write_text(json.dumps({"step": step, **state}, indent=2), encoding="utf-8")
+        target = root / f"{_PREFIX}{step:06d}"
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(tmp, target)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    for old in list_checkpoints(run_dir)[:-keep]:
+        shutil.rmtree(old, ignore_errors=True)
+    return target
+
+
+def list_checkpoints(run_dir: Path) -> list[Path]:
+    """Complete checkpoints, oldest first."""
+    root = run_dir / "checkpoints"
+    if not root.is_dir():
+        return []
+    return sorted(p for p in root.iterdir() if p.name.startswith(_PREFIX) and (p / "state.json").is_file())
+
+
+def load_checkpoint(path: Path, model: nn.Module, optimizer: torch.optim.Optimizer) -> Checkpoint:
+    """Restore weights, optimizer and RNG from ``path``; returns its step and trainer state."""
+    try:
+        trainable = torch.load(path / "trainable.pt", map_location="cpu", weights_only=True)
+        missing = set(trainable) - {n for n, p in model.named_parameters() if p.requires_grad}
+        if missing:
+            raise TrainingError(
+                f"checkpoint {path} does not fit this model ({len(missing)} unknown weights, e.g. "
+                f"{sorted(missing)[0]}): resume with the config that started the run, or use a new output_dir"
+            )
+        model.load_state_dict(trainable, strict=False)
+        optimizer.load_state_dict(torch.load(path / "optimizer.pt", map_location="cpu", weights_only=True))
+        # Our own file, written by save_checkpoint: RNG states are pickled Python/numpy objects.
+        _set_rng_state(torch.load(path / "rng.pt", weights_only=False))
+        state = json.loads((path / "state.json").read_text(encoding="utf-8"))
+    except (OSError, KeyError, ValueError, RuntimeError) as err:
+        raise TrainingError(f"cannot resume from checkpoint {path}: {err}") from err
+    return Checkpoint(path=path, step=int(state.pop("step")), state=state)
+
+
+class MetricsLog:
+    """``metrics.jsonl`` of a run: one line per step, appended and flushed as the step ends."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def truncate_after(self, step: int) -> None:
+        """Drop lines of steps after ``step`` (logged after the checkpoint a resumed run starts from)."""
+        kept = [r for r in self.read() if r["step"] <= step]
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.write_text("".join(json.dumps(r) + "\n" for r in kept), encoding="utf-8")
+
+    def append(self, record: dict[str, Any]) -> None:
+        with self.path.open("a", encoding="utf-8") as out:
+            out.write(json.dumps(record) + "\n")
+
+    def read(self) -> list[dict[str, Any]]:
+        if not self.path.is_file():
+            return []
+        return [json.loads(line) for line in self.path.read_text(encoding="utf-8").splitlines() if line]
+
+
+def write_json(path: Path, payload: dict[str, Any] | Sequence[Any]) -> None:
+    """Write JSON through a temporary file and a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(payload, indent=2, default=str), encoding="utf-8")
+    os.replace(tmp, path)

@@ -1,0 +1,47 @@
+"""RLConfig: invalid combinations fail at load time, with the field to change."""
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from naa.errors import ConfigError
+from naa.rl.config import GROUP_RULES, RLConfig
+
+
+def test_defaults_are_guide_grpo_as_designed() -> None:
+    config = RLConfig(tasks=Path("t.jsonl"))
+    assert config.variant == "guide" and config.epsilon == 0.2 and config.gamma_quantile == 0.9
+    assert (
+        config.aggregation == "seq_mean_token_mean" and config.kl_coef == 0.0 and config.entropy_coef == 0.0
+    )
+    assert config.group_rule == GROUP_RULES["guide"]
+    assert GROUP_RULES["vanilla"].drop_equal is False and GROUP_RULES["filtered"].hint_failed is False
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"variant": "vanilla", "gamma_mode": "constant"}, "only apply to variant guide"),
+        ({"variant": "vanilla", "max_draw_rounds": 3}, "never re-draws"),
+        ({"finetune": "full", "lora_rank": 8}, "only apply to finetune: lora"),
+        ({"gamma_value": 0.5}, "only with gamma_mode: constant"),
+        ({"gamma_mode": "constant", "gamma_quantile": 0.5}, "only with gamma_mode: quantile"),
+        ({"group_size": 1}, "group_size"),
+        ({"aggregation": "sum"}, "aggregation"),
+        ({"learning_rate": 1e-5}, "learning_rate"),
+    ],
+)
+def test_invalid_combinations_fail(fields: dict[str, object], message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        RLConfig(tasks=Path("t.jsonl"), **fields)  # type: ignore[arg-type]
+
+
+def test_yaml_paths_are_relative_to_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "rl.yaml"
+    path.write_text("tasks: tasks.jsonl\nvariant: filtered\ngamma_mode: constant\n")
+    with pytest.raises(ConfigError, match=r"rl\.yaml is invalid"):
+        RLConfig.from_yaml(path)
+    path.write_text("tasks: tasks.jsonl\nvariant: filtered\n")
+    config = RLConfig.from_yaml(path)
+    assert config.tasks == tmp_path / "tasks.jsonl" and config.variant == "filtered"

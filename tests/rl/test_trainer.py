@@ -1,0 +1,98 @@
+"""Training smoke runs on a tiny random-weight Llama, a few steps each, on CPU."""
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from naa.config.plugins import PluginRegistry
+from naa.rl.config import RLConfig, Variant
+from naa.rl.model_version import read_manifest
+from naa.rl.trainer import train
+
+
+def _config(tmp: Path, model: Path, tasks: Path, **overrides: Any) -> RLConfig:
+    fields: dict[str, Any] = {
+        "model": str(model),
+        "tasks": tasks,
+        "output_dir": tmp / "run",
+        "group_size": 3,
+        "batch_prompts": 2,
+        "steps": 2,
+        "max_new_tokens": 8,
+        "micro_batch_size": 4,
+        "lora_rank": 4,
+        "lr": 1e-3,
+        "checkpoint_every": 1,
+        **overrides,
+    }
+    return RLConfig(**fields)
+
+
+@pytest.mark.parametrize("variant", ["vanilla", "filtered", "guide"])
+def test_each_variant_trains_logs_and_checkpoints(
+    variant: Variant,
+    tmp_path: Path,
+    tiny_lm_dir: Path,
+    short_tasks_file: Path,
+    graded_rewards: PluginRegistry,
+) -> None:
+    config = _config(tmp_path, tiny_lm_dir, short_tasks_file, variant=variant, reward="vowel_share")
+    result = train(config, plugins=graded_rewards)
+    assert not result.stopped and result.step == 2
+    records = [json.loads(line) for line in (config.output_dir / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in records] == [1, 2]
+    for record in records:
+        assert record["groups"] == 2 and isinstance(record["loss"], float)
+        assert record["kl"] is not None and record["kl"] >= 0
+        assert record["completion_tokens"] > 0 and record["tokens_per_s"] > 0
+        if variant == "guide":
+            # vowel_share never reaches 1, so every unhinted group "fails" and is resampled with the hint;
+            # the guided ratios compare the unhinted policy with the hinted sampler, so they are not all 1
+            assert record["hint_fraction"] == 1.0 and record["guided_groups"] == 2
+            assert record["guided_ratio_min"] != pytest.approx(1.0) or record[
+                "guided_ratio_max"
+            ] != pytest.approx(1.0)
+            assert record["ratio_mean"] is None  # no on-policy token in the batch
+        else:
+            assert record["hint_fraction"] == 0.0 and record["guided_groups"] == 0
+            # one optimisation pass: the policy that scores is the one that sampled, rho = 1 exactly
+            assert record["ratio_min"] == pytest.approx(1.0) and record["ratio_max"] == pytest.approx(1.0)
+            assert record["guided_ratio_mean"] is None
+    checkpoints = sorted(p.name for p in (config.output_dir / "checkpoints").iterdir())
+    assert checkpoints == ["step-000001", "step-000002"]
+    manifest = read_manifest(config.output_dir)
+    assert manifest.variant == variant and manifest.steps == 2
+    assert (manifest.path / "config.json").is_file()
+
+
+def test_guide_hints_failed_groups_and_drops_them_when_the_hint_does_not_help(
+    tmp_path: Path, tiny_lm_dir: Path, short_tasks_file: Path
+) -> None:
+    # A random model never writes the final JSON block: every reply scores 0 under the real verifier, so
+    # every group takes the hint path, and the hinted groups (all 0 again) are dropped: no gradient step.
+    config = _config(tmp_path, tiny_lm_dir, short_tasks_file, variant="guide", steps=1, max_draw_rounds=2)
+    result = train(config)
+    (record,) = result.metrics
+    assert record["reward_mean"] == 0.0 and record["hinted_reward_mean"] == 0.0
+    assert record["prompts_drawn"] == 4  # 2 prompts, then 2 re-drawn
+    assert record["hint_fraction"] == 1.0 and record["filtered_fraction"] == 1.0
+    assert record["groups"] == 0 and record["loss"] is None
+
+
+def test_a_stopped_run_resumes_at_the_next_step_with_the_same_result(
+    tmp_path: Path, tiny_lm_dir: Path, short_tasks_file: Path, graded_rewards: PluginRegistry
+) -> None:
+    straight = _config(tmp_path / "a", tiny_lm_dir, short_tasks_file, reward="vowel_share")
+    expected = train(straight, plugins=graded_rewards).metrics
+
+    resumed = _config(tmp_path / "b", tiny_lm_dir, short_tasks_file, reward="vowel_share")
+    stopped = train(resumed, plugins=graded_rewards, should_stop=lambda: True)
+    assert stopped.stopped and stopped.step == 1 and stopped.model_path is None
+    calls: list[int] = []
+    result = train(resumed, plugins=graded_rewards, progress=lambda r: calls.append(r["step"]))
+    assert calls == [2]
+    assert [r["step"] for r in result.metrics] == [1, 2]
+    for key in ("loss", "reward_mean", "kl", "completion_tokens"):
+        assert [r[key] for r in result.metrics] == pytest.approx([r[key] for r in expected]), key
