@@ -7,6 +7,7 @@ uniquely named database and drops it at the end. Each test runs inside a transac
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -21,9 +22,9 @@ from naa.storage.session import init_db, make_engine
 ADMIN_URL = os.environ.get("NAA_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A fresh, empty PostgreSQL database for this test session."""
+@contextmanager
+def fresh_postgres_database() -> Iterator[str]:
+    """Create an empty, uniquely named database on the PostgreSQL server; dropped on exit."""
     admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
     name = f"naa_test_{uuid.uuid4().hex[:12]}"
     try:
@@ -38,6 +39,20 @@ def postgres_url() -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """The database this test session migrates once and shares between tests."""
+    with fresh_postgres_database() as url:
+        yield url
+
+
+@pytest.fixture
+def fresh_postgres_url() -> Iterator[str]:
+    """An empty database of its own, for tests that migrate it themselves."""
+    with fresh_postgres_database() as url:
+        yield url
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])

@@ -1,5 +1,6 @@
 """The Alembic migrations build exactly the schema the models describe, on SQLite and PostgreSQL."""
 
+import threading
 from pathlib import Path
 
 from alembic import command
@@ -45,5 +46,30 @@ def test_downgrade_to_base_and_upgrade_again(sqlite_path: Path) -> None:
         assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
         init_db(url)
         assert "jobs" in inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
+
+
+def test_processes_starting_together_migrate_postgres_once(fresh_postgres_url: str) -> None:
+    """API replicas and workers call init_db at the same moment; the advisory lock makes them take turns."""
+    url = fresh_postgres_url
+    errors: list[BaseException] = []
+
+    def migrate() -> None:
+        try:
+            init_db(url)
+        except BaseException as err:  # collected, then reported by the assertion below
+            errors.append(err)
+
+    threads = [threading.Thread(target=migrate) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            assert MigrationContext.configure(conn).get_current_revision() == "0001"
     finally:
         engine.dispose()
