@@ -8,6 +8,7 @@ Task names are ``naa.<area>.<verb>``; the area picks the queue. Every module in 
 loaded by the worker, so adding a task area is adding a module.
 """
 
+import functools
 import pkgutil
 from typing import Any
 
@@ -108,5 +109,18 @@ def _task_modules() -> list[str]:
     return sorted(f"{tasks.__name__}.{module.name}" for module in pkgutil.iter_modules(tasks.__path__))
 
 
-# model_validate, not NAASettings(): every field comes from the environment, none from code.
-app = make_celery(NAASettings.model_validate({}))
+@functools.cache
+def _default_app() -> NAACelery:
+    # model_validate, not NAASettings(): every field comes from the environment, none from code.
+    return make_celery(NAASettings.model_validate({}))
+
+
+def __getattr__(name: str) -> NAACelery:
+    """``app``, the worker command's app (``celery -A pipelines.celery_app``), built from ``NAA_`` variables.
+
+    Built on first use rather than at import, so importing ``make_celery`` (as the API does) neither
+    reads the environment nor creates the data dir.
+    """
+    if name == "app":
+        return _default_app()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

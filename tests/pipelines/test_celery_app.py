@@ -3,13 +3,14 @@
 from pathlib import Path
 
 import pytest
+from celery.app.utils import find_app
 
 from naa.config.settings import NAASettings
 from naa.storage import jobs
 from naa.storage.models import JobKind, JobStatus
 from naa.storage.partners import create_partner
 from naa.storage.session import session_scope
-from pipelines.celery_app import CPU_QUEUE, GPU_QUEUE, NAACelery, make_celery
+from pipelines.celery_app import CPU_QUEUE, GPU_QUEUE, NAACelery, _default_app, make_celery
 from pipelines.tracking import JobCancelled, JobProgress
 
 
@@ -77,3 +78,18 @@ def test_progress_stops_the_work_once_the_job_is_cancelled(app: NAACelery) -> No
     JobProgress(app, "acme", job.id).stage(0.5, 1.0, "indexing")(1.0, "written")
     with session_scope(app.session_factory()) as session:
         assert jobs.get_job(session, "acme", job.id).status is JobStatus.CANCELLED
+
+
+def test_worker_command_finds_an_app_configured_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("NAA_DATA_DIR", str(tmp_path / "env-data"))
+    monkeypatch.setenv("NAA_BROKER_URL", "redis://127.0.0.1:6379/11")
+    _default_app.cache_clear()
+    try:
+        found = find_app("pipelines.celery_app")  # what `celery -A pipelines.celery_app worker` resolves
+        assert isinstance(found, NAACelery)
+        assert found.conf.broker_url == "redis://127.0.0.1:6379/11"
+        assert found.naa_settings.data_dir == tmp_path / "env-data"
+    finally:
+        _default_app.cache_clear()
