@@ -89,6 +89,10 @@ def ensure_converted(name: str, models_dir: Path) -> Path:
     with _convert_lock:
         if (target / "config.json").is_file():
             return target
+        if target.exists():
+            raise ModelUnavailableError(
+                f"{target} exists but holds no converted model: remove that folder and retry"
+            )
         gguf = packaged_gguf(name)
         models_dir.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=models_dir))
@@ -104,12 +108,19 @@ def ensure_converted(name: str, models_dir: Path) -> Path:
 def _convert_gguf(gguf: Path, out_dir: Path) -> None:
     # Imported here: transformers and torch take seconds to import, and only a first run converts.
     import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoModelForCausalLM, AutoTokenizer, GgufConfig
 
     try:
         tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-        # float32 keeps the dequantised Q4_1 weights exact; bfloat16 would round them a second time.
-        model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
+        model = AutoModelForCausalLM.from_pretrained(
+            gguf.parent,
+            gguf_file=gguf.name,
+            # float32 keeps the dequantised Q4_1 weights exact; bfloat16 would round them a second time.
+            dtype=torch.float32,
+            # A plain dense model: left packed (when the `kernels` package is present) or marked as
+            # GGUF-quantised, save_pretrained refuses to write it.
+            quantization_config=GgufConfig(dequantize=True),
+        )
     except (OSError, ValueError, ImportError) as err:
         raise ModelUnavailableError(f"cannot read model file {gguf}: {err}") from err
     model.save_pretrained(out_dir)
