@@ -18,10 +18,10 @@ from typing import Any
 import torch
 from accelerate import Accelerator
 from accelerate.utils import set_seed
-from torch import Tensor, nn
+from torch import Tensor
 
 from naa.config.plugins import PluginRegistry
-from naa.errors import ModelUnavailableError, TrainingError
+from naa.errors import TrainingError
 from naa.generation.model_files import resolve_model_source
 from naa.rl.advantages import as_rewards, group_advantages
 from naa.rl.config import RLConfig
@@ -38,11 +38,20 @@ from naa.rl.losses import (
     shaping_gamma,
 )
 from naa.rl.model_version import ModelVersionManifest, write_manifest
+from naa.rl.policy import load_causal_lm, with_lora
 from naa.rl.rewards import RewardScorer
 from naa.rl.rollout import Sampler, SamplingSettings, TransformersSampler, VLLMSampler
-from naa.rl.run_state import DataOrder, MetricsLog, list_checkpoints, load_checkpoint, save_checkpoint
+from naa.rl.run_state import (
+    DataOrder,
+    MetricsLog,
+    list_checkpoints,
+    load_checkpoint,
+    save_checkpoint,
+    write_json,
+)
 from naa.rl.tasks import load_tasks
 
+CONFIG_NAME = "config.json"  # the run's RLConfig, for resuming by hand and for `naa rl eval`
 ProgressFn = Callable[[dict[str, Any]], None]
 StopFn = Callable[[], bool]
 
@@ -83,39 +92,16 @@ def _flatten(collected: Collected, eps: float, device: torch.device) -> TrainBat
     )
 
 
-def _load_policy(config: RLConfig, models_dir: Path) -> tuple[nn.Module, Any, str]:
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    source = resolve_model_source(config.model, models_dir)
-    model: nn.Module
-    try:
-        tokenizer = AutoTokenizer.from_pretrained(source)
-        model = AutoModelForCausalLM.from_pretrained(source, dtype=getattr(torch, config.dtype))
-    except OSError as err:
-        raise ModelUnavailableError(f"cannot load model {config.model!r} from {source}: {err}") from err
-    if tokenizer.pad_token_id is None:
-        tokenizer.pad_token = tokenizer.eos_token
-    if config.finetune == "lora":
-        from peft import LoraConfig, get_peft_model
-
-        lora = LoraConfig(
-            r=config.lora_rank,
-            lora_alpha=config.lora_alpha,
-            lora_dropout=config.lora_dropout,
-            target_modules=list(config.lora_target_modules),
-            task_type="CAUSAL_LM",
-        )
-        model = get_peft_model(model, lora)
-    return model, tokenizer, source
-
-
 class _Run:
     def __init__(self, config: RLConfig, models_dir: Path, plugins: PluginRegistry | None) -> None:
         self.config = config
         self.accelerator = Accelerator(cpu=not torch.cuda.is_available())
         set_seed(config.seed)
         self.tasks = load_tasks(config.tasks, split="train")
-        model, self.tokenizer, self.source = _load_policy(config, models_dir)
+        self.source = resolve_model_source(config.model, models_dir)
+        model, self.tokenizer = load_causal_lm(self.source, config.dtype)
+        if config.finetune == "lora":
+            model = with_lora(model, config)
         # The start model is the KL reference: LoRA turns its adapters off, full fine-tuning keeps a copy.
         self.reference = (
             None if config.finetune == "lora" else copy.deepcopy(model).eval().requires_grad_(False)
@@ -363,6 +349,11 @@ def train(
         TrainingError: the tasks or a checkpoint cannot be used. ModelUnavailableError: the model cannot load.
     """
     run = _Run(config, models_dir or config.output_dir / "models", plugins)
+    if run.accelerator.is_main_process:
+        # Only the fields the user set (so it validates again), absolute paths (so it loads from anywhere).
+        saved = config.model_dump(mode="json", exclude_unset=True)
+        saved.update(tasks=str(config.tasks.resolve()), output_dir=str(config.output_dir.resolve()))
+        write_json(config.output_dir / CONFIG_NAME, saved)
     step = run.resume()
     if step >= config.steps:
         raise TrainingError(

@@ -1,0 +1,258 @@
+"""pass@k before and after training, split into compression and capability gain (DESIGN.md "Guide-GRPO").
+
+Each held-out task gets n >= k sampled replies without the hint; c of them are correct (reward reaching the
+success threshold). pass@k uses the unbiased estimator of Chen et al. (arXiv 2107.03374, eq. 1).
+
+Per task, "solved at pass@k" means its estimated pass@k is at least 0.5. Then, over all tasks:
+- compression: solved at pass@k but not at pass@1 before, solved at pass@1 after (a skill the model had
+  only in some samples became its usual answer);
+- capability gain: not solved at pass@k before, solved at pass@k after (a skill it did not have);
+- lost: solved at pass@k before, not after.
+"""
+
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from accelerate.utils import set_seed
+
+from naa.config.plugins import PluginRegistry
+from naa.errors import ConfigError
+from naa.generation.model_files import resolve_model_source
+from naa.rl.advantages import as_rewards, correct_counts
+from naa.rl.config import RLConfig
+from naa.rl.groups import PromptEncoder
+from naa.rl.model_version import read_manifest, write_manifest
+from naa.rl.policy import load_causal_lm
+from naa.rl.rewards import RewardScorer
+from naa.rl.rollout import SamplingSettings, TransformersSampler
+from naa.rl.run_state import MetricsLog, write_json
+from naa.rl.tasks import RLTask, Split, load_tasks
+from naa.rl.trainer import CONFIG_NAME
+
+SOLVED = 0.5
+
+
+def pass_at_k(n: int, c: int, k: int) -> float:
+    """Unbiased pass@k = 1 - C(n - c, k) / C(n, k): the chance that k of the n samples hold a correct one.
+
+    Computed as 1 - prod_{i=n-c+1}^{n} (1 - k / i), which avoids huge binomials (arXiv 2107.03374, fig. 3).
+    """
+    if not 0 < k <= n or not 0 <= c <= n:
+        raise ValueError(f"pass@k needs 0 < k <= n and 0 <= c <= n, got n={n}, c={c}, k={k}")
+    if n - c < k:
+        return 1.0
+    return 1.0 - math.prod(1.0 - k / i for i in range(n - c + 1, n + 1))
+
+
+@dataclass(frozen=True)
+class TaskResult:
+    task_id: str
+    type: str
+    n: int
+    correct: int
+    reward_mean: float
+
+    def pass_at(self, k: int) -> float:
+        return pass_at_k(self.n, self.correct, k)
+
+
+@dataclass(frozen=True)
+class EvalResult:
+    model: str
+    tasks: list[TaskResult]
+
+    def pass_at(self, k: int) -> float:
+        """Mean pass@k over tasks."""
+        return sum(t.pass_at(k) for t in self.tasks) / len(self.tasks)
+
+    @property
+    def reward_mean(self) -> float:
+        return sum(t.reward_mean for t in self.tasks) / len(self.tasks)
+
+    def to_json(self, ks: Sequence[int]) -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "reward_mean": round(self.reward_mean, 6),
+            "pass_at": {str(k): round(self.pass_at(k), 6) for k in ks},
+            "tasks": [asdict(t) for t in self.tasks],
+        }
+
+
+def evaluate_model(
+    model: torch.nn.Module,
+    tokenizer: Any,
+    tasks: Sequence[RLTask],
+    *,
+    name: str,
+    n: int,
+    settings: SamplingSettings,
+    scorer: RewardScorer,
+    success_threshold: float = 1.0,
+) -> EvalResult:
+    """Sample ``n`` unhinted replies per task with ``model`` and count the correct ones."""
+    encode = PromptEncoder(tokenizer, tasks)
+    sampler = TransformersSampler(model, tokenizer, settings)
+    groups = sampler.sample([encode(i, with_hint=False) for i in range(len(tasks))], n)
+    flat = scorer.score([t for t in tasks for _ in range(n)], [s.text for g in groups for s in g])
+    rewards = as_rewards([flat[i * n : (i + 1) * n] for i in range(len(tasks))])  # (N, n)
+    correct = correct_counts(rewards, success_threshold).tolist()
+    return EvalResult(
+        model=name,
+        tasks=[
+            TaskResult(t.id, t.type, n, int(c), round(float(r), 6))
+            for t, c, r in zip(tasks, correct, rewards.mean(dim=1).tolist(), strict=True)
+        ],
+    )
+
+
+def compare(before: EvalResult, after: EvalResult, k: int) -> dict[str, float | int]:
+    """Compression, capability gain and loss between two evaluations of the same tasks (module docstring)."""
+    if [t.task_id for t in before.tasks] != [t.task_id for t in after.tasks]:
+        raise ValueError("before and after must evaluate the same tasks in the same order")
+    compressed = gained = lost = 0
+    for b, a in zip(before.tasks, after.tasks, strict=True):
+        b_k, b_1, a_k, a_1 = (
+            b.pass_at(k) >= SOLVED,
+            b.pass_at(1) >= SOLVED,
+            a.pass_at(k) >= SOLVED,
+            a.pass_at(1) >= SOLVED,
+        )
+        compressed += b_k and not b_1 and a_1
+        gained += not b_k and a_k
+        lost += b_k and not a_k
+    total = len(before.tasks)
+    return {
+        "k": k,
+        "tasks": total,
+        "compression": round(compressed / total, 6),
+        "capability_gain": round(gained / total, 6),
+        "lost": round(lost / total, 6),
+        "compressed_tasks": compressed,
+        "gained_tasks": gained,
+        "lost_tasks": lost,
+    }
+
+
+def format_table(before: EvalResult, after: EvalResult | None, ks: Sequence[int]) -> str:
+    """A plain-text table: one row per metric, before / after / change."""
+    rows = [("metric", "before", "after", "change")]
+    labels = ["reward mean", *(f"pass@{k}" for k in ks)]
+    values_before = [before.reward_mean, *(before.pass_at(k) for k in ks)]
+    values_after = [after.reward_mean, *(after.pass_at(k) for k in ks)] if after is not None else None
+    for i, label in enumerate(labels):
+        b = values_before[i]
+        if values_after is None:
+            rows.append((label, f"{b:.3f}", "-", "-"))
+        else:
+            rows.append((label, f"{b:.3f}", f"{values_after[i]:.3f}", f"{values_after[i] - b:+.3f}"))
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows)
+
+
+def plot_curves(path: Path, metrics: Sequence[dict[str, Any]], results: Sequence[EvalResult], n: int) -> Path:
+    """PNG with the training reward per step (left) and pass@k against k for each evaluation (right)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    steps = [m["step"] for m in metrics if m.get("reward_mean") is not None]
+    left.plot(
+        steps, [m["reward_mean"] for m in metrics if m.get("reward_mean") is not None], label="unhinted"
+    )
+    hinted = [
+        (m["step"], m["hinted_reward_mean"]) for m in metrics if m.get("hinted_reward_mean") is not None
+    ]
+    if hinted:
+        left.plot(*zip(*hinted, strict=True), label="hinted")
+    left.set(xlabel="step", ylabel="mean reward", title="Training reward")
+    left.legend()
+    ks = list(range(1, n + 1))
+    for result in results:
+        right.plot(ks, [result.pass_at(k) for k in ks], marker="o", label=result.model)
+    right.set(xlabel="k", ylabel="pass@k", title="Held-out pass@k", ylim=(0, 1))
+    right.legend()
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def evaluate_run(
+    run_dir: Path,
+    *,
+    n: int = 8,
+    ks: Sequence[int] = (1, 8),
+    tasks_path: Path | None = None,
+    split: Split = "heldout",
+    limit: int | None = None,
+    models_dir: Path | None = None,
+    plugins: PluginRegistry | None = None,
+) -> dict[str, Any]:
+    """Evaluate a finished run's start model and trained model; write ``eval.json`` and ``eval.png``.
+
+    The run's ``config.json`` gives the tasks file, sampling settings, seed and success threshold;
+    ``model_version.json`` gives the trained model, and gets the after-training pass@k in its metrics.
+
+    Raises:
+        ConfigError: the run has no config or manifest, ``ks`` exceed ``n``, or the split is empty.
+    """
+    if not ks or max(ks) > n or min(ks) < 1:
+        raise ConfigError(
+            f"every k must be between 1 and n={n} (unbiased pass@k needs n >= k), got {list(ks)}"
+        )
+    config_path = run_dir / CONFIG_NAME
+    try:
+        config = RLConfig.model_validate_json(config_path.read_text(encoding="utf-8"))
+    except OSError as err:
+        raise ConfigError(f"{run_dir} has no {CONFIG_NAME}: is it a `naa rl train` output_dir?") from err
+    manifest = read_manifest(run_dir)
+    tasks = load_tasks(tasks_path or config.tasks, split=split)[:limit]
+    settings = SamplingSettings(
+        config.max_new_tokens, config.temperature, config.top_p, config.rollout_batch_size
+    )
+    scorer = RewardScorer(plugins, default=config.reward)
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    results = []
+    sources = [
+        ("before", resolve_model_source(config.model, models_dir or run_dir / "models")),
+        ("after", str(manifest.path)),
+    ]
+    for name, source in sources:
+        set_seed(config.seed)
+        model, tokenizer = load_causal_lm(source, config.dtype, device)
+        results.append(
+            evaluate_model(
+                model,
+                tokenizer,
+                tasks,
+                name=name,
+                n=n,
+                settings=settings,
+                scorer=scorer,
+                success_threshold=config.success_threshold,
+            )
+        )
+        del model
+    before, after = results
+    report = {
+        "run": str(run_dir.resolve()),
+        "split": split,
+        "n": n,
+        "ks": list(ks),
+        "before": before.to_json(ks),
+        "after": after.to_json(ks),
+        "comparison": compare(before, after, max(ks)),
+        "table": format_table(before, after, ks),
+    }
+    write_json(run_dir / "eval.json", report)
+    plot_curves(run_dir / "eval.png", MetricsLog(run_dir / "metrics.jsonl").read(), results, n)
+    manifest.metrics.update({f"heldout_pass@{k}": round(after.pass_at(k), 6) for k in ks})
+    write_manifest(run_dir, manifest)
+    return report
