@@ -36,8 +36,12 @@ export function ChatPane({ client, mode, onModeChange, turns, setTurns, conversa
   const abort = useRef<AbortController | null>(null);
   const bottom = useRef<HTMLDivElement>(null);
 
-  useEffect(() => bottom.current?.scrollIntoView?.({ block: "end" }), [turns, suggestions]);
-  useEffect(() => () => abort.current?.abort(), []);
+  useEffect(() => {
+    bottom.current?.scrollIntoView?.({ block: "end" });
+  }, [turns, suggestions]);
+  useEffect(() => {
+    return () => abort.current?.abort();
+  }, []);
   useEffect(() => {
     setSuggestions(null);
     setError(null);

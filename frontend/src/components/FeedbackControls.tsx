@@ -6,6 +6,18 @@ import type { ShownError } from "../conversation";
 import { shownError } from "../errors";
 import { ErrorNotice } from "./ErrorNotice";
 
+// A thumb icon drawn inline: emoji need a colour-emoji font, which many desktops and servers lack.
+function Thumb({ down = false }: { down?: boolean }) {
+  return (
+    <svg viewBox="0 0 24 24" aria-hidden="true" style={down ? { transform: "rotate(180deg)" } : undefined}>
+      <path
+        fill="currentColor"
+        d="M2 21h4V9H2v12zm20-11a2 2 0 0 0-2-2h-6.3l1-4.6v-.3c0-.4-.2-.8-.4-1.1L13.2 1 6.6 7.6C6.2 8 6 8.5 6 9v10a2 2 0 0 0 2 2h9c.8 0 1.5-.5 1.8-1.2l3-7.1c.1-.2.2-.5.2-.7v-2z"
+      />
+    </svg>
+  );
+}
+
 /** Thumbs up or down on a stored assistant message, with an optional comment and corrected reply. */
 export function FeedbackControls({ client, messageId, reply }: { client: ApiClient; messageId: string; reply: string }) {
   const [rating, setRating] = useState<Rating | null>(null);
@@ -61,7 +73,7 @@ export function FeedbackControls({ client, messageId, reply }: { client: ApiClie
           disabled={busy}
           onClick={() => choose("up")}
         >
-          👍
+          <Thumb />
         </button>
         <button
           type="button"
@@ -71,7 +83,7 @@ export function FeedbackControls({ client, messageId, reply }: { client: ApiClie
           disabled={busy}
           onClick={() => choose("down")}
         >
-          👎
+          <Thumb down />
         </button>
         {!open && (
           <button type="button" className="link" onClick={() => { setRating(rating ?? "down"); setOpen(true); if (!correction) setCorrection(reply); }}>

@@ -86,7 +86,7 @@ export function KnowledgeBasePanel({ client }: { client: ApiClient | null }) {
       </header>
 
       <form className="upload" onSubmit={upload}>
-        <label htmlFor="kb-files">Upload documents</label>
+        <label htmlFor="kb-files">Documents to upload</label>
         <input
           id="kb-files"
           ref={fileInput}

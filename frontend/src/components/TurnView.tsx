@@ -13,14 +13,14 @@ export function TurnView({ turn, client }: { turn: Turn; client: ApiClient }) {
   return (
     <article
       className={`turn turn-${turn.role}`}
-      aria-label={isReply ? "Assistant reply" : `${SPEAKER[turn.role]} message`}
+      aria-label={isReply ? "Assistant reply" : `${SPEAKER[turn.role]} turn`}
       aria-busy={turn.streaming ? true : false}
     >
       <header className="turn-head">
         <span className="speaker">{SPEAKER[turn.role]}</span>
         {isReply && turn.intent && <IntentBadge intent={turn.intent} />}
         {isReply && turn.handoff && <span className="tag tag-handoff">handoff</span>}
-        {turn.action && turn.action !== "answer" && <span className="tag">{turn.action.replace("_", " ")}</span>}
+        {turn.action && turn.action !== "answer" && turn.action !== "handoff" && <span className="tag">{turn.action.replace("_", " ")}</span>}
         {turn.streaming && <span className="typing" aria-label="Streaming">●●●</span>}
       </header>
       <div className="turn-body">

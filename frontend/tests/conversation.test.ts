@@ -1,0 +1,70 @@
+import { describe, expect, it } from "vitest";
+
+import type { CitationPublic, MessagePublic } from "../src/api/types";
+import { newTurn, replyParts, suggestTurns, turnFromStored } from "../src/conversation";
+
+const refunds: CitationPublic = { number: 1, doc_id: "refunds", title: "Refunds", url: "", source: "refunds.md" };
+
+describe("replyParts", () => {
+  it("splits a reply at its [n] markers and matches each to its citation", () => {
+    expect(replyParts("Refunds take 5 days [1], or 2 [3].", [refunds])).toEqual([
+      { kind: "text", text: "Refunds take 5 days " },
+      { kind: "cite", number: 1, citation: refunds },
+      { kind: "text", text: ", or 2 " },
+      { kind: "cite", number: 3, citation: undefined },
+      { kind: "text", text: "." },
+    ]);
+  });
+
+  it("leaves a reply without markers whole, and an empty one empty", () => {
+    expect(replyParts("Hello!", [])).toEqual([{ kind: "text", text: "Hello!" }]);
+    expect(replyParts("", [])).toEqual([]);
+  });
+});
+
+describe("turnFromStored", () => {
+  const stored: MessagePublic = {
+    id: "m1",
+    role: "assistant",
+    content: "Refunds take 5 days [1].",
+    intent: "refund_status",
+    intent_confidence: 0.9,
+    citations: [refunds],
+    passages: [],
+    handoff: true,
+    latency_ms: {},
+    created_at: "2026-11-27T09:00:00Z",
+  };
+
+  it("keeps an assistant message's id for feedback, its intent, citations and handoff", () => {
+    expect(turnFromStored(stored)).toMatchObject({
+      key: "m1",
+      messageId: "m1",
+      intent: { label: "refund_status", confidence: 0.9 },
+      citations: [refunds],
+      handoff: true,
+    });
+  });
+
+  it("gives customer messages no feedback id", () => {
+    expect(turnFromStored({ ...stored, role: "customer" }).messageId).toBeUndefined();
+  });
+});
+
+describe("suggestTurns", () => {
+  it("sends the assistant's and the agent's turns as the agent's, and skips empty turns", () => {
+    const turns = [
+      newTurn("customer", "My parcel is late."),
+      newTurn("assistant", "Sorry! Your order number?"),
+      newTurn("assistant", ""),
+      newTurn("agent", "Let me check."),
+      newTurn("customer", "A1001"),
+    ];
+    expect(suggestTurns(turns)).toEqual([
+      { role: "customer", content: "My parcel is late." },
+      { role: "agent", content: "Sorry! Your order number?" },
+      { role: "agent", content: "Let me check." },
+      { role: "customer", content: "A1001" },
+    ]);
+  });
+});
