@@ -29,7 +29,13 @@ def create_partner(
     config_yaml: str | None = None,
     config_path: Path | None = None,
 ) -> Partner:
-    """Add a partner; its config is the YAML text given, or a partner file read when it is needed."""
+    """Add a partner whose config is the YAML text given, or a partner file read each time it is needed.
+
+    Raises:
+        ConflictError: the id is taken.
+        ConfigError: the config is invalid, or names another partner id (its files would land in that
+            partner's folders).
+    """
     if session.get(Partner, partner_id) is not None:
         raise ConflictError(f"partner {partner_id!r} already exists; pick another id")
     partner = Partner(
@@ -38,6 +44,7 @@ def create_partner(
         config_yaml=config_yaml,
         config_path=str(config_path) if config_path is not None else None,
     )
+    partner_config(partner)
     session.add(partner)
     session.flush()
     return partner
@@ -57,14 +64,25 @@ def list_partners(session: Session) -> list[Partner]:
 def partner_config(partner: Partner) -> PartnerConfig:
     """The partner's validated config: stored YAML text wins over a file path; with neither, defaults."""
     if partner.config_yaml is not None:
-        try:
-            raw = yaml.safe_load(partner.config_yaml)
-            return PartnerConfig.model_validate(raw)
-        except (yaml.YAMLError, ValidationError) as err:
-            raise ConfigError(f"stored config of partner {partner.id!r} is invalid: {err}") from err
-    if partner.config_path is not None:
-        return load_partner_config(Path(partner.config_path))
-    return PartnerConfig(id=partner.id, name=partner.name)
+        config = _parse_stored(partner.id, partner.config_yaml)
+    elif partner.config_path is not None:
+        config = load_partner_config(Path(partner.config_path))
+    else:
+        return PartnerConfig(id=partner.id, name=partner.name)
+    if config.id != partner.id:
+        raise ConfigError(f"config of partner {partner.id!r} says id {config.id!r}: make them the same")
+    return config
+
+
+def _parse_stored(partner_id: str, text: str) -> PartnerConfig:
+    where = f"stored config of partner {partner_id!r}"
+    try:
+        return PartnerConfig.model_validate(yaml.safe_load(text))
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{where} is not valid YAML: {err}") from err
+    except ValidationError as err:
+        first = err.errors()[0]
+        raise ConfigError(f"{where}: {'.'.join(str(p) for p in first['loc'])}: {first['msg']}") from err
 
 
 def hash_key(key: str) -> str:

@@ -93,10 +93,17 @@ def test_config_from_path_and_default(session: Session, tmp_path: Path) -> None:
     assert (default.id, default.name) == ("globex", "Globex")
 
 
-def test_invalid_stored_config_names_the_partner(session: Session) -> None:
-    partner = create_partner(session, "acme", "Acme", config_yaml="id: acme\nname: Acme\nintnet: {}\n")
-    with pytest.raises(ConfigError, match="acme"):
-        partner_config(partner)
+def test_invalid_config_is_refused_with_its_field(session: Session) -> None:
+    with pytest.raises(ConfigError, match="partner 'acme': intnet: Extra inputs"):
+        create_partner(session, "acme", "Acme", config_yaml="id: acme\nname: Acme\nintnet: {}\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        create_partner(session, "acme", "Acme", config_yaml="id: [unclosed")
+    assert list_partners(session) == []
+
+
+def test_config_naming_another_partner_is_refused(session: Session) -> None:
+    with pytest.raises(ConfigError, match="says id 'globex'"):
+        create_partner(session, "acme", "Acme", config_yaml="id: globex\nname: Globex\n")
 
 
 def test_deleting_a_partner_removes_its_rows(session: Session, two_partners: tuple[str, str]) -> None:
