@@ -1,0 +1,47 @@
+"""`naa rl` end to end through Typer: generate tasks, train a tiny model one step, evaluate it."""
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from naa.cli.rl import app
+from naa.rl.tasks import load_tasks
+
+runner = CliRunner()
+
+
+def test_tasks_generate_writes_a_valid_split_file(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["tasks", "generate", "--out", str(tmp_path), "--per-template", "4"])
+    assert result.exit_code == 0, result.output
+    tasks = load_tasks(tmp_path / "tasks.jsonl")
+    assert {t.split for t in tasks} == {"train", "heldout"}
+    assert f"wrote {len(tasks)} tasks" in result.output
+
+
+def test_train_then_eval(
+    tmp_path: Path, tiny_lm_dir: Path, short_tasks_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NAA_DATA_DIR", str(tmp_path / "data"))
+    config = tmp_path / "rl.yaml"
+    config.write_text(
+        f"model: {tiny_lm_dir}\ntasks: {short_tasks_file}\noutput_dir: run\nvariant: vanilla\n"
+        "group_size: 2\nbatch_prompts: 2\nsteps: 1\nmax_new_tokens: 4\nlora_rank: 2\n"
+    )
+    result = runner.invoke(app, ["train", "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    assert "trained 1 steps" in result.output
+    run = tmp_path / "run"
+    result = runner.invoke(app, ["eval", "--run", str(run), "--n", "2", "--limit", "1"])
+    assert result.exit_code == 0, result.output
+    assert "pass@2" in result.output and "capability gain" in result.output
+    assert json.loads((run / "eval.json").read_text())["ks"] == [1, 2]
+
+
+def test_a_bad_config_is_one_line_and_exit_1(tmp_path: Path) -> None:
+    config = tmp_path / "rl.yaml"
+    config.write_text("tasks: t.jsonl\nvariant: vanilla\ngamma_mode: constant\n")
+    result = runner.invoke(app, ["train", "--config", str(config)])
+    assert result.exit_code == 1
+    assert "only apply to variant guide" in result.output
