@@ -81,7 +81,11 @@ try {
   // The reply was stored: feedback controls appear only for a stored message id.
   await reply.getByRole("button", { name: "Thumbs up" }).waitFor();
   // The new conversation shows up in the list.
-  await page.getByRole("navigation", { name: "Past conversations" }).getByRole("button", { name: /^Open conversation / }).first().waitFor();
+  await page
+    .getByRole("navigation", { name: "Past conversations" })
+    .getByRole("button", { name: /^Open conversation / })
+    .first()
+    .waitFor();
   if (consoleErrors.length > 0) throw new Error(`page errors: ${consoleErrors.join("; ")}`);
 
   await page.screenshot({ path: screenshot, fullPage: true });

@@ -138,7 +138,9 @@ describe("ApiClient errors", () => {
     server = await startServer((_req, res) =>
       sendJson(res, 401, { code: "unauthorized", message: "send an API key in the header" }),
     );
-    const err = await client().listDocuments().catch((e: unknown) => e);
+    const err = await client()
+      .listDocuments()
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApiError);
     expect(err).toMatchObject({ status: 401, code: "unauthorized", message: "send an API key in the header" });
   });
@@ -148,9 +150,12 @@ describe("ApiClient errors", () => {
       res.writeHead(502, { "Content-Type": "text/html" });
       res.end("<h1>Bad Gateway</h1>");
     });
-    const err = await client().listDocuments().catch((e: unknown) => e);
+    const err = await client()
+      .listDocuments()
+      .catch((e: unknown) => e);
     expect(err).toMatchObject({ status: 502, code: "http_502" });
     expect((err as ApiError).message).toContain("Bad Gateway");
+    expect((err as ApiError).message).toContain("is `naa serve` running?");
   });
 
   it("reports an unreachable server as network_error", async () => {
@@ -158,9 +163,7 @@ describe("ApiClient errors", () => {
     const url = server.url;
     await server.close();
     server = undefined;
-    const err = await new ApiClient({ baseUrl: url, apiKey: KEY })
-      .listConversations()
-      .catch((e: unknown) => e);
+    const err = await new ApiClient({ baseUrl: url, apiKey: KEY }).listConversations().catch((e: unknown) => e);
     expect(err).toMatchObject({ status: 0, code: "network_error" });
   });
 });
@@ -193,12 +196,7 @@ describe("ApiClient.chatStream", () => {
         },
       },
     );
-    expect(log).toEqual([
-      "intent refund_status",
-      "passages 1",
-      "token Refunds",
-      "token  take 5 business days [1].",
-    ]);
+    expect(log).toEqual(["intent refund_status", "passages 1", "token Refunds", "token  take 5 business days [1]."]);
     expect(reply).toEqual(done);
     const [req] = server.requests;
     expect(req.headers.accept).toBe("text/event-stream");
@@ -224,7 +222,9 @@ describe("ApiClient.chatStream", () => {
     server = await startServer((_req, res) =>
       sendJson(res, 422, { code: "invalid_request", message: "body.message: String should have at least 1 character" }),
     );
-    const err = await client().chatStream({ message: "" }).catch((e: unknown) => e);
+    const err = await client()
+      .chatStream({ message: "" })
+      .catch((e: unknown) => e);
     expect(err).toMatchObject({ status: 422, code: "invalid_request" });
   });
 
@@ -233,7 +233,9 @@ describe("ApiClient.chatStream", () => {
       res.writeHead(200, { "Content-Type": "text/event-stream" });
       res.end(sse("token", { text: "Refu" }));
     });
-    const err = await client().chatStream({ message: "hi" }).catch((e: unknown) => e);
+    const err = await client()
+      .chatStream({ message: "hi" })
+      .catch((e: unknown) => e);
     expect(err).toMatchObject({ code: "stream_ended" });
   });
 

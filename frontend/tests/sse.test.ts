@@ -36,10 +36,7 @@ describe("SseParser", () => {
   });
 
   it("drops only one space after the colon", () => {
-    expect(parseAll(["data:  two spaces\n\ndata:none\n\n"]).map((e) => e.data)).toEqual([
-      " two spaces",
-      "none",
-    ]);
+    expect(parseAll(["data:  two spaces\n\ndata:none\n\n"]).map((e) => e.data)).toEqual([" two spaces", "none"]);
   });
 
   it("accepts CRLF, CR and LF line ends, mixed", () => {

@@ -59,6 +59,8 @@ function isErrorBody(value: unknown): value is ErrorBody {
   return typeof body.code === "string" && typeof body.message === "string";
 }
 
+const GATEWAY_STATUSES = [502, 503, 504];
+
 async function errorOf(response: Response): Promise<ApiError> {
   const text = await response.text().catch(() => "");
   try {
@@ -69,10 +71,14 @@ async function errorOf(response: Response): Promise<ApiError> {
   }
   const reason = response.statusText || "no reason given";
   const snippet = text.trim().slice(0, 200);
+  // The API always answers JSON; a bare 502-504 comes from a proxy in front of it (Vite's, a load balancer).
+  const hint = GATEWAY_STATUSES.includes(response.status)
+    ? " (the NAA API behind the proxy did not answer; is `naa serve` running?)"
+    : "";
   return new ApiError(
     response.status,
     `http_${response.status}`,
-    `HTTP ${response.status} ${reason}${snippet ? `: ${snippet}` : ""}`,
+    `HTTP ${response.status} ${reason}${snippet ? `: ${snippet}` : ""}${hint}`,
   );
 }
 

@@ -1,4 +1,12 @@
-import { useEffect, useRef, useState, type Dispatch, type FormEvent, type KeyboardEvent, type SetStateAction } from "react";
+import {
+  useEffect,
+  useRef,
+  useState,
+  type Dispatch,
+  type FormEvent,
+  type KeyboardEvent,
+  type SetStateAction,
+} from "react";
 
 import type { ApiClient } from "../api/client";
 import type { SuggestPublic } from "../api/types";
@@ -27,7 +35,15 @@ function submitOnEnter(e: KeyboardEvent<HTMLTextAreaElement>) {
   }
 }
 
-export function ChatPane({ client, mode, onModeChange, turns, setTurns, conversationId, onConversationStarted }: Props) {
+export function ChatPane({
+  client,
+  mode,
+  onModeChange,
+  turns,
+  setTurns,
+  conversationId,
+  onConversationStarted,
+}: Props) {
   const [draft, setDraft] = useState("");
   const [agentDraft, setAgentDraft] = useState("");
   const [busy, setBusy] = useState(false);

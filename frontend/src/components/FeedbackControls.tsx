@@ -19,7 +19,15 @@ function Thumb({ down = false }: { down?: boolean }) {
 }
 
 /** Thumbs up or down on a stored assistant message, with an optional comment and corrected reply. */
-export function FeedbackControls({ client, messageId, reply }: { client: ApiClient; messageId: string; reply: string }) {
+export function FeedbackControls({
+  client,
+  messageId,
+  reply,
+}: {
+  client: ApiClient;
+  messageId: string;
+  reply: string;
+}) {
   const [rating, setRating] = useState<Rating | null>(null);
   const [open, setOpen] = useState(false);
   const [comment, setComment] = useState("");
@@ -86,27 +94,56 @@ export function FeedbackControls({ client, messageId, reply }: { client: ApiClie
           <Thumb down />
         </button>
         {!open && (
-          <button type="button" className="link" onClick={() => { setRating(rating ?? "down"); setOpen(true); if (!correction) setCorrection(reply); }}>
+          <button
+            type="button"
+            className="link"
+            onClick={() => {
+              setRating(rating ?? "down");
+              setOpen(true);
+              if (!correction) setCorrection(reply);
+            }}
+          >
             Suggest a correction
           </button>
         )}
-        {sent && !open && <span className="muted" role="status">Feedback saved</span>}
+        {sent && !open && (
+          <span className="muted" role="status">
+            Feedback saved
+          </span>
+        )}
       </div>
       {open && (
         <form className="feedback-form" onSubmit={submit}>
           <fieldset className="rating-choice">
             <legend>Rating</legend>
             <label>
-              <input type="radio" name={`${idPrefix}-rating`} checked={rating === "up"} onChange={() => setRating("up")} /> Good
+              <input
+                type="radio"
+                name={`${idPrefix}-rating`}
+                checked={rating === "up"}
+                onChange={() => setRating("up")}
+              />{" "}
+              Good
             </label>
             <label>
-              <input type="radio" name={`${idPrefix}-rating`} checked={rating === "down"} onChange={() => setRating("down")} /> Bad
+              <input
+                type="radio"
+                name={`${idPrefix}-rating`}
+                checked={rating === "down"}
+                onChange={() => setRating("down")}
+              />{" "}
+              Bad
             </label>
           </fieldset>
           <label htmlFor={`${idPrefix}-comment`}>Comment (optional)</label>
           <input id={`${idPrefix}-comment`} value={comment} onChange={(e) => setComment(e.target.value)} />
           <label htmlFor={`${idPrefix}-correction`}>Corrected reply (optional)</label>
-          <textarea id={`${idPrefix}-correction`} rows={3} value={correction} onChange={(e) => setCorrection(e.target.value)} />
+          <textarea
+            id={`${idPrefix}-correction`}
+            rows={3}
+            value={correction}
+            onChange={(e) => setCorrection(e.target.value)}
+          />
           <div className="row">
             <button type="submit" disabled={busy || !rating}>
               Send feedback

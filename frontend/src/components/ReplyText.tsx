@@ -11,7 +11,14 @@ export function ReplyText({ text, citations, anchor }: { text: string; citations
         if (!c) return <span key={i}>[{part.number}]</span>;
         const href = c.url || `#${anchor}-cite-${c.number}`;
         return (
-          <a key={i} className="cite" href={href} title={c.title || c.source} target={c.url ? "_blank" : undefined} rel="noreferrer">
+          <a
+            key={i}
+            className="cite"
+            href={href}
+            title={c.title || c.source}
+            target={c.url ? "_blank" : undefined}
+            rel="noreferrer"
+          >
             [{c.number}]
           </a>
         );

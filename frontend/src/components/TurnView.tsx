@@ -20,8 +20,14 @@ export function TurnView({ turn, client }: { turn: Turn; client: ApiClient }) {
         <span className="speaker">{SPEAKER[turn.role]}</span>
         {isReply && turn.intent && <IntentBadge intent={turn.intent} />}
         {isReply && turn.handoff && <span className="tag tag-handoff">handoff</span>}
-        {turn.action && turn.action !== "answer" && turn.action !== "handoff" && <span className="tag">{turn.action.replace("_", " ")}</span>}
-        {turn.streaming && <span className="typing" aria-label="Streaming">●●●</span>}
+        {turn.action && turn.action !== "answer" && turn.action !== "handoff" && (
+          <span className="tag">{turn.action.replace("_", " ")}</span>
+        )}
+        {turn.streaming && (
+          <span className="typing" aria-label="Streaming">
+            ●●●
+          </span>
+        )}
       </header>
       <div className="turn-body">
         {isReply ? <ReplyText text={turn.content} citations={turn.citations} anchor={anchor} /> : turn.content}
