@@ -1,0 +1,85 @@
+"""RL training on the ``gpu`` queue: one Guide-GRPO (or baseline) run, registered as a generator version.
+
+The run folder is fixed by the job id, so a redelivered task (``acks_late``, a worker lost) resumes the
+same run from its last checkpoint instead of starting over; a run that already finished is only
+registered. A cancel is seen after the current step: that step is checkpointed, then the job ends.
+"""
+
+import contextlib
+from typing import Any
+
+from celery import Task, shared_task
+from pydantic import ValidationError
+
+from naa.errors import ConfigError, ConflictError
+from naa.rl.config import RLConfig
+from naa.rl.model_version import MANIFEST_NAME, read_manifest
+from naa.rl.trainer import train
+from naa.storage.model_versions import register_model_version
+from naa.storage.models import ModelKind
+from naa.storage.session import session_scope
+from pipelines.celery_app import naa_app
+from pipelines.tracking import JobCancelled, JobProgress, run_job
+
+RL_TRAIN_TASK = "naa.rl.train"
+
+
+def _step_message(record: dict[str, Any]) -> str:
+    loss = "-" if record["loss"] is None else f"{record['loss']:+.4f}"
+    return (
+        f"step {record['step']}: reward {record['reward_mean']}, hints {record['hint_fraction']}, "
+        f"filtered {record['filtered_fraction']}, loss {loss}, {record['tokens_per_s']:.0f} tok/s"
+    )
+
+
+@shared_task(bind=True, name=RL_TRAIN_TASK)
+def train_rl(self: Task, job_id: str, partner_id: str, config: dict[str, Any]) -> dict[str, Any]:
+    """Train with ``config`` (the fields of ``RLConfig``, as JSON) and register the result.
+
+    Unless the config sets them, ``output_dir`` is ``partners/<partner>/rl/job-<job_id>`` under the data dir
+    and ``run_name`` is ``rl-job-<job_id>``.
+    """
+    app = naa_app(self)
+
+    def work(progress: JobProgress) -> dict[str, Any]:
+        defaults = {
+            "output_dir": str(app.workspace.partner_dir(partner_id) / "rl" / f"job-{job_id}"),
+            "run_name": f"rl-job-{job_id}",
+        }
+        try:
+            rl_config = RLConfig.model_validate({**defaults, **config})
+        except ValidationError as err:
+            raise ConfigError(f"RL config of job {job_id} is invalid: {err}") from err
+        if not (rl_config.output_dir / MANIFEST_NAME).is_file():
+            cancelled = False
+
+            def on_step(record: dict[str, Any]) -> None:
+                nonlocal cancelled
+                try:
+                    progress(record["step"] / rl_config.steps, _step_message(record))
+                except JobCancelled:
+                    cancelled = True  # finish the step's checkpoint first, then stop
+
+            result = train(
+                rl_config,
+                models_dir=app.workspace.models_dir,
+                progress=on_step,
+                should_stop=lambda: cancelled,
+            )
+            if result.stopped:
+                raise JobCancelled(job_id)
+        manifest = read_manifest(rl_config.output_dir)
+        # The same job delivered twice finds its version already registered.
+        with session_scope(app.session_factory()) as session, contextlib.suppress(ConflictError):
+            register_model_version(
+                session, partner_id, ModelKind.GENERATOR, manifest.name, manifest.path, manifest.metrics
+            )
+        return {
+            "run_dir": str(rl_config.output_dir),
+            "model_path": str(manifest.path),
+            "model_version": manifest.name,
+            "steps": manifest.steps,
+            "metrics": manifest.metrics,
+        }
+
+    return run_job(self, partner_id, job_id, work)

@@ -1,0 +1,113 @@
+"""RL training through a real Celery worker on the ``gpu`` queue (embedded SQLite broker, tiny model, CPU).
+
+The reward plugin comes in the way a partner's would: an installed distribution whose ``naa.plugins``
+entry point names a Plugin (written into a folder put on sys.path for the test).
+"""
+
+import json
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+
+from naa.config.plugins import load_plugins
+from naa.config.settings import NAASettings
+from naa.rl.tasks import parse_task, save_tasks
+from naa.storage import jobs
+from naa.storage.model_versions import latest_model_version
+from naa.storage.models import JobKind, JobStatus, ModelKind
+from naa.storage.partners import create_partner
+from naa.storage.session import session_scope
+from pipelines.celery_app import make_celery
+from pipelines.submit import submit
+from pipelines.tasks.rl import RL_TRAIN_TASK
+
+PLUGIN = """
+from naa.config.plugins import Plugin
+
+
+def vowel_share(task, reply):
+    letters = [c for c in reply.lower() if c.isalpha()]
+    return sum(c in "aeiou" for c in letters) / len(letters) if letters else 0.0
+
+
+plugin = Plugin("rl-test-rewards", {"reward": {"vowel_share": lambda: vowel_share}})
+"""
+
+
+@pytest.fixture
+def reward_plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    site = tmp_path / "site"
+    dist = site / "naa_rl_test_rewards-0.1.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: naa-rl-test-rewards\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text("[naa.plugins]\nrl-test = naa_rl_test_rewards:plugin\n")
+    (site / "naa_rl_test_rewards.py").write_text(textwrap.dedent(PLUGIN))
+    monkeypatch.syspath_prepend(str(site))
+    load_plugins.cache_clear()
+    yield
+    load_plugins.cache_clear()
+
+
+def _tasks(path: Path) -> Path:
+    questions = [
+        "Can I return boots delivered 3 days ago?",
+        "Send my refund to another card.",
+        "Return a gift card?",
+    ]
+    save_tasks(
+        [
+            parse_task(
+                {
+                    "id": f"t{i}",
+                    "type": "refusal",
+                    "messages": [{"role": "user", "content": q}],
+                    "hint": "30 days.",
+                    "answer": i > 0,
+                }
+            )
+            for i, q in enumerate(questions)
+        ],
+        path,
+    )
+    return path
+
+
+def test_guide_run_on_a_gpu_queue_worker_writes_metrics_checkpoints_and_a_version(
+    tmp_path: Path, tiny_lm_dir: Path, reward_plugin: None
+) -> None:
+    data_dir = tmp_path / "data"
+    app = make_celery(NAASettings(data_dir=data_dir, database_url=f"sqlite:///{data_dir / 'naa.db'}"))
+    config = {
+        "model": str(tiny_lm_dir),
+        "tasks": str(_tasks(tmp_path / "tasks.jsonl")),
+        "variant": "guide",
+        "reward": "vowel_share",  # graded, never 1: every unhinted group fails and takes the hint path
+        "group_size": 2,
+        "batch_prompts": 2,
+        "steps": 2,
+        "max_new_tokens": 6,
+        "lora_rank": 2,
+        "checkpoint_every": 1,
+    }
+    with session_scope(app.session_factory()) as session:
+        create_partner(session, "acme", "Acme")
+        job = submit(app, session, "acme", JobKind.RL_TRAIN, RL_TRAIN_TASK, {"config": config})
+    with start_worker(app, pool="solo", queues=["gpu"], perform_ping_check=False, shutdown_timeout=60):
+        result = app.AsyncResult(job.id).get(timeout=300)
+    run_dir = Path(result["run_dir"])
+    assert run_dir == data_dir / "partners" / "acme" / "rl" / f"job-{job.id}"
+    records = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in records] == [1, 2]
+    for record in records:
+        assert record["hint_fraction"] == 1.0 and record["guided_groups"] == 2
+        assert isinstance(record["loss"], float) and record["guided_ratio_max"] is not None
+    assert sorted(p.name for p in (run_dir / "checkpoints").iterdir()) == ["step-000001", "step-000002"]
+    with session_scope(app.session_factory()) as session:
+        done = jobs.get_job(session, "acme", job.id)
+        version = latest_model_version(session, "acme", ModelKind.GENERATOR)
+    assert (done.status, done.progress) == (JobStatus.SUCCEEDED, 1.0)
+    assert version.name == f"rl-job-{job.id}" and Path(version.path, "config.json").is_file()
+    assert version.metrics["step"] == 2
