@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, cast
 from naa.errors import GenerationError, ModelUnavailableError
 from naa.generation.base import ChatMessage, Completion, SamplingParams
 from naa.generation.config import OpenAIGeneratorConfig
-from naa.generation.streaming import StreamUsage, collect, cut_at_stop
+from naa.generation.streaming import StreamUsage, complete_reply, stream_reply
 
 if TYPE_CHECKING:
     from openai import OpenAI
@@ -42,17 +42,10 @@ class OpenAIGenerator:
                 )
 
     def generate(self, messages: Sequence[ChatMessage], params: SamplingParams | None = None) -> Completion:
-        usage = StreamUsage()
-        return collect(self._run(messages, params, usage), usage)
+        return complete_reply(self._pieces, messages, params or self._config.default_params())
 
     def stream(self, messages: Sequence[ChatMessage], params: SamplingParams | None = None) -> Iterator[str]:
-        return self._run(messages, params, StreamUsage())
-
-    def _run(
-        self, messages: Sequence[ChatMessage], params: SamplingParams | None, usage: StreamUsage
-    ) -> Iterator[str]:
-        params = params or self._config.default_params()
-        return cut_at_stop(self._pieces(messages, params, usage), params.stop, usage)
+        return stream_reply(self._pieces, messages, params or self._config.default_params())
 
     def _pieces(
         self, messages: Sequence[ChatMessage], params: SamplingParams, usage: StreamUsage

@@ -1,14 +1,14 @@
 """What every backend shares: stop strings cut on the text stream, and ``generate`` as the joined stream.
 
-Each backend only produces raw text pieces and fills a ``StreamUsage``; the stop-string cut and the
-``Completion`` are made here, once, so ``stream`` and ``generate`` cannot drift apart.
+Each backend only produces raw text pieces (a ``PieceSource``) and fills a ``StreamUsage``; the stop-string
+cut and the ``Completion`` are made here, once, so ``stream`` and ``generate`` cannot drift apart.
 """
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from naa.generation.base import Completion
+from naa.generation.base import ChatMessage, Completion, SamplingParams
 
 
 @dataclass
@@ -18,6 +18,32 @@ class StreamUsage:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     finish_reason: Literal["stop", "length"] = "stop"
+
+
+PieceSource = Callable[[Sequence[ChatMessage], SamplingParams, StreamUsage], Iterator[str]]
+"""A backend's raw generation: text pieces as they come, counts written to the usage as it runs."""
+
+
+def stream_reply(
+    source: PieceSource, messages: Sequence[ChatMessage], params: SamplingParams
+) -> Iterator[str]:
+    """``Generator.stream`` for any backend: its pieces, cut at the first stop string."""
+    usage = StreamUsage()
+    return cut_at_stop(source(messages, params, usage), params.stop, usage)
+
+
+def complete_reply(
+    source: PieceSource, messages: Sequence[ChatMessage], params: SamplingParams
+) -> Completion:
+    """``Generator.generate`` for any backend: the same stream as ``stream_reply``, joined."""
+    usage = StreamUsage()
+    text = "".join(cut_at_stop(source(messages, params, usage), params.stop, usage))
+    return Completion(
+        text=text,
+        prompt_tokens=usage.prompt_tokens,
+        completion_tokens=usage.completion_tokens,
+        finish_reason=usage.finish_reason,
+    )
 
 
 def cut_at_stop(pieces: Iterator[str], stop: Sequence[str], usage: StreamUsage) -> Iterator[str]:
@@ -50,17 +76,6 @@ def cut_at_stop(pieces: Iterator[str], stop: Sequence[str], usage: StreamUsage) 
         # Set after closing: a backend finishing its own bookkeeping must not overwrite it.
         if stopped:
             usage.finish_reason = "stop"
-
-
-def collect(pieces: Iterator[str], usage: StreamUsage) -> Completion:
-    """Run a stream to its end and package it as one reply."""
-    text = "".join(pieces)
-    return Completion(
-        text=text,
-        prompt_tokens=usage.prompt_tokens,
-        completion_tokens=usage.completion_tokens,
-        finish_reason=usage.finish_reason,
-    )
 
 
 def _longest_stop_prefix_suffix(text: str, stop: Sequence[str]) -> int:

@@ -28,7 +28,7 @@ from naa.errors import GenerationError, InputError, ModelUnavailableError
 from naa.generation.base import ChatMessage, Completion, SamplingParams
 from naa.generation.config import TransformersGeneratorConfig
 from naa.generation.model_files import resolve_model_source
-from naa.generation.streaming import StreamUsage, collect, cut_at_stop
+from naa.generation.streaming import StreamUsage, complete_reply, stream_reply
 
 
 class TransformersGenerator:
@@ -55,17 +55,10 @@ class TransformersGenerator:
                 self._tokenizer, self._model = self._load()
 
     def generate(self, messages: Sequence[ChatMessage], params: SamplingParams | None = None) -> Completion:
-        usage = StreamUsage()
-        return collect(self._run(messages, params, usage), usage)
+        return complete_reply(self._pieces, messages, params or self._config.default_params())
 
     def stream(self, messages: Sequence[ChatMessage], params: SamplingParams | None = None) -> Iterator[str]:
-        return self._run(messages, params, StreamUsage())
-
-    def _run(
-        self, messages: Sequence[ChatMessage], params: SamplingParams | None, usage: StreamUsage
-    ) -> Iterator[str]:
-        params = params or self._config.default_params()
-        return cut_at_stop(self._pieces(messages, params, usage), params.stop, usage)
+        return stream_reply(self._pieces, messages, params or self._config.default_params())
 
     def _load(self) -> tuple[PreTrainedTokenizerBase, PreTrainedModel]:
         config = self._config
@@ -153,9 +146,10 @@ class TransformersGenerator:
 
     def _generation_kwargs(self, params: SamplingParams) -> dict[str, Any]:
         assert self._tokenizer is not None
+        pad = self._tokenizer.pad_token_id
         kwargs: dict[str, Any] = {
             "max_new_tokens": params.max_new_tokens,
-            "pad_token_id": self._tokenizer.pad_token_id or self._tokenizer.eos_token_id,
+            "pad_token_id": self._tokenizer.eos_token_id if pad is None else pad,
         }
         if params.stop:
             # Ends generation early; the exact cut of the text is done by cut_at_stop.

@@ -18,7 +18,7 @@ from naa.errors import GenerationError, ModelUnavailableError
 from naa.generation.base import ChatMessage, Completion, SamplingParams
 from naa.generation.config import VLLMGeneratorConfig
 from naa.generation.model_files import resolve_model_source
-from naa.generation.streaming import StreamUsage, collect, cut_at_stop
+from naa.generation.streaming import StreamUsage, complete_reply, stream_reply
 
 _END = object()
 
@@ -47,17 +47,10 @@ class VLLMGenerator:
                 self._start()
 
     def generate(self, messages: Sequence[ChatMessage], params: SamplingParams | None = None) -> Completion:
-        usage = StreamUsage()
-        return collect(self._run(messages, params, usage), usage)
+        return complete_reply(self._pieces, messages, params or self._config.default_params())
 
     def stream(self, messages: Sequence[ChatMessage], params: SamplingParams | None = None) -> Iterator[str]:
-        return self._run(messages, params, StreamUsage())
-
-    def _run(
-        self, messages: Sequence[ChatMessage], params: SamplingParams | None, usage: StreamUsage
-    ) -> Iterator[str]:
-        params = params or self._config.default_params()
-        return cut_at_stop(self._pieces(messages, params, usage), params.stop, usage)
+        return stream_reply(self._pieces, messages, params or self._config.default_params())
 
     def _start(self) -> None:
         try:
@@ -131,10 +124,11 @@ class VLLMGenerator:
             ):
                 completion = output.outputs[0]
                 usage.completion_tokens += len(completion.token_ids)
+                if output.prompt_token_ids:  # in DELTA mode only some outputs repeat the prompt
+                    usage.prompt_tokens = len(output.prompt_token_ids)
                 if completion.text:
                     deltas.put(completion.text)
                 if output.finished:
-                    usage.prompt_tokens = len(output.prompt_token_ids or ())
                     usage.finish_reason = "length" if completion.finish_reason == "length" else "stop"
         except Exception as err:
             deltas.put(err)

@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from naa.generation.streaming import StreamUsage, collect, cut_at_stop
+from naa.generation.streaming import StreamUsage, cut_at_stop
 
 
 def _pieces(*parts: str) -> Iterator[str]:
@@ -26,13 +26,13 @@ def test_text_stops_before_the_first_stop_string(
     parts: tuple[str, ...], stop: tuple[str, ...], expected: str
 ) -> None:
     usage = StreamUsage(finish_reason="length")
-    assert collect(cut_at_stop(_pieces(*parts), stop, usage), usage).text == expected
+    assert "".join(cut_at_stop(_pieces(*parts), stop, usage)) == expected
 
 
 def test_finish_reason_is_stop_only_when_a_stop_string_was_hit() -> None:
     hit, missed = StreamUsage(finish_reason="length"), StreamUsage(finish_reason="length")
-    collect(cut_at_stop(_pieces("a", "b"), ("b",), hit), hit)
-    collect(cut_at_stop(_pieces("a", "b"), ("c",), missed), missed)
+    list(cut_at_stop(_pieces("a", "b"), ("b",), hit))
+    list(cut_at_stop(_pieces("a", "b"), ("c",), missed))
     assert (hit.finish_reason, missed.finish_reason) == ("stop", "length")
 
 
