@@ -6,6 +6,7 @@ written by another process (an API replica sees what a Celery worker ingested) a
 """
 
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,7 @@ from naa.errors import ConflictError, InputError, NotFoundError, RetrievalError
 from naa.retrieval.base import Document, Passage
 from naa.retrieval.chunking import Chunk, chunk_documents
 from naa.retrieval.config import FaissRetrieverConfig
-from naa.retrieval.faiss_index import IndexKind, IndexState, IndexStore, Manifest, build_index
+from naa.retrieval.faiss_index import IndexKind, IndexState, IndexStore, Manifest, build_index, search_index
 from naa.retrieval.rerank import CrossEncoderReranker
 
 Progress = Callable[[float, str], None]
@@ -117,7 +118,7 @@ class KnowledgeBase:
                     "`naa kb list` shows the ids"
                 )
             keep = np.array([chunk.doc_id not in gone for chunk in state.chunks], dtype=bool)
-            vectors = np.asarray(state.vectors)[keep] if len(state.chunks) else np.asarray(state.vectors)
+            vectors = np.asarray(state.vectors)[keep]
             chunks = [chunk for chunk, kept in zip(state.chunks, keep, strict=True) if kept]
             documents = {doc_id: info for doc_id, info in state.documents.items() if doc_id not in gone}
             kind = self._kind(len(chunks))
@@ -155,7 +156,7 @@ class KnowledgeBase:
         vectors = self._encode(list(queries))
         self._check_dimension(state.manifest, vectors.shape[1])
         fetch = max(k, self.config.rerank_candidates) if self._reranker else k
-        scores, ids = state.index.search(vectors, min(fetch, len(state.chunks)))
+        scores, ids = search_index(state.index, vectors, min(fetch, len(state.chunks)))
         results = []
         for query, row_scores, row_ids in zip(queries, scores, ids, strict=True):
             passages = [
@@ -172,7 +173,7 @@ class KnowledgeBase:
         if not documents:
             raise InputError("no documents to add: give at least one file or document")
         ids = [doc.doc_id for doc in documents]
-        repeated = sorted({doc_id for doc_id in ids if ids.count(doc_id) > 1})
+        repeated = sorted(doc_id for doc_id, count in Counter(ids).items() if count > 1)
         if repeated:
             raise InputError(
                 f"document ids given more than once: {', '.join(repeated[:5])}; make them unique"
