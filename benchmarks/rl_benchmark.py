@@ -1,0 +1,316 @@
+"""Guide-GRPO vs filtered GRPO vs vanilla GRPO: held-out pass@1/pass@8 and throughput, one prepared run.
+
+Same model, tasks, steps and seed for every variant (DESIGN.md "Guide-GRPO"). Per variant it reports
+held-out pass@k after training, seconds per step split into generation and training, tokens per second
+and peak GPU memory; the start model is evaluated once as the common "before". A rollout section times
+``generate`` (dynamic cache) against ``generate(cache_implementation="static")`` on one batch, after a
+warm-up call, with the compile (first-call) time reported apart. TRL's GRPOTrainer is compared only
+where the ``trl`` package is importable (it is not on the lent GPU machine: recorded as unavailable).
+
+GPU (sized for a few minutes; SmolLM2-135M-Instruct as a converted folder or its GGUF file):
+
+    python benchmarks/rl_benchmark.py --device cuda --model /path/to/SmolLM2-135M-Instruct --steps 20
+
+CPU smoke check (a tiny random-weight Llama with the real tokenizer; proves the script runs, says nothing
+about learning):
+
+    .venv/bin/python benchmarks/rl_benchmark.py --device cpu --tiny
+
+Rerun with more ``--seeds`` or ``--steps`` to extend a result; every figure carries the device name.
+"""
+
+import argparse
+import importlib.util
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import torch  # noqa: E402
+import transformers  # noqa: E402
+from accelerate.utils import set_seed  # noqa: E402
+
+from naa.rl.config import RLConfig  # noqa: E402
+from naa.rl.evaluation import EvalResult, evaluate_model  # noqa: E402
+from naa.rl.groups import PromptEncoder  # noqa: E402
+from naa.rl.policy import load_causal_lm  # noqa: E402
+from naa.rl.rewards import RewardScorer  # noqa: E402
+from naa.rl.rollout import SamplingSettings  # noqa: E402
+from naa.rl.task_generator import TaskSources, generate_tasks  # noqa: E402
+from naa.rl.tasks import RLTask, save_tasks  # noqa: E402
+from naa.rl.trainer import train  # noqa: E402
+
+RESULTS = ROOT / "benchmarks" / "results"
+VARIANTS = ("vanilla", "filtered", "guide")
+
+
+def device_name(device: str) -> str:
+    if device == "cuda":
+        return torch.cuda.get_device_name(0)
+    return f"cpu ({platform.processor() or platform.machine()}, {os.cpu_count()} cores)"
+
+
+def prepare_model(args: argparse.Namespace, work: Path) -> str:
+    """A model folder: a tiny random Llama (--tiny), a converted folder, or a GGUF converted once here."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer, LlamaConfig, LlamaForCausalLM
+
+    if not args.tiny and Path(args.model).is_dir():
+        return str(args.model)
+    out = work / ("tiny-model" if args.tiny else "model")
+    if (out / "config.json").is_file():
+        return str(out)
+    if args.tiny:
+        from naa.generation.model_files import packaged_gguf
+
+        gguf = packaged_gguf("SmolLM2-135M-Instruct")
+        tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+        config = LlamaConfig(
+            vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+            num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=4096,
+            eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id, initializer_range=0.3,
+        )  # fmt: skip
+        torch.manual_seed(0)
+        LlamaForCausalLM(config).save_pretrained(out)
+    else:
+        gguf = Path(args.model)
+        tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+        model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
+        model.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    return str(out)
+
+
+def held_out(tasks: list[RLTask], limit: int) -> list[RLTask]:
+    """The first ``limit`` held-out tasks taken round-robin over templates, so every template is in."""
+    by_template: dict[str, list[RLTask]] = {}
+    for task in tasks:
+        if task.split == "heldout":
+            by_template.setdefault(task.id.rsplit("-", 1)[0], []).append(task)
+    rounds = max((len(group) for group in by_template.values()), default=0)
+    mixed = [group[i] for i in range(rounds) for group in by_template.values() if i < len(group)]
+    return mixed[:limit]
+
+
+def evaluate(
+    model_dir: str, name: str, tasks: list[RLTask], args: argparse.Namespace, dtype: str
+) -> tuple[EvalResult, float]:
+    set_seed(args.seeds[0])
+    model, tokenizer = load_causal_lm(model_dir, dtype, args.device)
+    settings = SamplingSettings(args.max_new_tokens, 1.0, 1.0, args.rollout_batch)
+    start = time.perf_counter()
+    result = evaluate_model(
+        model, tokenizer, tasks, name=name, n=args.n, settings=settings, scorer=RewardScorer()
+    )
+    seconds = time.perf_counter() - start
+    del model
+    return result, seconds
+
+
+def summarise_run(metrics: list[dict[str, Any]], skip_first: bool) -> dict[str, Any]:
+    """Means over steps; the first step (CUDA start-up, allocator warm-up) is left out of timings."""
+    timed = metrics[1:] if skip_first and len(metrics) > 1 else metrics
+
+    def mean(key: str, rows: list[dict[str, Any]]) -> float | None:
+        values = [r[key] for r in rows if r.get(key) is not None]
+        return round(sum(values) / len(values), 4) if values else None
+
+    return {
+        "steps": len(metrics),
+        "reward_mean_first": metrics[0]["reward_mean"],
+        "reward_mean_last": metrics[-1]["reward_mean"],
+        "hint_fraction": mean("hint_fraction", metrics),
+        "filtered_fraction": mean("filtered_fraction", metrics),
+        "steps_with_update": sum(r["loss"] is not None for r in metrics),
+        "step_s": mean("step_s", timed),
+        "generation_s": mean("generation_s", timed),
+        "training_s": mean("training_s", timed),
+        "tokens_per_s": mean("tokens_per_s", timed),
+        "generation_tokens_per_s": mean("generation_tokens_per_s", timed),
+        "gpu_peak_gib": max((r.get("gpu_peak_gib", 0.0) for r in metrics), default=None) or None,
+    }
+
+
+def rollout_bench(
+    model_dir: str, tasks: list[RLTask], args: argparse.Namespace, dtype: str
+) -> dict[str, Any]:
+    """``generate`` with a dynamic cache vs a static cache: warm-up call (reported) then a timed call."""
+    model, tokenizer = load_causal_lm(model_dir, dtype, args.device)
+    model.eval()
+    encode = PromptEncoder(tokenizer, tasks)
+    prompts = [encode(i % len(tasks), False) for i in range(args.rollout_prompts)]
+    width = max(len(p) for p in prompts)
+    ids = torch.full((len(prompts), width), tokenizer.pad_token_id, dtype=torch.long)
+    mask = torch.zeros_like(ids)
+    for row, prompt in enumerate(prompts):
+        ids[row, width - len(prompt) :] = torch.tensor(prompt)
+        mask[row, width - len(prompt) :] = 1
+    ids, mask = ids.to(args.device), mask.to(args.device)
+    out: dict[str, Any] = {
+        "prompts": len(prompts),
+        "prompt_tokens_max": width,
+        "new_tokens": args.max_new_tokens,
+    }
+    for name, extra in (("generate_dynamic", {}), ("generate_static", {"cache_implementation": "static"})):
+        timings = []
+        for _ in range(2):
+            _sync(args.device)
+            start = time.perf_counter()
+            with torch.no_grad():
+                model.generate(
+                    input_ids=ids, attention_mask=mask, do_sample=True, temperature=1.0, top_p=1.0, top_k=0,
+                    max_new_tokens=args.max_new_tokens, min_new_tokens=args.max_new_tokens,
+                    pad_token_id=tokenizer.pad_token_id, **extra,
+                )  # fmt: skip
+            _sync(args.device)
+            timings.append(time.perf_counter() - start)
+        tokens = len(prompts) * args.max_new_tokens
+        out[name] = {
+            "first_call_s": round(timings[0], 3),
+            "warm_s": round(timings[1], 3),
+            "tokens_per_s": round(tokens / timings[1], 1),
+        }
+    del model
+    return out
+
+
+def _sync(device: str) -> None:
+    if device == "cuda":
+        torch.cuda.synchronize()
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    work = Path(args.work_dir or tempfile.mkdtemp(prefix="naa-rl-bench-"))
+    dtype = "bfloat16" if args.device == "cuda" else "float32"
+    started = time.perf_counter()
+    model_dir = prepare_model(args, work)
+    tasks = generate_tasks(TaskSources.demo(), per_template=args.per_template, seed=0)
+    task_file = work / "tasks.jsonl"
+    save_tasks(tasks, task_file)
+    heldout = held_out(tasks, args.heldout_limit)
+    before, before_s = evaluate(model_dir, "start", heldout, args, dtype)
+    report: dict[str, Any] = {
+        "device": device_name(args.device),
+        "label": "CPU smoke run (tiny random-weight model): checks the script, not learning"
+        if args.device == "cpu"
+        else f"GPU run on {device_name(args.device)}",
+        "versions": {"torch": torch.__version__, "transformers": transformers.__version__},
+        "settings": {k: v for k, v in vars(args).items() if k != "out"},
+        "model": "tiny random Llama (SmolLM2 tokenizer)" if args.tiny else str(args.model),
+        "tasks": {"train": sum(t.split == "train" for t in tasks), "heldout_evaluated": len(heldout)},
+        "before": {f"pass@{k}": round(before.pass_at(k), 4) for k in (1, args.n)}
+        | {"eval_s": round(before_s, 2)},
+        "runs": [],
+    }
+    for seed in args.seeds:
+        for variant in args.variants:
+            config = RLConfig(
+                model=model_dir, tasks=task_file, output_dir=work / f"{variant}-seed{seed}", variant=variant,
+                steps=args.steps, group_size=args.group_size, batch_prompts=args.batch_prompts,
+                max_new_tokens=args.max_new_tokens, lr=args.lr, seed=seed, dtype=dtype,
+                micro_batch_size=args.micro_batch, rollout_batch_size=args.rollout_batch,
+                checkpoint_every=args.steps,
+            )  # fmt: skip
+            start = time.perf_counter()
+            result = train(config, models_dir=work / "models")
+            train_s = time.perf_counter() - start
+            after, after_s = evaluate(str(result.model_path), variant, heldout, args, dtype)
+            entry = {
+                "variant": variant,
+                "seed": seed,
+                "train_s": round(train_s, 2),
+                **summarise_run(result.metrics, skip_first=args.device == "cuda"),
+                "heldout_pass@1": round(after.pass_at(1), 4),
+                f"heldout_pass@{args.n}": round(after.pass_at(args.n), 4),
+                "eval_s": round(after_s, 2),
+            }
+            report["runs"].append(entry)
+            print(json.dumps(entry), flush=True)
+    report["trl"] = {"available": importlib.util.find_spec("trl") is not None}
+    if not report["trl"]["available"]:
+        report["trl"]["note"] = "trl is not installed here: no GRPOTrainer comparison in this run"
+    report["rollout"] = rollout_bench(model_dir, heldout or tasks, args, dtype)
+    report["wall_s"] = round(time.perf_counter() - started, 1)
+    return report
+
+
+def print_table(report: dict[str, Any], n: int) -> None:
+    print(f"\n{report['label']}\ndevice: {report['device']}")
+    print(
+        f"start model: pass@1 {report['before']['pass@1']:.3f}  pass@{n} {report['before'][f'pass@{n}']:.3f}"
+    )
+    header = f"{'variant':<9} {'seed':>4} {'pass@1':>7} {f'pass@{n}':>7} {'hints':>6} {'filtered':>8} "
+    header += f"{'s/step':>7} {'gen s':>6} {'train s':>7} {'tok/s':>8} {'GiB':>5}"
+    print(header)
+    for r in report["runs"]:
+        gib = f"{r['gpu_peak_gib']:.1f}" if r["gpu_peak_gib"] else "-"
+        print(
+            f"{r['variant']:<9} {r['seed']:>4} {r['heldout_pass@1']:>7.3f} {r[f'heldout_pass@{n}']:>7.3f} "
+            f"{r['hint_fraction']:>6.2f} {r['filtered_fraction']:>8.2f} {r['step_s']:>7.2f} "
+            f"{r['generation_s']:>6.2f} {r['training_s']:>7.2f} {r['tokens_per_s']:>8.1f} {gib:>5}"
+        )
+    roll = report["rollout"]
+    for name in ("generate_dynamic", "generate_static"):
+        row = roll[name]
+        print(
+            f"{name}: {row['tokens_per_s']:.0f} tok/s warm ({row['warm_s']} s; "
+            f"first call {row['first_call_s']} s)"
+        )
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--device", choices=("cuda", "cpu"), default="cuda")
+    parser.add_argument(
+        "--tiny", action="store_true", help="tiny random-weight model and sizes (smoke check)"
+    )
+    parser.add_argument("--model", default="SmolLM2-135M-Instruct", help="model folder, or a .gguf file")
+    parser.add_argument("--variants", nargs="+", choices=VARIANTS, default=list(VARIANTS))
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0])
+    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--group-size", type=int, default=8)
+    parser.add_argument("--batch-prompts", type=int, default=8)
+    parser.add_argument("--max-new-tokens", type=int, default=128)
+    parser.add_argument("--lr", type=float, default=2e-5)
+    parser.add_argument("--micro-batch", type=int, default=32)
+    parser.add_argument("--rollout-batch", type=int, default=256)
+    parser.add_argument("--per-template", type=int, default=40)
+    parser.add_argument("--heldout-limit", type=int, default=64)
+    parser.add_argument("--n", type=int, default=8, help="samples per held-out task (pass@1 and pass@n)")
+    parser.add_argument("--rollout-prompts", type=int, default=512)
+    parser.add_argument("--work-dir", default=None, help="keeps runs and the converted model between reruns")
+    parser.add_argument("--out", type=Path, default=None, help="JSON path; default under benchmarks/results/")
+    args = parser.parse_args(argv)
+    if args.tiny:
+        args.steps, args.group_size, args.batch_prompts, args.max_new_tokens = min(args.steps, 2), 2, 2, 8
+        args.per_template, args.heldout_limit, args.n, args.rollout_prompts = 2, 4, 2, 4
+        args.micro_batch, args.rollout_batch = 4, 8
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    if args.device == "cuda" and not torch.cuda.is_available():
+        raise SystemExit("no CUDA device: use --device cpu --tiny for a smoke check")
+    report = run(args)
+    print_table(report, args.n)
+    suffix = "cpu_tiny" if args.tiny else args.device
+    out = args.out or RESULTS / f"rl_benchmark_{suffix}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2), encoding="utf-8")
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
