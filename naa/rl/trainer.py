@@ -243,13 +243,15 @@ class _Run:
     def resume(self) -> int:
         checkpoints = list_checkpoints(self.config.output_dir)
         if not checkpoints:
-            self.metrics.truncate_after(0)
+            if self.accelerator.is_main_process:
+                self.metrics.truncate_after(0)
             return 0
         checkpoint = load_checkpoint(
             checkpoints[-1], self.accelerator.unwrap_model(self.model), self.optimizer
         )
         self.order.load_state_dict(checkpoint.state["data_order"])
-        self.metrics.truncate_after(checkpoint.step)
+        if self.accelerator.is_main_process:
+            self.metrics.truncate_after(checkpoint.step)
         self.sampler.sync_weights(self.accelerator.unwrap_model(self.model))
         return checkpoint.step
 
@@ -363,9 +365,10 @@ def train(
     while step < config.steps:
         step += 1
         record = run.step(step)
-        run.metrics.append(record)
-        if progress is not None:
-            progress(record)
+        if run.accelerator.is_main_process:
+            run.metrics.append(record)
+            if progress is not None:
+                progress(record)
         stop = should_stop is not None and should_stop()
         if step % config.checkpoint_every == 0 or step == config.steps or stop:
             run.checkpoint(step)
