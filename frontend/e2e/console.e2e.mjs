@@ -80,12 +80,11 @@ try {
   if (!text) throw new Error("the assistant's reply is empty");
   // The reply was stored: feedback controls appear only for a stored message id.
   await reply.getByRole("button", { name: "Thumbs up" }).waitFor();
-  // The new conversation shows up in the list.
+  // The new conversation shows up in the list, selected (the list reloads once the turn is stored).
   await page
     .getByRole("navigation", { name: "Past conversations" })
-    .getByRole("button", { name: /^Open conversation / })
-    .first()
-    .waitFor();
+    .locator('button[aria-current="true"]')
+    .waitFor({ timeout: 30_000 });
   if (consoleErrors.length > 0) throw new Error(`page errors: ${consoleErrors.join("; ")}`);
 
   await page.screenshot({ path: screenshot, fullPage: true });

@@ -33,6 +33,8 @@ export interface Turn {
   passages: PassagePublic[];
   handoff: boolean;
   action?: ReplyAction;
+  /** Milliseconds per stage (intent, retrieval, generation, total). */
+  timings?: Record<string, number>;
   streaming?: boolean;
   error?: ShownError;
 }
@@ -62,6 +64,7 @@ export function turnFromStored(message: MessagePublic): Turn {
     citations: message.citations ?? [],
     passages: message.passages ?? [],
     handoff: message.handoff,
+    timings: message.role === "assistant" ? message.latency_ms : undefined,
   };
 }
 
@@ -76,6 +79,7 @@ export function finishTurn(turn: Turn, reply: ChatPublic): Turn {
     passages: reply.passages,
     handoff: reply.handoff,
     action: reply.action,
+    timings: reply.timings_ms,
     streaming: false,
   };
 }
@@ -106,4 +110,13 @@ export function replyParts(text: string, citations: readonly CitationPublic[]): 
 
 export function percent(confidence: number): string {
   return `${Math.round(confidence * 100)}%`;
+}
+
+/** "822 ms" for the total, and every stage for a tooltip. */
+export function describeTimings(timings: Record<string, number> | undefined): { total: string; stages: string } | null {
+  if (!timings || timings.total === undefined) return null;
+  const stages = Object.entries(timings)
+    .map(([stage, ms]) => `${stage} ${Math.round(ms)} ms`)
+    .join(", ");
+  return { total: `${Math.round(timings.total)} ms`, stages };
 }

@@ -115,47 +115,49 @@ export function KnowledgeBasePanel({ client }: { client: ApiClient | null }) {
       {!client && <p className="muted">Save an API key to see documents.</p>}
       {documents && documents.length === 0 && <p className="muted">No documents.</p>}
       {documents && documents.length > 0 && (
-        <table className="docs" aria-label="Documents">
-          <thead>
-            <tr>
-              <th scope="col">Document</th>
-              <th scope="col">Status</th>
-              <th scope="col">Chunks</th>
-              <th scope="col">
-                <span className="visually-hidden">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {documents.map((d) => (
-              <tr key={d.doc_id}>
-                <td title={d.error ?? d.source}>
-                  {d.url ? (
-                    <a href={d.url} target="_blank" rel="noreferrer">
-                      {d.title || d.doc_id}
-                    </a>
-                  ) : (
-                    d.title || d.doc_id
-                  )}
-                </td>
-                <td>
-                  <span className={`status status-${d.status}`}>{d.status}</span>
-                </td>
-                <td className="num">{d.chunk_count}</td>
-                <td>
-                  <button
-                    type="button"
-                    className="link danger"
-                    aria-label={`Delete ${d.doc_id}`}
-                    onClick={() => void remove(d.doc_id)}
-                  >
-                    Delete
-                  </button>
-                </td>
+        <div className="docs-scroll">
+          <table className="docs" aria-label="Documents">
+            <thead>
+              <tr>
+                <th scope="col">Document</th>
+                <th scope="col">Status</th>
+                <th scope="col">Chunks</th>
+                <th scope="col">
+                  <span className="visually-hidden">Actions</span>
+                </th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {documents.map((d) => (
+                <tr key={d.doc_id}>
+                  <td title={d.error ?? d.source}>
+                    {d.url ? (
+                      <a href={d.url} target="_blank" rel="noreferrer">
+                        {d.title || d.doc_id}
+                      </a>
+                    ) : (
+                      d.title || d.doc_id
+                    )}
+                  </td>
+                  <td>
+                    <span className={`status status-${d.status}`}>{d.status}</span>
+                  </td>
+                  <td className="num">{d.chunk_count}</td>
+                  <td>
+                    <button
+                      type="button"
+                      className="link danger"
+                      aria-label={`Delete ${d.doc_id}`}
+                      onClick={() => void remove(d.doc_id)}
+                    >
+                      Delete
+                    </button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
 
       <form className="search" onSubmit={search}>

@@ -41,7 +41,10 @@ export function SourceList({ citations, anchor }: { citations: CitationPublic[];
           ) : (
             <span>{c.title || c.doc_id}</span>
           )}
-          {c.source && <span className="muted"> · {c.source}</span>}
+          <span className="muted" title={c.source}>
+            {" "}
+            · {c.doc_id}
+          </span>
         </li>
       ))}
     </ol>

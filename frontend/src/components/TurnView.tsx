@@ -1,5 +1,5 @@
 import type { ApiClient } from "../api/client";
-import type { Turn } from "../conversation";
+import { describeTimings, type Turn } from "../conversation";
 import { ErrorNotice } from "./ErrorNotice";
 import { FeedbackControls } from "./FeedbackControls";
 import { IntentBadge } from "./IntentBadge";
@@ -10,6 +10,7 @@ const SPEAKER = { customer: "Customer", agent: "Agent", assistant: "Assistant" }
 export function TurnView({ turn, client }: { turn: Turn; client: ApiClient }) {
   const anchor = `turn-${turn.key}`;
   const isReply = turn.role === "assistant";
+  const timings = isReply ? describeTimings(turn.timings) : null;
   return (
     <article
       className={`turn turn-${turn.role}`}
@@ -26,6 +27,11 @@ export function TurnView({ turn, client }: { turn: Turn; client: ApiClient }) {
         {turn.streaming && (
           <span className="typing" aria-label="Streaming">
             ●●●
+          </span>
+        )}
+        {timings && (
+          <span className="timing" title={timings.stages}>
+            {timings.total}
           </span>
         )}
       </header>
