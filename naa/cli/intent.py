@@ -1,5 +1,81 @@
-"""`naa intent` commands."""
+"""`naa intent` commands: train a partner's intent classifier and try it on a message."""
+
+from pathlib import Path
+from typing import Annotated
 
 import typer
+from rich.table import Table
 
-app = typer.Typer(help="intent commands.", no_args_is_help=True)
+from naa.cli.common import PartnerOption, console, load_partner, progress_bar, user_errors, workspace
+
+app = typer.Typer(help="Train and try a partner's intent classifier.", no_args_is_help=True)
+
+ModelDirOption = Annotated[
+    Path | None,
+    typer.Option("--model-dir", help="Trained model folder. Default: the partner's folder in the data dir."),
+]
+
+
+@app.command()
+def train(
+    partner: PartnerOption = None,
+    examples: Annotated[
+        Path | None,
+        typer.Option(
+            "--examples",
+            help="Training file (YAML intent: [texts] or CSV text,intent). Default: the partner's.",
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Model folder. Default: the partner's folder in the data dir."),
+    ] = None,
+) -> None:
+    """Fine-tune the intent classifier on labelled examples; the old model stays until the new one is in."""
+    from naa.errors import ConfigError
+    from naa.intent import read_examples, train_intent_classifier
+
+    with user_errors():
+        config = load_partner(partner)
+        source = examples or config.intent.examples
+        if source is None:
+            raise ConfigError(
+                "no intent examples: pass --examples FILE or set intent.examples in the partner file"
+            )
+        labelled = read_examples(source)
+        model_dir = out or workspace().intent_dir(config.id)
+        with progress_bar("train intent") as report:
+            result = train_intent_classifier(config.intent, labelled, model_dir, progress=report)
+    console.print(
+        f"trained {result.intents} intents on {result.train_examples} examples "
+        f"in {result.train_seconds:.0f} s; "
+        f"held-out accuracy {_percent(result.held_out_accuracy)}, threshold {result.threshold:.3f} "
+        f"({result.calibration}); saved to {result.model_dir}"
+    )
+
+
+@app.command()
+def predict(
+    text: Annotated[str, typer.Argument(help="A customer message.")],
+    partner: PartnerOption = None,
+    model_dir: ModelDirOption = None,
+) -> None:
+    """Show the top intents of one message with their calibrated confidence."""
+    from naa.intent import load_intent_classifier
+
+    with user_errors():
+        config = load_partner(partner)
+        classifier = load_intent_classifier(config.intent, model_dir or workspace().intent_dir(config.id))
+        prediction = classifier.predict([text])[0]
+    table = Table(
+        title=f"intent: {prediction.label}" + (" (out of scope)" if prediction.out_of_scope else "")
+    )
+    table.add_column("intent")
+    table.add_column("confidence", justify="right")
+    for score in prediction.top:
+        table.add_row(score.label, f"{score.confidence:.3f}")
+    console.print(table)
+
+
+def _percent(value: float | None) -> str:
+    return "n/a" if value is None else f"{100 * value:.1f}%"

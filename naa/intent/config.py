@@ -13,10 +13,25 @@ class EmbeddingIntentConfig(BaseModel):
 
     backend: Literal["embedding"] = "embedding"
     examples: Path | None = Field(
-        None, description="Labelled examples (YAML mapping intent -> list of texts, or CSV text,intent)."
+        default=None,
+        description="Labelled examples (YAML mapping intent -> list of texts, or CSV text,intent).",
     )
-    embedding_model: str = Field(DEFAULT_EMBEDDING_MODEL, description="Sentence-transformers model to embed with.")
-    threshold: float = Field(
-        0.5, ge=0.0, le=1.0, description="Below this confidence the intent is out_of_scope and the assistant falls back."
+    embedding_model: str = Field(
+        default=DEFAULT_EMBEDDING_MODEL, description="Sentence-transformers model to fine-tune."
     )
-    top_n: int = Field(3, ge=1, description="How many ranked intents a prediction carries.")
+    threshold: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=1.0,
+        description="Below this confidence the intent is out_of_scope; unset: the calibrated one.",
+    )
+    top_n: int = Field(default=3, ge=1, description="How many ranked intents a prediction carries.")
+    epochs: int = Field(default=4, ge=1, le=50, description="Passes over the training examples.")
+    trainable_layers: int = Field(
+        default=2, ge=1, description="Top encoder layers fine-tuned; the others stay frozen (cheaper on CPU)."
+    )
+    batch_size: int = Field(default=32, ge=2, description="Training examples per optimiser step.")
+    learning_rate: float = Field(
+        default=1e-4, gt=0.0, description="AdamW learning rate of the fine-tuned encoder layers."
+    )
+    seed: int = Field(default=0, description="Random seed of training, for repeatable models.")

@@ -1,0 +1,35 @@
+"""Write-then-rename: a model folder is replaced whole or not at all."""
+
+from pathlib import Path
+
+import pytest
+
+from naa.intent.model_files import atomic_model_dir
+
+
+def test_success_replaces_the_old_folder(tmp_path: Path) -> None:
+    target = tmp_path / "model"
+    target.mkdir()
+    (target / "old.txt").write_text("old")
+    with atomic_model_dir(target) as staging:
+        (staging / "new.txt").write_text("new")
+    assert sorted(p.name for p in target.iterdir()) == ["new.txt"]
+    assert [p.name for p in tmp_path.iterdir()] == ["model"]
+
+
+def test_failure_keeps_the_old_folder_and_cleans_up(tmp_path: Path) -> None:
+    target = tmp_path / "model"
+    target.mkdir()
+    (target / "old.txt").write_text("old")
+    with pytest.raises(RuntimeError), atomic_model_dir(target) as staging:
+        (staging / "half.txt").write_text("half-written")
+        raise RuntimeError("disk full")
+    assert (target / "old.txt").read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["model"]
+
+
+def test_first_save_creates_missing_parents(tmp_path: Path) -> None:
+    target = tmp_path / "partners" / "demo" / "intent"
+    with atomic_model_dir(target) as staging:
+        (staging / "x").write_text("x")
+    assert (target / "x").exists()
