@@ -51,7 +51,8 @@ def ingest(
             result = knowledge_base.add(documents, progress=report, replace=replace)
     console.print(
         f"indexed {result.documents} documents as {result.chunks} chunks in {result.seconds:.1f} s "
-        f"({len(result.replaced)} replaced) into {knowledge_base.directory}"
+        f"({len(result.replaced)} documents replaced, {result.reused_chunks} unchanged chunks kept) "
+        f"into {knowledge_base.directory}"
     )
 
 

@@ -189,3 +189,19 @@ def test_concurrent_writers_take_turns_and_lose_nothing(tmp_path: Path, articles
     assert [report.documents for report in reports] == [1, 1, 1]
     assert [info.doc_id for info in KnowledgeBase(tmp_path / "kb", CONFIG).documents()] == sorted(ARTICLE_IDS)
     assert _manifest(tmp_path / "kb")["generation"] == 3
+
+
+def test_reingesting_unchanged_documents_reuses_their_vectors(
+    tmp_path: Path, articles: list[Document]
+) -> None:
+    kb = KnowledgeBase(tmp_path / "kb", CONFIG)
+    first = kb.add(articles)
+    password_chunks = {info.doc_id: info.chunks for info in kb.documents()}["password"]
+    before = kb.search(["money back for returned items"], top_k=10)
+
+    edited = dataclasses.replace(articles[2], text="# Reset your password\n\nUse the link in the app.")
+    again = kb.add([*articles[:2], edited], replace=True)
+
+    assert again.reused_chunks == first.chunks - password_chunks  # only the edited article was embedded
+    assert kb.search(["money back for returned items"], top_k=10) == before
+    assert _top_doc(kb, "link in the app to reset my password") == "password"
