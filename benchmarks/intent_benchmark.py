@@ -13,6 +13,7 @@ import json
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -64,7 +65,8 @@ def main() -> None:
             "torch": torch.__version__,
         },
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "datasets": {},
+        # Runs of one data set at a time update their own entry and keep the others.
+        "datasets": _previous(args.out),
     }
     for name in args.datasets:
         with tempfile.TemporaryDirectory(prefix="naa-intent-bench-") as scratch:
@@ -75,11 +77,32 @@ def main() -> None:
             entry = result.to_dict()
             entry["latency_ms"] = _latency(classifier, name, args.data_dir)
             entry["load_average_after"] = os.getloadavg()
+            entry["finished"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+            entry["commit"] = _commit()
         results["datasets"][name] = entry
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(results, indent=2), encoding="utf-8")
     _print_table(results["datasets"])
     print(f"wrote {args.out}")
+
+
+def _previous(out: Path) -> dict[str, Any]:
+    if not out.exists():
+        return {}
+    datasets: dict[str, Any] = json.loads(out.read_text(encoding="utf-8")).get("datasets", {})
+    return datasets
+
+
+def _commit() -> str:
+    """The code the figures come from; "+dirty" when the working tree differed from it."""
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True)
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "naa/intent", "naa/eval", "benchmarks/intent_benchmark.py"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
+    return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
 
 
 def _printer(name: str):  # type: ignore[no-untyped-def]
