@@ -132,6 +132,7 @@ def main() -> None:
         "decode_tokens_per_s_p50": round(statistics.median(r["decode_tokens_per_s"] for r in runs), 1),
         "reply_s_p50": round(statistics.median(r["reply_s"] for r in runs), 2),
         "completion_tokens_p50": statistics.median(r["completion_tokens"] for r in runs),
+        "reply_cpu_s_p50": round(statistics.median(r["cpu_s"] for r in runs), 2),
         "runs": runs,
         "sample_reply": runs[0]["text"],
     }
@@ -147,6 +148,7 @@ def _timed_reply(
     params: SamplingParams,
     tokenizer: PreTrainedTokenizerBase,
 ) -> dict[str, Any]:
+    cpu_start = time.process_time()
     start = time.perf_counter()
     first: float | None = None
     pieces: list[str] = []
@@ -155,6 +157,7 @@ def _timed_reply(
             first = time.perf_counter()
         pieces.append(piece)
     end = time.perf_counter()
+    cpu_s = time.process_time() - cpu_start
     text = "".join(pieces)
     # The stream yields text, not tokens: re-tokenising the reply counts them (exact for this tokenizer
     # up to merges across piece boundaries, which greedy decoding reproduces).
@@ -165,6 +168,9 @@ def _timed_reply(
         "reply_s": round(end - start, 3),
         "completion_tokens": tokens,
         "decode_tokens_per_s": round((tokens - 1) / (end - first), 1) if end > first else 0.0,
+        # CPU time this process spent: with --threads 1 it is close to the wall time the reply would take
+        # on an idle core, so it stays comparable when other jobs share the machine.
+        "cpu_s": round(cpu_s, 3),
         "text": text,
     }
 
@@ -180,6 +186,7 @@ def _print_table(result: dict[str, Any]) -> None:
             f"whole reply, p50 ({result['completion_tokens_p50']:.0f} tokens)",
             f"{result['reply_s_p50']:.2f} s",
         ),
+        ("CPU time of the whole reply, p50", f"{result['reply_cpu_s_p50']:.2f} s"),
     ]
     width = max(len(name) for name, _ in rows)
     print(
