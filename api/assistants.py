@@ -2,7 +2,8 @@
 
 Building loads an intent model, a FAISS index and a generator: seconds, and hundreds of MB for the
 generator. Partners whose ``generation`` settings are identical share one generator instance, so ten
-partners on the default model hold it in memory once.
+partners on the default model hold it in memory once. A partner's assistant is rebuilt when its intent
+model on disk changes (a training job finished); the knowledge base reloads a changed index by itself.
 """
 
 import threading
@@ -11,6 +12,7 @@ from collections.abc import Callable
 from naa.assistant import Assistant
 from naa.config.partner import PartnerConfig
 from naa.generation import Generator, build_generator
+from naa.intent.model_files import META_FILE
 from naa.workspace import Workspace
 
 
@@ -18,18 +20,20 @@ class AssistantCache:
     def __init__(self, workspace: Workspace, max_message_chars: int) -> None:
         self._workspace = workspace
         self._max_message_chars = max_message_chars
-        self._assistants: dict[str, Assistant] = {}
+        self._assistants: dict[str, tuple[Assistant, int | None]] = {}
         self._generators: dict[str, Generator] = {}
         # Builds are rare and heavy: one at a time, so two first requests never load the same model twice.
         self._lock = threading.Lock()
 
     def get(self, partner_id: str, load_config: Callable[[], PartnerConfig]) -> Assistant:
-        """The partner's assistant; ``load_config`` is called only when it is not built yet."""
-        assistant = self._assistants.get(partner_id)
-        if assistant is not None:
-            return assistant
+        """The partner's assistant; ``load_config`` is called only when it is (re)built."""
+        version = self._intent_version(partner_id)
+        cached = self._assistants.get(partner_id)
+        if cached is not None and cached[1] == version:
+            return cached[0]
         with self._lock:
-            if partner_id not in self._assistants:
+            cached = self._assistants.get(partner_id)
+            if cached is None or cached[1] != version:
                 config = load_config()
                 assistant = Assistant.from_workspace(
                     config,
@@ -38,13 +42,13 @@ class AssistantCache:
                     max_message_chars=self._max_message_chars,
                 )
                 assistant.warm_up()
-                self._assistants[partner_id] = assistant
-            return self._assistants[partner_id]
+                cached = self._assistants[partner_id] = (assistant, version)
+            return cached[0]
 
-    def forget(self, partner_id: str) -> None:
-        """Drop a partner's assistant so the next request rebuilds it (its index or config changed)."""
-        with self._lock:
-            self._assistants.pop(partner_id, None)
+    def _intent_version(self, partner_id: str) -> int | None:
+        # Training writes the model's metadata file last, so its mtime marks a complete new model.
+        meta = self._workspace.intent_dir(partner_id) / META_FILE
+        return meta.stat().st_mtime_ns if meta.exists() else None
 
     def _generator(self, config: PartnerConfig) -> Generator:
         key = config.generation.model_dump_json()

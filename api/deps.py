@@ -48,7 +48,8 @@ class Caller:
     key_id: str
 
 
-def get_state(request: Request) -> AppState:
+# Async (like get_jobs_app): a sync dependency costs a thread-pool hop per request, for nothing to wait on.
+async def get_state(request: Request) -> AppState:
     state: AppState = request.app.state.naa
     return state
 
@@ -129,7 +130,7 @@ def get_assistant(caller: PartnerDep, session: SessionDep, state: StateDep) -> A
 AssistantDep = Annotated[Assistant, Depends(get_assistant)]
 
 
-def get_jobs_app(state: StateDep) -> NAACelery:
+async def get_jobs_app(state: StateDep) -> NAACelery:
     return state.jobs_app
 
 

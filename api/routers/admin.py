@@ -2,8 +2,9 @@
 
 from fastapi import APIRouter, status
 
-from api.deps import AdminDep, SessionDep
+from api.deps import AdminDep, JobsAppDep, SessionDep
 from api.errors import ERROR_RESPONSES
+from api.onboarding import queue_build
 from api.schemas.admin import (
     ApiKeyCreate,
     ApiKeyCreated,
@@ -13,6 +14,7 @@ from api.schemas.admin import (
     PartnerCreated,
     PartnersPublic,
 )
+from api.schemas.jobs import JobsPublic
 from naa.storage import partners
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"], dependencies=[AdminDep], responses=ERROR_RESPONSES)
@@ -29,11 +31,21 @@ def _created_key(session: SessionDep, partner_id: str, name: str) -> ApiKeyCreat
 def create_partner(body: PartnerCreate, session: SessionDep) -> PartnerCreated:
     """Store the partner file (validated now) and return a first API key, shown once.
 
-    The partner answers once its intent model and index are built (`naa build`, or a KB upload job)."""
+    The partner answers once it is built: `POST /v1/admin/partners/{id}/build`, or `naa build`."""
     config = body.partner_config()
     partner = partners.create_partner(session, config.id, config.name, config_yaml=body.config_yaml)
     return PartnerCreated.model_validate(
         {"partner": partner, "api_key": _created_key(session, partner.id, "default")}, from_attributes=True
+    )
+
+
+@router.post("/partners/{partner_id}/build", status_code=status.HTTP_202_ACCEPTED, summary="Build a partner")
+def build_partner(partner_id: str, session: SessionDep, jobs_app: JobsAppDep) -> JobsPublic:
+    """Queue intent training and indexing of the partner's sources; the partner's key can poll the jobs.
+
+    A partner that is answering keeps doing so with its old model until the new one is complete."""
+    return JobsPublic.model_validate(
+        {"jobs": queue_build(session, jobs_app, partner_id)}, from_attributes=True
     )
 
 

@@ -79,12 +79,15 @@ ARTICLES = {
 }
 
 
-def write_partner(root: Path, partner_id: str, name: str, model_dir: Path) -> Path:
-    """Write a partner's intents, help center and YAML file under ``root``; return the YAML file."""
+def write_partner(root: Path, partner_id: str, name: str, model_dir: Path, like: str | None = None) -> Path:
+    """Write a partner's intents, help center and YAML file under ``root``; return the YAML file.
+
+    ``like`` names the partner (acme, globex) whose intents and articles a new partner gets."""
+    data = like or partner_id
     folder = root / partner_id
     (folder / "kb").mkdir(parents=True)
-    (folder / "intents.yaml").write_text(yaml.safe_dump(INTENTS[partner_id]))
-    for file_name, article in ARTICLES[partner_id].items():
+    (folder / "intents.yaml").write_text(yaml.safe_dump(INTENTS[data]))
+    for file_name, article in ARTICLES[data].items():
         (folder / "kb" / file_name).write_text(article)
     config = {
         "id": partner_id,

@@ -1,6 +1,16 @@
 """Admin routes: partners from YAML and their API keys, behind the admin key."""
 
+import os
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from api_support import Keys, write_partner
 from fastapi.testclient import TestClient
+
+from naa.intent.model_files import META_FILE
 
 ADMIN = {"Authorization": "Bearer test-admin-key"}
 INITECH = "id: initech\nname: Initech Telecom\nhandoff:\n  always: [complaint]\n"
@@ -43,3 +53,52 @@ def test_keys_are_created_listed_and_revoked(client: TestClient) -> None:
     assert revoked["revoked_at"] is not None
     assert client.get("/v1/admin/partners/nobody/keys", headers=ADMIN).status_code == 404
     assert client.post("/v1/admin/partners/nobody/keys", json={"name": "x"}, headers=ADMIN).status_code == 404
+
+
+def _finished(client: TestClient, headers: dict[str, str], job_id: str) -> dict[str, Any]:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        job: dict[str, Any] = client.get(f"/v1/jobs/{job_id}", headers=headers).json()
+        if job["status"] in ("succeeded", "failed", "cancelled"):
+            return job
+        time.sleep(0.2)
+    raise AssertionError(f"job {job_id} did not finish")
+
+
+@pytest.mark.usefixtures("worker")
+def test_a_partner_created_through_the_api_is_built_by_jobs_then_answers(
+    client: TestClient, tmp_path: Path, tiny_lm_dir: Path
+) -> None:
+    partner_id = f"hooli-{uuid.uuid4().hex[:8]}"  # the data dir is shared by the SQLite and PostgreSQL runs
+    config = write_partner(tmp_path, partner_id, "Hooli Mobile", tiny_lm_dir, like="acme").read_text()
+    created = client.post("/v1/admin/partners", json={"config_yaml": config}, headers=ADMIN).json()
+    own = {"Authorization": f"Bearer {created['api_key']['key']}"}
+    question = {"message": "does my plan work abroad"}
+    unbuilt = client.post("/v1/chat", json=question, headers=own)
+    assert unbuilt.status_code == 404
+    assert "no trained intent model" in unbuilt.json()["message"]
+
+    build = client.post(f"/v1/admin/partners/{partner_id}/build", headers=ADMIN)
+    assert build.status_code == 202
+    assert [j["kind"] for j in build.json()["jobs"]] == ["intent_train", "kb_index"]
+    for job in build.json()["jobs"]:
+        assert _finished(client, own, job["id"])["status"] == "succeeded"
+    answered = client.post("/v1/chat", json=question, headers=own).json()
+    assert answered["intent"]["label"] == "roaming"
+    assert answered["citations"][0]["doc_id"] == "roaming.md"
+
+
+def test_an_assistant_is_rebuilt_only_when_its_intent_model_changes(client: TestClient, keys: Keys) -> None:
+    state = client.app.state.naa  # type: ignore[attr-defined]
+    client.post("/v1/intents/classify", json={"texts": ["hi"]}, headers=keys.headers("acme"))
+    first = state.assistants.get("acme", _never)
+    assert state.assistants.get("acme", _never) is first
+    meta = state.workspace.intent_dir("acme") / META_FILE
+    os.utime(meta, ns=(meta.stat().st_atime_ns, meta.stat().st_mtime_ns + 1_000_000))
+    rebuilt = state.assistants.get("acme", lambda: first.config)
+    assert rebuilt is not first
+    assert rebuilt.generator is first.generator  # the model is loaded once and shared
+
+
+def _never() -> Any:
+    raise AssertionError("the cached assistant should have been used")

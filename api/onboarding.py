@@ -1,16 +1,22 @@
-"""Start-up registration of file-based partners: ``naa serve`` and the benchmark run the demo this way.
+"""Getting a partner ready to answer: registering a partner file, queueing the builds of its models.
 
 A partner whose YAML lives on disk (the shipped demo, a partner folder) is stored with its path, so edits
 to the file take effect at the next start; each start mints a fresh key to print, since stored keys are
-only hashes and cannot be shown again.
+only hashes and cannot be shown again. A partner created through the API is built by jobs on the worker:
+intent training from its examples, and indexing of the knowledge-base sources its file names.
 """
 
 from pathlib import Path
 
+from sqlalchemy.orm import Session
+
 from naa.config.partner import load_partner_config
 from naa.config.settings import NAASettings
 from naa.storage import partners
+from naa.storage.models import Job
 from naa.storage.session import init_db, make_engine, make_session_factory, session_scope
+from pipelines.celery_app import NAACelery
+from pipelines.submit import submit_intent_train, submit_kb_index
 
 
 def register_partner_file(settings: NAASettings, config_path: Path, key_name: str = "naa serve") -> str:
@@ -30,3 +36,16 @@ def register_partner_file(settings: NAASettings, config_path: Path, key_name: st
             return partners.create_api_key(session, config.id, key_name)[1]
     finally:
         engine.dispose()
+
+
+def queue_build(session: Session, jobs_app: NAACelery, partner_id: str) -> list[Job]:
+    """Queue the partner's intent training and, when its file names sources, their indexing."""
+    config = partners.partner_config(partners.get_partner(session, partner_id))
+    queued = [submit_intent_train(jobs_app, session, partner_id)]
+    if config.knowledge_base.sources:
+        queued.append(
+            submit_kb_index(
+                jobs_app, session, partner_id, config.knowledge_base.name, config.knowledge_base.sources
+            )
+        )
+    return queued
