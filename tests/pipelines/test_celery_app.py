@@ -58,7 +58,7 @@ def test_embedded_default_keeps_broker_and_results_in_the_data_dir(tmp_path: Pat
 
 
 def test_every_task_module_is_loaded_by_the_worker(app: NAACelery) -> None:
-    assert "pipelines.tasks.kb" in app.conf.include
+    assert {"pipelines.tasks.kb", "pipelines.tasks.intent"} <= set(app.conf.include)
 
 
 def test_progress_stops_the_work_once_the_job_is_cancelled(app: NAACelery) -> None:
