@@ -84,8 +84,7 @@ def _check_unique(documents: list[Document]) -> None:
     seen: dict[str, Document] = {}
     for doc in documents:
         if doc.doc_id in seen:
-            raise InputError(
-                f"document id {doc.doc_id!r} is used by both {seen[doc.doc_id].source} and {doc.source}: "
-                "give one of them another id"
-            )
+            first = seen[doc.doc_id].source
+            where = f"twice in {first}" if first == doc.source else f"by both {first} and {doc.source}"
+            raise InputError(f"document id {doc.doc_id!r} is used {where}: give one of them another id")
         seen[doc.doc_id] = doc

@@ -177,3 +177,9 @@ def test_duplicate_ids_across_files_are_refused(tmp_path: Path) -> None:
     _write(tmp_path / "b.csv", "id,question,answer\nx,q,a\n")
     with pytest.raises(InputError, match="document id 'x' is used by both"):
         load_documents([tmp_path / "a.json", tmp_path / "b.csv"])
+
+
+def test_duplicate_ids_inside_one_faq_file_are_refused(tmp_path: Path) -> None:
+    _write(tmp_path / "faq.csv", "id,question,answer\nx,q1,a1\nx,q2,a2\n")
+    with pytest.raises(InputError, match=r"document id 'x' is used twice in .*faq\.csv"):
+        load_documents([tmp_path / "faq.csv"])
