@@ -2,11 +2,11 @@
 
 This is the only module that knows the order of the components. Each turn is decided in this order:
 
-1. the intent is one the partner always hands off (``handoff.always``)      -> ``handoff``
-2. the intent is out of scope (low confidence)                                -> ``clarify`` or ``handoff``
-3. the intent is small talk (``handoff.smalltalk``)                           -> its fixed reply, no retrieval
-4. retrieval finds no passage above the retriever's ``min_score``             -> ``no_answer`` (offers a human)
-5. otherwise the generator writes a reply grounded in the passages            -> ``answer`` with citations
+1. the intent is one the partner always hands off (``handoff.always``)  -> ``handoff``
+2. the intent is out of scope (low confidence)                            -> ``clarify`` or ``handoff``
+3. the intent is small talk (``handoff.smalltalk``)                       -> its fixed reply, no retrieval
+4. retrieval finds no passage above the retriever's ``min_score``         -> ``no_answer`` (offers a human)
+5. otherwise the generator writes a reply grounded in the passages        -> ``answer`` with citations
 """
 
 import time
@@ -95,7 +95,7 @@ class Assistant:
         generator: Generator | None = None,
         max_message_chars: int = MAX_MESSAGE_CHARS,
     ) -> "Assistant":
-        """Wire the partner's built artifacts; ``generator`` lets partners sharing a model share one instance."""
+        """Wire the partner's built artifacts; ``generator`` lets partners that use one model share it."""
         return cls(
             config,
             load_intent_classifier(config.intent, workspace.intent_dir(config.id)),
@@ -174,7 +174,9 @@ class Assistant:
         suggestions = [first]
         if first.action != "answer":
             return suggestions
-        sampled = SamplingParams(max_new_tokens=self.config.generation.max_new_tokens, temperature=0.8, top_p=0.95)
+        sampled = SamplingParams(
+            max_new_tokens=self.config.generation.max_new_tokens, temperature=0.8, top_p=0.95
+        )
         messages = build_messages(self._system_prompt(), first.passages, conversation)
         for _ in range(n - 1):
             text = self.generator.generate(messages, sampled).text.strip()

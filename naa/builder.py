@@ -1,6 +1,6 @@
-"""Builds what a partner needs before it can answer: the intent model, the knowledge-base index, the generator.
+"""Builds what a partner needs before it can answer: intent model, knowledge-base index, generator.
 
-Used by ``naa serve --demo`` (embedded default), ``naa partner build`` and the Celery tasks, so all three
+Used by ``naa serve`` (embedded default) and ``naa build``, so both
 produce the same files in the same places (see ``naa.workspace``).
 """
 
@@ -14,6 +14,7 @@ from naa.retrieval import KnowledgeBase, load_documents
 from naa.workspace import Workspace
 
 Progress = Callable[[float, str], None]
+
 
 def build_partner(
     config: PartnerConfig, workspace: Workspace, progress: Progress | None = None, missing_only: bool = False
@@ -35,7 +36,9 @@ def build_partner(
         if config.intent.examples is None:
             raise ConfigError(f"partner {config.id!r} has no intent.examples file to train from")
         examples = read_examples(config.intent.examples)
-        train_intent_classifier(config.intent, examples, intent_dir, progress=_scaled(report, 0.0, 0.6, "intent"))
+        train_intent_classifier(
+            config.intent, examples, intent_dir, progress=_scaled(report, 0.0, 0.6, "intent")
+        )
         ran.append("intent")
 
     kb = KnowledgeBase(workspace.kb_dir(config.id, config.knowledge_base.name), config.retrieval)

@@ -7,8 +7,12 @@ costs seconds and hundreds of MB, so a process keeps one instance per model path
 import functools
 import importlib.util
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from naa.errors import ModelUnavailableError
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
 
 DEFAULT_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
 
@@ -37,7 +41,7 @@ def resolve_model_path(name: str) -> str:
 
 
 @functools.cache
-def load_encoder(name: str = DEFAULT_EMBEDDING_MODEL, device: str = "cpu"):  # type: ignore[no-untyped-def]
+def load_encoder(name: str = DEFAULT_EMBEDDING_MODEL, device: str = "cpu") -> "SentenceTransformer":
     """Load (once per process) the sentence-transformers model called ``name``."""
     from sentence_transformers import SentenceTransformer
 

@@ -1,14 +1,17 @@
 """`naa chat` and `naa ask`: talk to a partner's assistant in the terminal, with streamed replies."""
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from naa.cli.common import PartnerOption, console, load_partner, user_errors, workspace
 from naa.generation.base import ChatMessage
 
+if TYPE_CHECKING:
+    from naa.assistant import Assistant
 
-def _assistant(partner: PartnerOption):  # type: ignore[no-untyped-def]
+
+def _assistant(partner: PartnerOption) -> "Assistant":
     from naa.assistant import Assistant
 
     config = load_partner(partner)
@@ -18,7 +21,7 @@ def _assistant(partner: PartnerOption):  # type: ignore[no-untyped-def]
     return assistant
 
 
-def _answer(assistant, conversation: list[ChatMessage]) -> str:  # type: ignore[no-untyped-def]
+def _answer(assistant: "Assistant", conversation: list[ChatMessage]) -> str:
     """Stream one turn to the terminal; return the reply text."""
     from naa.assistant import DoneEvent, IntentEvent, TokenEvent
 
@@ -42,7 +45,9 @@ def _answer(assistant, conversation: list[ChatMessage]) -> str:  # type: ignore[
     return text
 
 
-def ask(question: Annotated[str, typer.Argument(help="The customer's question.")], partner: PartnerOption = None) -> None:
+def ask(
+    question: Annotated[str, typer.Argument(help="The customer's question.")], partner: PartnerOption = None
+) -> None:
     """Ask the assistant one question and stream its cited answer."""
     with user_errors():
         _answer(_assistant(partner), [ChatMessage("user", question)])

@@ -47,7 +47,11 @@ def user_errors() -> Iterator[None]:
 def progress_bar(description: str) -> Iterator[Callable[[float, str], None]]:
     """A rich progress bar driven by the (fraction, message) callbacks that long NAA jobs take."""
     with Progress(
-        TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn(), console=err_console
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
     ) as bar:
         task = bar.add_task(description, total=1.0)
 

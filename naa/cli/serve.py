@@ -11,7 +11,9 @@ from naa.workspace import Workspace
 
 def build(
     partner: PartnerOption = None,
-    force: Annotated[bool, typer.Option(help="Rebuild the intent model and index even if they exist.")] = False,
+    force: Annotated[
+        bool, typer.Option(help="Rebuild the intent model and index even if they exist.")
+    ] = False,
 ) -> None:
     """Train the partner's intent model, index its knowledge base and prepare its generator."""
     from naa.builder import build_partner
@@ -26,7 +28,9 @@ def build(
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
-    demo: Annotated[bool, typer.Option(help="Build the shipped demo partner first (skipped when built).")] = True,
+    demo: Annotated[
+        bool, typer.Option(help="Build the shipped demo partner first (skipped when built).")
+    ] = True,
 ) -> None:
     """Run the NAA API (and the web console) on the embedded defaults."""
     import uvicorn

@@ -28,7 +28,8 @@ class PromptConfig(_Strict):
         description="System prompt; {company} is replaced by the partner's name.",
     )
     no_answer: str = Field(
-        "I'm sorry, I couldn't find that in our help center. Would you like me to connect you with a human agent?",
+        "I'm sorry, I couldn't find that in our help center. "
+        "Would you like me to connect you with a human agent?",
         description="Reply when retrieval finds nothing relevant (no generation is run).",
     )
     clarify: str = Field(
@@ -42,22 +43,29 @@ class PromptConfig(_Strict):
 
 
 class HandoffConfig(_Strict):
-    always: list[str] = Field(default_factory=list, description="Intents that always go to a human (e.g. complaint).")
+    always: list[str] = Field(
+        default_factory=list, description="Intents that always go to a human (e.g. complaint)."
+    )
     fallback: Literal["clarify", "handoff"] = Field(
         "clarify", description="What to do when the intent is out of scope."
     )
     smalltalk: dict[str, str] = Field(
-        default_factory=dict, description="Intents answered with a fixed reply and no retrieval (greeting, thanks)."
+        default_factory=dict,
+        description="Intents answered with a fixed reply and no retrieval (greeting, thanks).",
     )
 
 
 class KnowledgeBaseConfig(_Strict):
     name: str = Field("default", pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$", description="Index name.")
-    sources: list[Path] = Field(default_factory=list, description="Files or folders ingested by `naa kb ingest`.")
+    sources: list[Path] = Field(
+        default_factory=list, description="Files or folders ingested by `naa kb ingest`."
+    )
 
 
 class PartnerConfig(_Strict):
-    id: str = Field(..., pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$", description="Stable partner id, used in paths.")
+    id: str = Field(
+        ..., pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$", description="Stable partner id, used in paths."
+    )
     name: str = Field(..., min_length=1, description="Company name shown in prompts and the console.")
     intent: EmbeddingIntentConfig = Field(default_factory=EmbeddingIntentConfig)
     knowledge_base: KnowledgeBaseConfig = Field(default_factory=KnowledgeBaseConfig)
@@ -93,5 +101,7 @@ def _resolve_paths(config: PartnerConfig, base: Path) -> PartnerConfig:
     intent = config.intent
     if intent.examples is not None:
         intent = intent.model_copy(update={"examples": resolve(intent.examples)})
-    kb = config.knowledge_base.model_copy(update={"sources": [resolve(s) for s in config.knowledge_base.sources]})
+    kb = config.knowledge_base.model_copy(
+        update={"sources": [resolve(s) for s in config.knowledge_base.sources]}
+    )
     return config.model_copy(update={"intent": intent, "knowledge_base": kb})
