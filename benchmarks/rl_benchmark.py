@@ -17,6 +17,8 @@ about learning):
     .venv/bin/python benchmarks/rl_benchmark.py --device cpu --tiny
 
 Rerun with more ``--seeds`` or ``--steps`` to extend a result; every figure carries the device name.
+Besides torch, transformers, accelerate and peft, importing ``naa`` needs pydantic, pyyaml, scikit-learn and
+rich, and reading a GGUF needs the ``gguf`` wheel: bring any the GPU machine lacks.
 """
 
 import argparse
@@ -61,31 +63,43 @@ def device_name(device: str) -> str:
 
 
 def prepare_model(args: argparse.Namespace, work: Path) -> str:
-    """A model folder: a tiny random Llama (--tiny), a converted folder, or a GGUF converted once here."""
-    from transformers import AutoModelForCausalLM, AutoTokenizer, LlamaConfig, LlamaForCausalLM
+    """A model folder: a tiny random Llama (--tiny), a folder as given, a .gguf file converted once into the
+    work dir, or a packaged model name (converted by the same code the generator uses)."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    if not args.tiny and Path(args.model).is_dir():
-        return str(args.model)
-    out = work / ("tiny-model" if args.tiny else "model")
-    if (out / "config.json").is_file():
-        return str(out)
+    from naa.generation.model_files import resolve_model_source
+
     if args.tiny:
-        from naa.generation.model_files import packaged_gguf
-
-        gguf = packaged_gguf("SmolLM2-135M-Instruct")
-        tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-        config = LlamaConfig(
-            vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-            num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=4096,
-            eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id, initializer_range=0.3,
-        )  # fmt: skip
-        torch.manual_seed(0)
-        LlamaForCausalLM(config).save_pretrained(out)
-    else:
+        return tiny_model(work / "tiny-model")
+    if not str(args.model).endswith(".gguf"):
+        return resolve_model_source(str(args.model), work / "models")
+    out = work / "model"
+    if not (out / "config.json").is_file():
         gguf = Path(args.model)
         tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
         model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
         model.save_pretrained(out)
+        tokenizer.save_pretrained(out)
+    return str(out)
+
+
+def tiny_model(out: Path) -> str:
+    """A 2-layer random-weight Llama with the real SmolLM2 tokenizer (chat template included)."""
+    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+
+    from naa.generation.model_files import packaged_gguf
+
+    if (out / "config.json").is_file():
+        return str(out)
+    gguf = packaged_gguf("SmolLM2-135M-Instruct")
+    tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    config = LlamaConfig(
+        vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=4096,
+        eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id, initializer_range=0.3,
+    )  # fmt: skip
+    torch.manual_seed(0)
+    LlamaForCausalLM(config).save_pretrained(out)
     tokenizer.save_pretrained(out)
     return str(out)
 
@@ -275,7 +289,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--tiny", action="store_true", help="tiny random-weight model and sizes (smoke check)"
     )
-    parser.add_argument("--model", default="SmolLM2-135M-Instruct", help="model folder, or a .gguf file")
+    parser.add_argument(
+        "--model",
+        default="SmolLM2-135M-Instruct",
+        help="model folder, a .gguf file, or a packaged model name",
+    )
     parser.add_argument("--variants", nargs="+", choices=VARIANTS, default=list(VARIANTS))
     parser.add_argument("--seeds", nargs="+", type=int, default=[0])
     parser.add_argument("--steps", type=int, default=20)

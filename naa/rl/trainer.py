@@ -8,6 +8,7 @@ This module orchestrates; every formula lives in losses.py and advantages.py.
     result = train(RLConfig.from_yaml(Path("rl.yaml")), progress=print)
 """
 
+import contextlib
 import copy
 import time
 from collections.abc import Callable
@@ -141,24 +142,20 @@ class _Run:
 
     @torch.no_grad()
     def _score(self, prompts: list[tuple[int, ...]], batch: TrainBatch, reference: bool = False) -> Tensor:
-        """Log-probs ``(B, T)`` of the batch's completions after ``prompts``, without gradient."""
+        """Log-probs ``(B, T)`` of the batch's completions after ``prompts``, without gradient.
+
+        ``reference`` scores with the start model: the frozen copy, or the policy with its adapters off.
+        """
         model = self.accelerator.unwrap_model(self.model)
+        scorer = self.reference if reference and self.reference is not None else model
+        adapters_off = reference and self.reference is None
         out = torch.zeros_like(batch.mask)
-        for rows in self._micro_batches(len(prompts)):
-            if reference and self.reference is not None:
+        with model.disable_adapter() if adapters_off else contextlib.nullcontext():
+            for rows in self._micro_batches(len(prompts)):
                 scored = completion_logprobs(
-                    self.reference, prompts[rows], batch.completions[rows], self.config.temperature
+                    scorer, prompts[rows], batch.completions[rows], self.config.temperature
                 )
-            elif reference:
-                with model.disable_adapter():
-                    scored = completion_logprobs(
-                        model, prompts[rows], batch.completions[rows], self.config.temperature
-                    )
-            else:
-                scored = completion_logprobs(
-                    model, prompts[rows], batch.completions[rows], self.config.temperature
-                )
-            out[rows, : scored.logprobs.shape[1]] = scored.logprobs
+                out[rows, : scored.logprobs.shape[1]] = scored.logprobs
         return out
 
     def _gamma(self, start_ratios: Tensor, batch: TrainBatch) -> Tensor:

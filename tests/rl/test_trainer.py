@@ -96,3 +96,30 @@ def test_a_stopped_run_resumes_at_the_next_step_with_the_same_result(
     assert [r["step"] for r in result.metrics] == [1, 2]
     for key in ("loss", "reward_mean", "kl", "completion_tokens"):
         assert [r[key] for r in result.metrics] == pytest.approx([r[key] for r in expected]), key
+
+
+def test_full_fine_tuning_with_kl_penalty_and_entropy_bonus(
+    tmp_path: Path, tiny_lm_dir: Path, short_tasks_file: Path, graded_rewards: PluginRegistry
+) -> None:
+    config = RLConfig(
+        model=str(tiny_lm_dir),
+        tasks=short_tasks_file,
+        output_dir=tmp_path / "run",
+        variant="filtered",
+        finetune="full",
+        group_size=2,
+        batch_prompts=2,
+        steps=2,
+        max_new_tokens=6,
+        kl_coef=0.1,
+        entropy_coef=0.01,
+        aggregation="seq_sum_norm",
+        lr=1e-3,
+        reward="vowel_share",
+    )
+    result = train(config, plugins=graded_rewards)
+    first, second = result.metrics
+    assert first["kl"] == 0.0  # the reference is the start model: identical at step 1
+    assert second["kl"] > 0.0  # after one full-weight update the policy has moved
+    assert first["entropy"] is not None and first["entropy"] > 0.0
+    assert result.model_path is not None and (result.model_path / "model.safetensors").is_file()
