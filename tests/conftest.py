@@ -52,3 +52,19 @@ def tiny_lm_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     LlamaForCausalLM(config).save_pretrained(out)
     tokenizer.save_pretrained(out)
     return out
+
+
+@pytest.fixture(scope="session")
+def built_partner(tmp_path_factory: pytest.TempPathFactory, tiny_lm_dir: Path) -> tuple[Path, Path]:
+    """A small real partner (tests/partner_fixture.py), built once: (its YAML path, the data dir)."""
+    from partner_fixture import write_partner
+
+    from naa.builder import build_partner
+    from naa.config.partner import load_partner_config
+    from naa.workspace import Workspace
+
+    root = tmp_path_factory.mktemp("partner")
+    config_path = write_partner(root / "files", tiny_lm_dir)
+    data_dir = root / "data"
+    build_partner(load_partner_config(config_path), Workspace(data_dir))
+    return config_path, data_dir

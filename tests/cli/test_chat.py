@@ -1,0 +1,65 @@
+"""`naa ask`, `naa chat` and `naa build` as a user runs them."""
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from naa.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(built_partner: tuple[Path, Path]) -> dict[str, str]:
+    return {"NAA_DATA_DIR": str(built_partner[1])}
+
+
+def test_ask_streams_a_cited_answer(built_partner: tuple[Path, Path], env: dict[str, str]) -> None:
+    result = runner.invoke(app, ["ask", "how much is shipping?", "--partner", str(built_partner[0])], env=env)
+
+    assert result.exit_code == 0, result.output
+    assert "intent: shipping_cost" in result.output
+    assert "[1] Shipping rates (shipping.md) https://help.example/shipping" in result.output
+
+
+def test_chat_keeps_the_conversation_until_an_empty_line(
+    built_partner: tuple[Path, Path], env: dict[str, str]
+) -> None:
+    result = runner.invoke(
+        app,
+        ["chat", "--partner", str(built_partner[0])],
+        input="hello\nI want to file a complaint\n\n",
+        env=env,
+    )
+
+    assert result.exit_code == 0, result.output
+    assert "Hello! How can I help?" in result.output
+    assert "handed off to a human agent" in result.output
+
+
+def test_ask_without_built_models_says_what_to_run(built_partner: tuple[Path, Path], tmp_path: Path) -> None:
+    result = runner.invoke(
+        app, ["ask", "hi", "--partner", str(built_partner[0])], env={"NAA_DATA_DIR": str(tmp_path)}
+    )
+
+    assert result.exit_code == 1
+    assert "error:" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_build_reports_the_stages_it_ran(built_partner: tuple[Path, Path], env: dict[str, str]) -> None:
+    result = runner.invoke(app, ["build", "--partner", str(built_partner[0])], env=env)
+
+    assert result.exit_code == 0, result.output
+    assert "built acme: generator" in result.output
+
+
+def test_bad_partner_file_is_one_line_error(tmp_path: Path) -> None:
+    bad = tmp_path / "partner.yaml"
+    bad.write_text("id: acme\nname: Acme\nintnet: {}\n", encoding="utf-8")
+
+    result = runner.invoke(app, ["ask", "hi", "--partner", str(bad)])
+
+    assert result.exit_code == 1
+    assert "intnet" in result.output

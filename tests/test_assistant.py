@@ -1,0 +1,123 @@
+"""The chain on a real small partner: trained intent model, FAISS index, tiny random-weight LM."""
+
+from pathlib import Path
+
+import pytest
+
+from naa.assistant import Assistant, DoneEvent, IntentEvent, PassagesEvent, TokenEvent
+from naa.config.partner import PartnerConfig, load_partner_config
+from naa.errors import InputError
+from naa.generation.base import ChatMessage
+from naa.workspace import Workspace
+
+
+def _assistant(built_partner: tuple[Path, Path], **changes: object) -> Assistant:
+    config_path, data_dir = built_partner
+    config = load_partner_config(config_path)
+    for field, update in changes.items():
+        section = getattr(config, field)
+        config = config.model_copy(update={field: section.model_copy(update=update)})
+    assistant = Assistant.from_workspace(config, Workspace(data_dir))
+    assistant.warm_up()
+    return assistant
+
+
+@pytest.fixture(scope="module")
+def assistant(built_partner: tuple[Path, Path]) -> Assistant:
+    return _assistant(built_partner)
+
+
+def _ask(text: str) -> list[ChatMessage]:
+    return [ChatMessage("user", text)]
+
+
+def test_question_is_answered_from_retrieved_passages_with_citations(assistant: Assistant) -> None:
+    reply = assistant.respond(_ask("how much does shipping cost?"))
+
+    assert reply.action == "answer"
+    assert reply.intent.label == "shipping_cost"
+    assert reply.passages[0].doc_id == "shipping.md"
+    assert reply.reply
+    assert {c.doc_id for c in reply.citations} <= {p.doc_id for p in reply.passages}
+    assert reply.citations[0].url == "https://help.example/shipping"
+    assert not reply.handoff
+    assert set(reply.timings_ms) == {"intent", "retrieval", "generation", "total"}
+
+
+def test_stream_yields_stages_in_order_and_tokens_join_to_the_reply(assistant: Assistant) -> None:
+    events = list(assistant.respond_stream(_ask("what is your return policy")))
+
+    assert isinstance(events[0], IntentEvent)
+    assert isinstance(events[1], PassagesEvent)
+    assert isinstance(events[-1], DoneEvent)
+    tokens = [e.text for e in events if isinstance(e, TokenEvent)]
+    assert len(tokens) >= 2
+    assert "".join(tokens).strip() == events[-1].reply.reply
+
+
+def test_smalltalk_gets_its_fixed_reply_without_retrieval(assistant: Assistant) -> None:
+    reply = assistant.respond(_ask("hello"))
+
+    assert (reply.action, reply.reply, reply.passages) == ("smalltalk", "Hello! How can I help?", [])
+    assert "retrieval" not in reply.timings_ms
+
+
+def test_always_handoff_intent_goes_to_a_human(assistant: Assistant) -> None:
+    reply = assistant.respond(_ask("I want to file a complaint, your service is terrible"))
+
+    assert reply.action == "handoff"
+    assert reply.handoff
+    assert reply.reply == PartnerConfig(id="x", name="x").prompts.handoff
+
+
+def test_nothing_relevant_retrieved_means_no_answer_instead_of_invention(
+    built_partner: tuple[Path, Path],
+) -> None:
+    assistant = _assistant(built_partner, retrieval={"min_score": 0.99})
+
+    reply = assistant.respond(_ask("how much is shipping"))
+
+    assert reply.action == "no_answer"
+    assert reply.passages == [] and reply.citations == []
+    assert "human agent" in reply.reply
+
+
+@pytest.mark.parametrize("fallback", ["clarify", "handoff"])
+def test_low_confidence_intent_falls_back(built_partner: tuple[Path, Path], fallback: str) -> None:
+    assistant = _assistant(built_partner, intent={"threshold": 1.0}, handoff={"fallback": fallback})
+
+    reply = assistant.respond(_ask("how much is shipping"))
+
+    assert reply.intent.out_of_scope
+    assert reply.action == fallback
+    assert reply.handoff == (fallback == "handoff")
+
+
+@pytest.mark.parametrize(
+    ("conversation", "message"),
+    [
+        ([], "must end with a customer"),
+        ([ChatMessage("user", "   ")], "empty"),
+        ([ChatMessage("user", "hi"), ChatMessage("assistant", "hello")], "must end with a customer"),
+        ([ChatMessage("user", "x" * 5000)], "5000 characters"),
+    ],
+)
+def test_bad_conversations_are_refused_with_a_clear_message(
+    assistant: Assistant, conversation: list[ChatMessage], message: str
+) -> None:
+    with pytest.raises(InputError, match=message):
+        assistant.respond(conversation)
+
+
+def test_suggest_returns_up_to_three_distinct_grounded_replies(assistant: Assistant) -> None:
+    conversation = [
+        ChatMessage("user", "hi, I have a question"),
+        ChatMessage("assistant", "Sure, what is it?"),
+        ChatMessage("user", "how many days do I have to return an item?"),
+    ]
+
+    suggestions = assistant.suggest(conversation, n=3)
+
+    assert 1 <= len(suggestions) <= 3
+    assert len({s.reply for s in suggestions}) == len(suggestions)
+    assert all(s.intent.label == "return_item" and s.passages for s in suggestions)
