@@ -9,7 +9,7 @@ where the ``trl`` package is importable (it is not on the lent GPU machine: reco
 
 GPU (sized for a few minutes; SmolLM2-135M-Instruct as a converted folder or its GGUF file):
 
-    python benchmarks/rl_benchmark.py --device cuda --model /path/to/SmolLM2-135M-Instruct --steps 20
+    python benchmarks/rl_benchmark.py --device cuda --model /path/to/SmolLM2-135M-Instruct --steps 10
 
 CPU smoke check (a tiny random-weight Llama with the real tokenizer; proves the script runs, says nothing
 about learning):
@@ -233,6 +233,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 max_new_tokens=args.max_new_tokens, lr=args.lr, seed=seed, dtype=dtype,
                 micro_batch_size=args.micro_batch, rollout_batch_size=args.rollout_batch,
                 checkpoint_every=args.steps,
+                **({} if variant == "vanilla" else {"max_draw_rounds": args.max_draw_rounds}),
             )  # fmt: skip
             start = time.perf_counter()
             result = train(config, models_dir=work / "models")
@@ -296,10 +297,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--variants", nargs="+", choices=VARIANTS, default=list(VARIANTS))
     parser.add_argument("--seeds", nargs="+", type=int, default=[0])
-    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--group-size", type=int, default=8)
     parser.add_argument("--batch-prompts", type=int, default=8)
     parser.add_argument("--max-new-tokens", type=int, default=128)
+    parser.add_argument("--max-draw-rounds", type=int, default=2, help="re-draws to refill a filtered batch")
     parser.add_argument("--lr", type=float, default=2e-5)
     parser.add_argument("--micro-batch", type=int, default=32)
     parser.add_argument("--rollout-batch", type=int, default=256)
