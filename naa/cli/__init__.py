@@ -5,12 +5,13 @@ Heavy imports (torch, transformers, faiss) happen inside commands so that ``naa 
 
 import typer
 
-from naa.cli import chat, eval, intent, kb, serve
+from naa.cli import chat, eval, intent, kb, rl, serve
 
 app = typer.Typer(help="NAA: customer-service neural agent assistant.", no_args_is_help=True)
 app.add_typer(kb.app, name="kb")
 app.add_typer(intent.app, name="intent")
 app.add_typer(eval.app, name="eval")
+app.add_typer(rl.app, name="rl")
 app.command("chat")(chat.chat)
 app.command("ask")(chat.ask)
 app.command("serve")(serve.serve)
