@@ -10,7 +10,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from naa.errors import (
@@ -66,9 +66,9 @@ class ErrorBody(BaseModel):
     code: str = Field(..., description="Machine-readable error name, stable across releases.")
     message: str = Field(..., description="What went wrong and how to fix it.")
 
-    model_config = {
-        "json_schema_extra": {"examples": [{"code": "not_found", "message": "no conversation c1"}]}
-    }
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"code": "not_found", "message": "conversation 'c1' does not exist"}]}
+    )
 
 
 def status_of(error: NAAError) -> int:
@@ -113,7 +113,14 @@ async def _http_error(request: Request, error: Exception) -> JSONResponse:
     return error_response(error.status_code, code, message, dict(error.headers or {}))
 
 
+async def _unexpected_error(request: Request, error: Exception) -> JSONResponse:
+    # A bug, not a user error: the details go to the log, never to the client.
+    log.error("%s %s failed", request.method, request.url.path, exc_info=error)
+    return error_response(500, "internal_error", "the server failed on this request; the error is in its log")
+
+
 def register_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(Exception, _unexpected_error)
     app.add_exception_handler(NAAError, _naa_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
