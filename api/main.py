@@ -78,4 +78,4 @@ def create_app(settings: NAASettings, *, max_body_bytes: int = DEFAULT_MAX_BODY_
 
 def app_from_env() -> FastAPI:
     """The app for ``NAA_*`` environment settings: ``uvicorn --factory api.main:app_from_env``."""
-    return create_app(NAASettings())  # type: ignore[call-arg]  # fields come from the environment
+    return create_app(NAASettings())
