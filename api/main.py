@@ -4,7 +4,10 @@
 independent app (its own database engine, assistants and metrics), so tests can run several side by side.
 """
 
+from pathlib import Path
+
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from api.assistants import AssistantCache
 from api.deps import AppState
@@ -27,6 +30,9 @@ from naa.config.settings import NAASettings
 from naa.storage.session import init_db, make_engine, make_session_factory
 from naa.workspace import Workspace
 from pipelines.celery_app import make_celery
+
+# The web console's built assets (`npm run build` in frontend/); served at / when present.
+CONSOLE_DIR = Path(__file__).resolve().parent.parent / "frontend" / "dist"
 
 # Uploaded help-center files are the largest bodies; 20 MiB holds a long PDF manual.
 DEFAULT_MAX_BODY_BYTES = 20 * 1024 * 1024
@@ -73,6 +79,8 @@ def create_app(settings: NAASettings, *, max_body_bytes: int = DEFAULT_MAX_BODY_
     app.add_middleware(MetricsMiddleware, metrics=metrics)  # added last: outermost, so it times 413s too
     for module in (chat, suggest, completions, retrieval, kb, jobs, conversations, feedback, admin, health):
         app.include_router(module.router)
+    if CONSOLE_DIR.is_dir():  # mounted last, so every API route matches first
+        app.mount("/", StaticFiles(directory=CONSOLE_DIR, html=True), name="console")
     return app
 
 

@@ -4,16 +4,14 @@ from typing import Annotated
 
 import typer
 
-from naa.cli.common import PartnerOption, console, load_partner, progress_bar, user_errors
+from naa.cli.common import DEMO_PARTNER, PartnerOption, console, load_partner, progress_bar, user_errors
 from naa.config.settings import NAASettings
 from naa.workspace import Workspace
 
 
 def build(
     partner: PartnerOption = None,
-    force: Annotated[
-        bool, typer.Option(help="Rebuild the intent model and index even if they exist.")
-    ] = False,
+    force: Annotated[bool, typer.Option(help="Rebuild the intent model and index if present.")] = False,
 ) -> None:
     """Train the partner's intent model, index its knowledge base and prepare its generator."""
     from naa.builder import build_partner
@@ -28,22 +26,36 @@ def build(
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
-    demo: Annotated[
-        bool, typer.Option(help="Build the shipped demo partner first (skipped when built).")
+    demo: Annotated[bool, typer.Option(help="Build and register the shipped demo partner first.")] = True,
+    worker: Annotated[
+        bool, typer.Option(help="Start a Celery worker beside the API (the embedded default's job runner).")
     ] = True,
 ) -> None:
-    """Run the NAA API (and the web console) on the embedded defaults."""
+    """Run the NAA API and web console, with a job worker, on the embedded defaults."""
     import uvicorn
 
-    from api.main import create_app
+    from api.main import CONSOLE_DIR, create_app
+    from api.onboarding import register_partner_file
     from naa.builder import build_partner
+    from pipelines.worker import start_worker_process, stop_worker_process
 
     settings = NAASettings()
     with user_errors():
+        key = None
         if demo:
-            config = load_partner(None)
             with progress_bar("building the demo partner") as update:
-                build_partner(config, Workspace(settings.data_dir), update, missing_only=True)
+                build_partner(load_partner(None), Workspace(settings.data_dir), update, missing_only=True)
+            key = register_partner_file(settings, DEMO_PARTNER)
         app = create_app(settings)
-    console.print(f"NAA API on http://{host}:{port}  (OpenAPI docs: http://{host}:{port}/docs)")
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    jobs = start_worker_process(settings) if worker else None
+    url = f"http://{host}:{port}"
+    console.print(f"NAA API:     {url}/v1  (OpenAPI docs: {url}/docs)")
+    if CONSOLE_DIR.is_dir():
+        console.print(f"Web console: {url}/")
+    if key:
+        console.print(f"Demo API key (shown once): {key}")
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="warning")
+    finally:
+        if jobs is not None:
+            stop_worker_process(jobs)
