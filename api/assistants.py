@@ -3,11 +3,16 @@
 Building loads an intent model, a FAISS index and a generator: seconds, and hundreds of MB for the
 generator. Partners whose ``generation`` settings are identical share one generator instance, so ten
 partners on the default model hold it in memory once. A partner's assistant is rebuilt when its intent
-model on disk changes (a training job finished); the knowledge base reloads a changed index by itself.
+model on disk changes (a training job finished), or at its next request after its generator was switched
+(``PUT /v1/generator`` calls ``forget_on_commit``); the knowledge base reloads a changed index by itself.
+The generator switch is seen by this process only: other API replicas keep their assistant until restarted.
 """
 
 import threading
 from collections.abc import Callable
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from naa.assistant import Assistant
 from naa.config.partner import PartnerConfig
@@ -43,7 +48,25 @@ class AssistantCache:
                 )
                 assistant.warm_up()
                 cached = self._assistants[partner_id] = (assistant, version)
+                self._drop_unused_generators()
             return cached[0]
+
+    def forget_on_commit(self, session: Session, partner_id: str) -> None:
+        """Rebuild the partner's assistant at its next request, once ``session`` commits what changed.
+
+        After the commit, not now: a request building in between would read the old row and keep it.
+        """
+        event.listen(session, "after_commit", lambda _session: self._forget(partner_id), once=True)
+
+    def _forget(self, partner_id: str) -> None:
+        with self._lock:  # waits for a build in progress, which may have read the old config
+            self._assistants.pop(partner_id, None)
+            self._drop_unused_generators()
+
+    def _drop_unused_generators(self) -> None:
+        # A switched generator version would otherwise stay in memory for the life of the process.
+        used = {id(assistant.generator) for assistant, _ in self._assistants.values()}
+        self._generators = {key: gen for key, gen in self._generators.items() if id(gen) in used}
 
     def _intent_version(self, partner_id: str) -> int | None:
         # Training writes the model's metadata file last, so its mtime marks a complete new model.

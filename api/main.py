@@ -25,6 +25,7 @@ from api.routers import (
     kb,
     retrieval,
     suggest,
+    training,
 )
 from naa.config.settings import NAASettings
 from naa.storage.session import init_db, make_engine, make_session_factory
@@ -77,7 +78,19 @@ def create_app(settings: NAASettings, *, max_body_bytes: int = DEFAULT_MAX_BODY_
     register_error_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)  # added last: outermost, so it times 413s too
-    for module in (chat, suggest, completions, retrieval, kb, jobs, conversations, feedback, admin, health):
+    for module in (
+        chat,
+        suggest,
+        completions,
+        retrieval,
+        kb,
+        jobs,
+        training,
+        conversations,
+        feedback,
+        admin,
+        health,
+    ):
         app.include_router(module.router)
     if CONSOLE_DIR.is_dir():  # mounted last, so every API route matches first
         app.mount("/", StaticFiles(directory=CONSOLE_DIR, html=True), name="console")

@@ -5,22 +5,30 @@ the row commits (a worker never looks for a row that is not there yet, and a rol
 nothing). The Celery task id is the job id, so a job can be revoked knowing only its id.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from naa.errors import ConfigError, NotFoundError
+from naa.generation.config import DEFAULT_GENERATOR_MODEL, OpenAIGeneratorConfig
+from naa.rl.config import RLConfig
+from naa.rl.run_state import MetricsLog
 from naa.storage import jobs
-from naa.storage.models import Job, JobKind
-from naa.storage.partners import get_partner
+from naa.storage.model_versions import VERSION_PREFIX, check_name_free, get_model_version_by_name
+from naa.storage.models import Job, JobKind, ModelKind
+from naa.storage.partners import get_partner, partner_config
+from naa.workspace import Workspace
 from pipelines.celery_app import NAACelery
 
 _PENDING = "naa_after_commit"
 
 KB_INDEX_TASK = "naa.kb.index"
 INTENT_TRAIN_TASK = "naa.intent.train"
+RL_TRAIN_TASK = "naa.rl.train"
 
 
 def submit_kb_index(
@@ -52,6 +60,77 @@ def submit_intent_train(
     return submit(app, session, partner_id, JobKind.INTENT_TRAIN, INTENT_TRAIN_TASK, params)
 
 
+def submit_rl_train(app: NAACelery, session: Session, partner_id: str, fields: Mapping[str, Any]) -> Job:
+    """Queue an RL training run on the ``gpu`` queue from the ``RLConfig`` fields a partner sends.
+
+    The server decides where files go: ``output_dir`` is the job's own folder (``rl_run_dir``), ``tasks`` is
+    a file inside the partner's folder, and ``model`` is a packaged model, one of the partner's generator
+    versions (``version:<name>``), or by default the model serving the partner now, so a partner never
+    names another partner's files. The config is validated here, so a bad field is the caller's error
+    (``ConfigError`` naming it), not a failed job.
+    """
+    if "output_dir" in fields:
+        raise ConfigError("output_dir: each run gets its own folder under the partner's; remove the field")
+    partner_dir = app.workspace.partner_dir(partner_id)
+    config = {
+        **fields,
+        "tasks": _task_file(partner_dir, fields),
+        "model": _base_model(session, partner_id, fields),
+    }
+    try:
+        rl_config = RLConfig.model_validate(config)
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "config"
+        raise ConfigError(f"{where}: {first['msg']}") from err
+    if "run_name" in fields:
+        check_name_free(session, partner_id, ModelKind.GENERATOR, rl_config.run_name)
+    return submit(app, session, partner_id, JobKind.RL_TRAIN, RL_TRAIN_TASK, {"config": config})
+
+
+def rl_run_dir(workspace: Workspace, partner_id: str, job_id: str) -> Path:
+    """The run folder of an RL job: checkpoints, ``metrics.jsonl`` and the trained model."""
+    return workspace.partner_dir(partner_id) / "rl" / f"job-{job_id}"
+
+
+def rl_run_metrics(
+    workspace: Workspace, partner_id: str, job_id: str, *, since_step: int = 0, last: int = 100
+) -> list[dict[str, Any]]:
+    """The newest ``last`` (>= 1) step records after ``since_step``: what a polling client has not seen."""
+    records = MetricsLog(rl_run_dir(workspace, partner_id, job_id) / "metrics.jsonl").read()
+    return [record for record in records if record["step"] > since_step][-last:]
+
+
+def _task_file(partner_dir: Path, fields: Mapping[str, Any]) -> str:
+    tasks = fields.get("tasks")
+    if not isinstance(tasks, str) or not tasks:
+        raise ConfigError("tasks: give the task file's path inside the partner's folder, e.g. rl/tasks.jsonl")
+    path = (partner_dir / tasks).resolve()
+    if Path(tasks).is_absolute() or not path.is_relative_to(partner_dir.resolve()):
+        raise ConfigError(f"tasks: {tasks!r} is outside the partner's folder; give a path relative to it")
+    if not path.is_file():
+        raise ConfigError(f"tasks: the partner's folder has no file {tasks!r}")
+    return str(path)
+
+
+def _base_model(session: Session, partner_id: str, fields: Mapping[str, Any]) -> str:
+    model = fields.get("model")
+    if model is None:
+        generation = partner_config(get_partner(session, partner_id)).generation
+        return DEFAULT_GENERATOR_MODEL if isinstance(generation, OpenAIGeneratorConfig) else generation.model
+    if not isinstance(model, str):
+        raise ConfigError("model: give a packaged model name or version:<name>")
+    if model.startswith(VERSION_PREFIX):
+        name = model.removeprefix(VERSION_PREFIX)
+        try:
+            return get_model_version_by_name(session, partner_id, ModelKind.GENERATOR, name).path
+        except NotFoundError as err:
+            raise ConfigError(f"model: no generator version {name!r}; see GET /v1/model-versions") from err
+    if "/" in model or "\\" in model or model.startswith("."):
+        raise ConfigError(f"model: {model!r} is a path; give a packaged model name or version:<name>")
+    return model
+
+
 def submit(
     app: NAACelery, session: Session, partner_id: str, kind: JobKind, task_name: str, params: dict[str, Any]
 ) -> Job:
@@ -68,12 +147,15 @@ def submit(
     return job
 
 
-def cancel(app: NAACelery, session: Session, partner_id: str, job_id: str) -> Job:
-    """Mark a job cancelled; its task stops at the next progress report, or skips the job if not started.
+def cancel(
+    app: NAACelery, session: Session, partner_id: str, job_id: str, *, kind: JobKind | None = None
+) -> Job:
+    """Mark a job (of ``kind``, if given) cancelled; its task stops at the next progress report, or skips
+    the job if not started.
 
     Where the broker supports broadcast (Redis), the queued message is also revoked so no worker takes it.
     """
-    job = jobs.cancel_job(session, partner_id, job_id)
+    job = jobs.cancel_job(session, partner_id, job_id, kind=kind)
     task_id = job.celery_task_id
     if task_id is not None and _can_broadcast(app):
         _after_commit(session, lambda: app.control.revoke(task_id))

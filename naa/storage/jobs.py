@@ -26,10 +26,14 @@ def create_job(
     return job
 
 
-def get_job(session: Session, partner_id: str, job_id: str) -> Job:
-    job = session.scalar(select(Job).where(Job.id == job_id, Job.partner_id == partner_id))
+def get_job(session: Session, partner_id: str, job_id: str, *, kind: JobKind | None = None) -> Job:
+    """The partner's job; with ``kind``, a job of another kind is not found either (a route's own jobs)."""
+    query = select(Job).where(Job.id == job_id, Job.partner_id == partner_id)
+    if kind is not None:
+        query = query.where(Job.kind == kind)
+    job = session.scalar(query)
     if job is None:
-        raise NotFoundError(f"job {job_id!r} does not exist")
+        raise NotFoundError(f"{'job' if kind is None else kind.value + ' job'} {job_id!r} does not exist")
     return job
 
 
@@ -97,9 +101,9 @@ def fail_job(session: Session, partner_id: str, job_id: str, error: str) -> Job:
     return job
 
 
-def cancel_job(session: Session, partner_id: str, job_id: str) -> Job:
+def cancel_job(session: Session, partner_id: str, job_id: str, *, kind: JobKind | None = None) -> Job:
     """Mark a queued or running job cancelled; the task stops at its next check."""
-    job = get_job(session, partner_id, job_id)
+    job = get_job(session, partner_id, job_id, kind=kind)
     if job.status.finished:
         raise ConflictError(f"job {job_id!r} already {job.status.value}; nothing to cancel")
     job.status = JobStatus.CANCELLED

@@ -1,4 +1,8 @@
-"""The model registry: trained generators and intent classifiers a partner's config can point at."""
+"""The model registry: trained generators and intent classifiers a partner's config can point at.
+
+A config names a registered generator as ``generation.model: "version:<name>"``; ``PUT /v1/generator``
+stores a choice on the partner row instead (``partners.set_generator_version``), which wins over the config.
+"""
 
 from collections.abc import Mapping
 from pathlib import Path
@@ -10,6 +14,8 @@ from sqlalchemy.orm import Session
 from naa.errors import ConflictError, NotFoundError
 from naa.storage.models import ModelKind, ModelVersion
 
+VERSION_PREFIX = "version:"
+
 
 def register_model_version(
     session: Session,
@@ -20,8 +26,7 @@ def register_model_version(
     metrics: Mapping[str, Any] | None = None,
 ) -> ModelVersion:
     """Record a finished model; names are unique per partner and kind so a config can refer to one."""
-    if _by_name(session, partner_id, kind, name) is not None:
-        raise ConflictError(f"{kind.value} model version {name!r} already exists; pick another name")
+    check_name_free(session, partner_id, kind, name)
     row = ModelVersion(
         partner_id=partner_id, kind=ModelKind(kind), name=name, path=str(path), metrics=dict(metrics or {})
     )
@@ -56,6 +61,26 @@ def latest_model_version(session: Session, partner_id: str, kind: ModelKind) -> 
     if row is None:
         raise NotFoundError(f"partner {partner_id!r} has no {kind.value} model version yet")
     return row
+
+
+def find_model_version(session: Session, partner_id: str, kind: ModelKind, ref: str) -> ModelVersion:
+    """The partner's version of ``kind`` whose id or name is ``ref`` (a client may know either)."""
+    query = select(ModelVersion).where(
+        ModelVersion.partner_id == partner_id,
+        ModelVersion.kind == kind,
+        (ModelVersion.id == ref) | (ModelVersion.name == ref),
+    )
+    # Two rows only when a name equals another version's id; the id wins.
+    row = session.scalars(query.order_by((ModelVersion.id == ref).desc())).first()
+    if row is None:
+        raise NotFoundError(f"{kind.value} model version {ref!r} does not exist")
+    return row
+
+
+def check_name_free(session: Session, partner_id: str, kind: ModelKind, name: str) -> None:
+    """Raise ConflictError now, for a job that would register ``name`` when it finishes hours later."""
+    if _by_name(session, partner_id, kind, name) is not None:
+        raise ConflictError(f"{kind.value} model version {name!r} already exists; pick another name")
 
 
 def list_model_versions(

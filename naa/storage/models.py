@@ -132,6 +132,11 @@ class Partner(Base):
     name: Mapped[str] = mapped_column(String(200))
     config_yaml: Mapped[str | None] = mapped_column(Text, doc="The partner file's text, when stored inline.")
     config_path: Mapped[str | None] = mapped_column(String(1000), doc="Or the partner file on disk.")
+    # No foreign key: model_versions already points at partners, and the cycle would need ALTER TABLE,
+    # which SQLite lacks. Versions are deleted only with their partner (cascade), so the id cannot dangle.
+    generator_version_id: Mapped[str | None] = mapped_column(
+        String(32), doc="The generator model version serving this partner, over its config's model."
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

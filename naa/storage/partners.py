@@ -6,16 +6,24 @@ does not reveal usable keys. Keys are long random strings, which is why a fast u
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 from pydantic import ValidationError
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from naa.config.partner import PartnerConfig, load_partner_config
 from naa.errors import ConfigError, ConflictError, NotFoundError
-from naa.storage.models import ApiKey, Partner, utcnow
+from naa.generation.config import OpenAIGeneratorConfig
+from naa.storage.model_versions import (
+    VERSION_PREFIX,
+    find_model_version,
+    get_model_version,
+    get_model_version_by_name,
+)
+from naa.storage.models import ApiKey, ModelKind, ModelVersion, Partner, utcnow
 
 KEY_PREFIX = "naa_"
 _DISPLAY_CHARS = 12
@@ -62,16 +70,79 @@ def list_partners(session: Session) -> list[Partner]:
 
 
 def partner_config(partner: Partner) -> PartnerConfig:
-    """The partner's validated config: stored YAML text wins over a file path; with neither, defaults."""
+    """The partner's validated config: stored YAML text wins over a file path; with neither, defaults.
+
+    ``generation.model`` is the folder of the generator version serving the partner, when one is chosen
+    (``set_generator_version``, or ``version:<name>`` in the config), so every process loads the same model.
+    """
     if partner.config_yaml is not None:
         config = _parse_stored(partner.id, partner.config_yaml)
     elif partner.config_path is not None:
         config = load_partner_config(Path(partner.config_path))
     else:
-        return PartnerConfig(id=partner.id, name=partner.name)
+        config = PartnerConfig(id=partner.id, name=partner.name)
     if config.id != partner.id:
         raise ConfigError(f"config of partner {partner.id!r} says id {config.id!r}: make them the same")
-    return config
+    version = _serving_version(partner, config)
+    if version is None:
+        return config
+    if isinstance(config.generation, OpenAIGeneratorConfig):
+        raise ConfigError(
+            f"partner {partner.id!r} serves generator version {version.name!r}, but its generation backend "
+            "is openai, which loads no local model: set generation.backend to transformers or vllm"
+        )
+    generation = config.generation.model_copy(update={"model": version.path})
+    return config.model_copy(update={"generation": generation})
+
+
+@dataclass(frozen=True)
+class ServingGenerator:
+    """What answers for a partner: a registered version (or None for its config's model), and the model."""
+
+    version: ModelVersion | None
+    model: str
+
+
+def set_generator_version(session: Session, partner_id: str, ref: str | None) -> ServingGenerator:
+    """Serve the partner's generator version ``ref`` (id or name), or its config's model for None.
+
+    Raises:
+        NotFoundError: no generator version ``ref`` for this partner.
+        ConfigError: the partner's generation backend cannot load a version (openai).
+    """
+    partner = get_partner(session, partner_id)
+    version = None if ref is None else find_model_version(session, partner_id, ModelKind.GENERATOR, ref)
+    partner.generator_version_id = None if version is None else version.id
+    serving = serving_generator(session, partner_id)  # fails here, not at the partner's next request
+    session.flush()
+    return serving
+
+
+def serving_generator(session: Session, partner_id: str) -> ServingGenerator:
+    partner = get_partner(session, partner_id)
+    config = partner_config(partner)
+    return ServingGenerator(_serving_version(partner, config), config.generation.model)
+
+
+def _serving_version(partner: Partner, config: PartnerConfig) -> ModelVersion | None:
+    session = object_session(partner)
+    if session is None:  # a partner being created has no versions yet
+        return None
+    if partner.generator_version_id is not None:
+        return get_model_version(session, partner.id, partner.generator_version_id)
+    if isinstance(config.generation, OpenAIGeneratorConfig):
+        return None  # the model is a name the server knows, whatever it looks like
+    model = config.generation.model
+    if not model.startswith(VERSION_PREFIX):
+        return None
+    name = model.removeprefix(VERSION_PREFIX)
+    try:
+        return get_model_version_by_name(session, partner.id, ModelKind.GENERATOR, name)
+    except NotFoundError as err:
+        raise ConfigError(
+            f"generation.model of partner {partner.id!r} names {model!r}, which is not registered: "
+            "finish a training run with that run_name, or name a version from GET /v1/model-versions"
+        ) from err
 
 
 def _parse_stored(partner_id: str, text: str) -> PartnerConfig:

@@ -121,8 +121,9 @@ def app(settings: NAASettings) -> FastAPI:
 
 @pytest.fixture(scope="session")
 def worker(app: FastAPI) -> Iterator[None]:
-    """A real Celery worker in a thread of this process, taking the app's indexing jobs from the broker."""
-    with start_worker(app.state.naa.jobs_app, pool="solo", queues=["cpu"], perform_ping_check=False):
+    """A real Celery worker in a thread of this process, taking the app's jobs from the broker: indexing and
+    intent training (``cpu``) and RL training (``gpu``, on CPU with the tiny model)."""
+    with start_worker(app.state.naa.jobs_app, pool="solo", queues=["cpu", "gpu"], perform_ping_check=False):
         yield
 
 

@@ -6,10 +6,13 @@ from pathlib import Path
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine, inspect
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, inspect, text
 
 from naa.storage.models import Base
 from naa.storage.session import init_db, make_engine, migration_config
+
+HEAD = ScriptDirectory.from_config(migration_config()).get_current_head()
 
 
 def test_migrated_schema_has_no_diff_against_models(engine: Engine) -> None:
@@ -21,7 +24,7 @@ def test_migrated_schema_has_no_diff_against_models(engine: Engine) -> None:
 def test_init_db_twice_is_a_no_op(db_url: str, engine: Engine) -> None:
     init_db(db_url)
     with engine.connect() as conn:
-        assert MigrationContext.configure(conn).get_current_revision() == "0001"
+        assert MigrationContext.configure(conn).get_current_revision() == HEAD
 
 
 def test_init_db_creates_the_sqlite_folder_and_every_table(sqlite_path: Path) -> None:
@@ -70,6 +73,27 @@ def test_processes_starting_together_migrate_postgres_once(fresh_postgres_url: s
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
-            assert MigrationContext.configure(conn).get_current_revision() == "0001"
+            assert MigrationContext.configure(conn).get_current_revision() == HEAD
+    finally:
+        engine.dispose()
+
+
+def test_0002_adds_an_empty_generator_version_to_existing_partners_and_downgrades(sqlite_path: Path) -> None:
+    url = f"sqlite:///{sqlite_path}"
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            config = migration_config()
+            config.attributes["connection"] = conn
+            command.upgrade(config, "0001")
+            conn.execute(
+                text("INSERT INTO partners (id, name, created_at) VALUES ('acme', 'Acme', '2026-11-27')")
+            )
+            command.upgrade(config, "0002")
+            rows = conn.execute(text("SELECT id, generator_version_id FROM partners")).all()
+            assert [tuple(row) for row in rows] == [("acme", None)]
+            command.downgrade(config, "0001")
+        columns = {column["name"] for column in inspect(engine).get_columns("partners")}
+        assert "generator_version_id" not in columns and "config_yaml" in columns
     finally:
         engine.dispose()

@@ -1,0 +1,95 @@
+"""RL training runs (Celery jobs on the ``gpu`` queue), the model versions they register, and switching the
+generator serving the partner to one of them, with no restart."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from api.deps import JobsAppDep, PartnerDep, SessionDep, StateDep
+from api.errors import ERROR_RESPONSES
+from api.schemas.training import (
+    GeneratorPublic,
+    GeneratorUpdate,
+    ModelVersionPublic,
+    ModelVersionsPublic,
+    TrainingRunCreate,
+    TrainingRunPublic,
+    TrainingRunsPublic,
+)
+from naa.storage import jobs, model_versions, partners
+from naa.storage.models import JobKind
+from pipelines.submit import cancel, rl_run_metrics, submit_rl_train
+
+router = APIRouter(prefix="/v1", tags=["training"], responses=ERROR_RESPONSES)
+
+
+@router.post("/training/runs", status_code=status.HTTP_202_ACCEPTED, summary="Start an RL training run")
+def create_run(
+    body: TrainingRunCreate, caller: PartnerDep, session: SessionDep, jobs_app: JobsAppDep
+) -> TrainingRunPublic:
+    """Queue Guide-GRPO (or a baseline) on a GPU worker; poll the run, then serve the version it registers."""
+    return TrainingRunPublic.of(submit_rl_train(jobs_app, session, caller.partner_id, body.root), [])
+
+
+@router.get("/training/runs", summary="List training runs")
+def list_runs(caller: PartnerDep, session: SessionDep, state: StateDep) -> TrainingRunsPublic:
+    runs = jobs.list_jobs(session, caller.partner_id, kind=JobKind.RL_TRAIN)
+    return TrainingRunsPublic(
+        runs=[
+            TrainingRunPublic.of(job, rl_run_metrics(state.workspace, job.partner_id, job.id, last=1))
+            for job in runs
+        ]
+    )
+
+
+@router.get("/training/runs/{job_id}", summary="Get a run's status and per-step metrics")
+def get_run(
+    job_id: str,
+    caller: PartnerDep,
+    session: SessionDep,
+    state: StateDep,
+    since_step: Annotated[int, Query(ge=0, description="Only steps after this one (for polling).")] = 0,
+    last: Annotated[int, Query(ge=1, le=1000, description="At most this many, the newest.")] = 100,
+) -> TrainingRunPublic:
+    job = jobs.get_job(session, caller.partner_id, job_id, kind=JobKind.RL_TRAIN)
+    metrics = rl_run_metrics(state.workspace, caller.partner_id, job_id, since_step=since_step, last=last)
+    return TrainingRunPublic.of(job, metrics)
+
+
+@router.post("/training/runs/{job_id}/cancel", summary="Cancel a training run")
+def cancel_run(
+    job_id: str, caller: PartnerDep, session: SessionDep, jobs_app: JobsAppDep
+) -> TrainingRunPublic:
+    """A queued run never starts; a running one stops after its current step's checkpoint. Finished: 409."""
+    job = cancel(jobs_app, session, caller.partner_id, job_id, kind=JobKind.RL_TRAIN)
+    return TrainingRunPublic.of(job, [])
+
+
+@router.get("/model-versions", summary="List registered model versions")
+def list_versions(caller: PartnerDep, session: SessionDep) -> ModelVersionsPublic:
+    versions = model_versions.list_model_versions(session, caller.partner_id)
+    return ModelVersionsPublic.model_validate({"versions": versions}, from_attributes=True)
+
+
+@router.get("/model-versions/{version_id}", summary="Get a model version")
+def get_version(version_id: str, caller: PartnerDep, session: SessionDep) -> ModelVersionPublic:
+    return ModelVersionPublic.model_validate(
+        model_versions.get_model_version(session, caller.partner_id, version_id)
+    )
+
+
+@router.get("/generator", summary="Get the generator serving the partner")
+def get_generator(caller: PartnerDep, session: SessionDep) -> GeneratorPublic:
+    return GeneratorPublic.model_validate(partners.serving_generator(session, caller.partner_id))
+
+
+@router.put("/generator", summary="Serve a generator version")
+def put_generator(
+    body: GeneratorUpdate, caller: PartnerDep, session: SessionDep, state: StateDep
+) -> GeneratorPublic:
+    """Serve one of the partner's generator versions (name or id), or null for the config's model.
+
+    The next request after this one uses it; no restart."""
+    serving = partners.set_generator_version(session, caller.partner_id, body.model_version)
+    state.assistants.forget_on_commit(session, caller.partner_id)
+    return GeneratorPublic.model_validate(serving)

@@ -1,0 +1,142 @@
+"""RL training runs, the model versions they register, and the generator version serving a partner."""
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, RootModel
+from pydantic.config import JsonDict
+
+from api.schemas.jobs import JOB_EXAMPLE
+from naa.storage.models import Job, JobStatus, ModelKind
+
+_RUN_CONFIG_EXAMPLE: JsonDict = {
+    "tasks": "rl/tasks.jsonl",
+    "variant": "guide",
+    "steps": 50,
+    "group_size": 8,
+    "batch_prompts": 8,
+    "run_name": "guide-2026-11-27",
+}
+
+_STEP_EXAMPLE: JsonDict = {
+    "step": 12,
+    "reward_mean": 0.41,
+    "hint_fraction": 0.25,
+    "filtered_fraction": 0.5,
+    "loss": -0.0132,
+    "kl": 0.0021,
+    "tokens_per_s": 5120.0,
+}
+
+_VERSION_EXAMPLE: JsonDict = {
+    "id": "9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d",
+    "kind": "generator",
+    "name": "guide-2026-11-27",
+    "metrics": {"step": 50, "reward_mean": 0.63},
+    "created_at": "2026-11-27T10:40:00Z",
+}
+
+_RUN_EXAMPLE: JsonDict = {
+    **{key: JOB_EXAMPLE[key] for key in ("id", "created_at", "started_at", "finished_at")},
+    "status": "running",
+    "progress": 0.24,
+    "message": "step 12: reward 0.41, hints 0.25, filtered 0.5, loss -0.0132, 5120 tok/s",
+    "error": None,
+    "config": {**_RUN_CONFIG_EXAMPLE, "tasks": "/data/partners/acme/rl/tasks.jsonl"},
+    "model_version": None,
+    "metrics": [_STEP_EXAMPLE],
+}
+
+
+class TrainingRunCreate(RootModel[dict[str, Any]]):
+    """Fields of ``RLConfig`` (naa/rl/config.py), validated by it: a bad field is a 422 naming it.
+
+    ``tasks`` is a JSONL task file relative to the partner's folder in the data dir. ``model`` is a
+    packaged model name or ``version:<name>`` of one of the partner's generator versions; left out, the
+    run starts from the model serving the partner now. ``output_dir`` is set by the server. ``run_name``
+    names the model version the run registers (default ``rl-job-<job id>``).
+    """
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_RUN_CONFIG_EXAMPLE]})
+
+
+class TrainingRunPublic(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [_RUN_EXAMPLE]})
+
+    id: str = Field(..., description="The job id; also the Celery task id.")
+    status: JobStatus
+    progress: float = Field(..., ge=0, le=1, description="Steps done over steps planned.")
+    message: str = Field(..., description="The last step's summary, or why the run failed.")
+    error: str | None
+    config: dict[str, Any] = Field(..., description="The RLConfig fields the run was started with.")
+    model_version: str | None = Field(..., description="Name of the version it registered, once succeeded.")
+    metrics: list[dict[str, Any]] = Field(
+        ..., description="One record per step (reward, hint and filtered fractions, ratios, loss, KL...)."
+    )
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+    @classmethod
+    def of(cls, job: Job, metrics: list[dict[str, Any]]) -> "TrainingRunPublic":
+        return cls(
+            id=job.id,
+            status=job.status,
+            progress=job.progress,
+            message=job.message,
+            error=job.error,
+            config=job.params.get("config", {}),
+            model_version=(job.result or {}).get("model_version"),
+            metrics=metrics,
+            created_at=job.created_at,
+            started_at=job.started_at,
+            finished_at=job.finished_at,
+        )
+
+
+class TrainingRunsPublic(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"runs": [_RUN_EXAMPLE]}]})
+
+    runs: list[TrainingRunPublic] = Field(..., description="Newest first; metrics hold the last step only.")
+
+
+class ModelVersionPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [_VERSION_EXAMPLE]})
+
+    id: str
+    kind: ModelKind
+    name: str = Field(..., description="Unique per partner and kind; `version:<name>` in a config.")
+    metrics: dict[str, Any] = Field(..., description="The run's last step and its evaluation.")
+    created_at: datetime
+
+
+class ModelVersionsPublic(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"versions": [_VERSION_EXAMPLE]}]})
+
+    versions: list[ModelVersionPublic] = Field(..., description="Newest first.")
+
+
+class GeneratorUpdate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"model_version": "guide-2026-11-27"}, {"model_version": None}]},
+    )
+
+    model_version: str | None = Field(
+        ..., description="A generator version's name or id; null serves the model in the partner's config."
+    )
+
+
+class GeneratorPublic(BaseModel):
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {"version": _VERSION_EXAMPLE, "model": "/data/partners/acme/rl/job-3e4f/model"},
+                {"version": None, "model": "SmolLM2-135M-Instruct"},
+            ]
+        },
+    )
+
+    version: ModelVersionPublic | None = Field(..., description="The version serving, or null.")
+    model: str = Field(..., description="What the generator loads: a model folder or packaged name.")

@@ -1,0 +1,200 @@
+"""Training through the API: a tiny RL run on the real worker, its metrics, the version it registers, and
+switching the partner's generator to that version with no restart; cancelling; isolation; bad configs."""
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from api_support import Keys
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from naa.assistant import Assistant
+from naa.rl.tasks import parse_task, save_tasks
+
+# Small enough for two steps in seconds on CPU; vanilla keeps every group, so every step trains.
+TINY_RUN = {
+    "tasks": "rl/tasks.jsonl",
+    "variant": "vanilla",
+    "group_size": 2,
+    "batch_prompts": 1,
+    "steps": 2,
+    "max_new_tokens": 4,
+    "lora_rank": 2,
+    "checkpoint_every": 1,
+}
+
+
+@pytest.fixture(scope="module")
+def task_file(data_dir: Path) -> Path:
+    """A task file in acme's folder, where a partner's run may read one."""
+    path = data_dir / "partners" / "acme" / "rl" / "tasks.jsonl"
+    questions = ["Can I roam in Spain for free?", "Refund a roaming charge from last year?"]
+    tasks = [
+        parse_task(
+            {
+                "id": f"t{i}",
+                "type": "refusal",
+                "messages": [{"role": "user", "content": q}],
+                "hint": "Roaming in the EU costs nothing extra.",
+                "answer": i > 0,
+            }
+        )
+        for i, q in enumerate(questions)
+    ]
+    save_tasks(tasks, path)
+    return path
+
+
+def _run(client: TestClient, keys: Keys, job_id: str, **params: Any) -> dict[str, Any]:
+    response = client.get(f"/v1/training/runs/{job_id}", params=params, headers=keys.headers("acme"))
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def _finished(client: TestClient, keys: Keys, job_id: str) -> dict[str, Any]:
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        run = _run(client, keys, job_id)
+        if run["status"] in ("succeeded", "failed", "cancelled"):
+            return run
+        time.sleep(0.5)
+    raise AssertionError(f"run {job_id} did not finish: {run}")
+
+
+def _start(client: TestClient, keys: Keys, **fields: Any) -> dict[str, Any]:
+    response = client.post("/v1/training/runs", json={**TINY_RUN, **fields}, headers=keys.headers("acme"))
+    assert response.status_code == 202, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def _cached_assistant(app: FastAPI, partner_id: str) -> Assistant:
+    return app.state.naa.assistants.get(partner_id, lambda: pytest.fail("assistant was not built"))
+
+
+@pytest.fixture
+def generator_reset(client: TestClient, keys: Keys) -> Iterator[None]:
+    """Other tests expect acme's config model: serve it again, even when the test fails half-way."""
+    yield
+    client.put("/v1/generator", json={"model_version": None}, headers=keys.headers("acme"))
+
+
+def test_a_run_trains_on_the_worker_registers_a_version_that_serves_without_restart(
+    app: FastAPI,
+    client: TestClient,
+    keys: Keys,
+    worker: None,
+    task_file: Path,
+    tiny_lm_dir: Path,
+    generator_reset: None,
+) -> None:
+    acme, globex = keys.headers("acme"), keys.headers("globex")
+    started = _start(client, keys)
+    assert started["status"] == "queued" and started["config"]["model"] == str(tiny_lm_dir)
+
+    run = _finished(client, keys, started["id"])
+    assert run["status"] == "succeeded", run["error"]
+    assert [record["step"] for record in run["metrics"]] == [1, 2]
+    assert all(isinstance(record["loss"], float) for record in run["metrics"])
+    assert [r["step"] for r in _run(client, keys, run["id"], since_step=1)["metrics"]] == [2]
+    listed = client.get("/v1/training/runs", headers=acme).json()["runs"]
+    assert [r["metrics"] for r in listed if r["id"] == run["id"]] == [[run["metrics"][-1]]]
+
+    versions = client.get("/v1/model-versions", headers=acme).json()["versions"]
+    version = next(v for v in versions if v["name"] == run["model_version"])
+    assert version["kind"] == "generator" and version["metrics"]["step"] == 2
+    assert client.get(f"/v1/model-versions/{version['id']}", headers=acme).json() == version
+
+    # The other partner sees none of it and cannot serve it.
+    assert client.get(f"/v1/training/runs/{run['id']}", headers=globex).status_code == 404
+    assert client.get(f"/v1/model-versions/{version['id']}", headers=globex).status_code == 404
+    for ref in (version["id"], version["name"]):
+        stolen = client.put("/v1/generator", json={"model_version": ref}, headers=globex)
+        assert (stolen.status_code, stolen.json()["code"]) == (404, "not_found")
+
+    assert (
+        client.post("/v1/chat", json={"message": "roaming charges in France"}, headers=acme).status_code
+        == 200
+    )
+    assert _cached_assistant(app, "acme").config.generation.model == str(tiny_lm_dir)
+    switched = client.put("/v1/generator", json={"model_version": version["name"]}, headers=acme)
+    assert switched.status_code == 200, switched.text
+    model = switched.json()["model"]
+    assert switched.json()["version"]["id"] == version["id"]
+    assert Path(model).is_relative_to(Path(run["config"]["tasks"]).parents[1]) and model != str(tiny_lm_dir)
+    assert client.get("/v1/generator", headers=acme).json() == switched.json()
+
+    reply = client.post("/v1/chat", json={"message": "roaming charges in France"}, headers=acme)
+    assert reply.status_code == 200, reply.text
+    assert _cached_assistant(app, "acme").config.generation.model == model
+    assert client.post("/v1/chat", json={"message": "transfer fees"}, headers=globex).status_code == 200
+    assert _cached_assistant(app, "globex").config.generation.model == str(tiny_lm_dir)
+
+    back = client.put("/v1/generator", json={"model_version": None}, headers=acme).json()
+    assert back == {"version": None, "model": str(tiny_lm_dir)}
+    assert (
+        client.post("/v1/chat", json={"message": "what does roaming cost"}, headers=acme).status_code == 200
+    )
+    assert _cached_assistant(app, "acme").config.generation.model == str(tiny_lm_dir)
+
+
+def test_a_cancelled_run_stops_and_cannot_be_cancelled_twice(
+    app: FastAPI, client: TestClient, keys: Keys, worker: None, task_file: Path
+) -> None:
+    started = _start(client, keys, steps=50)
+    cancelled = client.post(f"/v1/training/runs/{started['id']}/cancel", headers=keys.headers("acme"))
+    assert (cancelled.status_code, cancelled.json()["status"]) == (200, "cancelled")
+    # Queued, the worker drops it; started already, it stops after its first checkpointed step.
+    result = app.state.naa.jobs_app.AsyncResult(started["id"])
+    deadline = time.monotonic() + 120
+    while not result.ready() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert result.ready()
+    run = _run(client, keys, started["id"])
+    assert run["status"] == "cancelled" and len(run["metrics"]) < 50 and run["model_version"] is None
+    again = client.post(f"/v1/training/runs/{started['id']}/cancel", headers=keys.headers("acme"))
+    assert (again.status_code, again.json()["code"]) == (409, "conflict")
+    other = client.post(f"/v1/training/runs/{started['id']}/cancel", headers=keys.headers("globex"))
+    assert other.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"group_size": 1}, "group_size: Input should be greater than or equal to 2"),
+        ({"variant": "ppo"}, "variant: Input should be 'vanilla', 'filtered' or 'guide'"),
+        (
+            {"variant": "vanilla", "gamma_value": 2.0},
+            "config: Value error, gamma_value only apply to variant guide",
+        ),
+        ({"output_dir": "/tmp/x"}, "output_dir: each run gets its own folder"),
+        ({"tasks": "../globex/rl/tasks.jsonl"}, "tasks: '../globex/rl/tasks.jsonl' is outside"),
+        ({"tasks": "rl/missing.jsonl"}, "tasks: the partner's folder has no file"),
+        ({"model": "/etc"}, "model: '/etc' is a path"),
+        ({"model": "version:nope"}, "model: no generator version 'nope'"),
+    ],
+)
+def test_a_bad_run_config_is_refused_with_the_field_before_anything_is_queued(
+    client: TestClient, keys: Keys, task_file: Path, fields: dict[str, Any], message: str
+) -> None:
+    before = len(client.get("/v1/training/runs", headers=keys.headers("acme")).json()["runs"])
+    response = client.post("/v1/training/runs", json={**TINY_RUN, **fields}, headers=keys.headers("acme"))
+    assert (response.status_code, response.json()["code"]) == (422, "invalid_config")
+    assert response.json()["message"].startswith(message), response.json()
+    assert len(client.get("/v1/training/runs", headers=keys.headers("acme")).json()["runs"]) == before
+
+
+def test_serving_an_unknown_version_is_a_404_and_a_run_needs_json_fields(
+    client: TestClient, keys: Keys
+) -> None:
+    unknown = client.put("/v1/generator", json={"model_version": "nope"}, headers=keys.headers("acme"))
+    assert (unknown.status_code, unknown.json()["code"]) == (404, "not_found")
+    missing = client.put("/v1/generator", json={}, headers=keys.headers("acme"))
+    assert (missing.status_code, missing.json()["code"]) == (422, "invalid_request")
+    not_a_mapping = client.post("/v1/training/runs", json=[1, 2], headers=keys.headers("acme"))
+    assert not_a_mapping.status_code == 422
+    assert client.get("/v1/training/runs/nope", headers=keys.headers("acme")).status_code == 404
