@@ -63,3 +63,15 @@ def test_jobs_are_invisible_to_other_partners(session: Session, two_partners: tu
     assert get_job(session, "acme", job.id).status is JobStatus.QUEUED
     assert list_jobs(session, "globex") == []
     assert [j.kind for j in list_jobs(session, "acme", kind=JobKind.RL_TRAIN)] == [JobKind.RL_TRAIN]
+
+
+def test_a_job_of_another_kind_is_not_found_when_a_kind_is_asked(
+    session: Session, two_partners: tuple[str, str]
+) -> None:
+    job = create_job(session, "acme", JobKind.KB_INDEX)
+    assert get_job(session, "acme", job.id, kind=JobKind.KB_INDEX).id == job.id
+    with pytest.raises(NotFoundError, match="rl_train job"):
+        get_job(session, "acme", job.id, kind=JobKind.RL_TRAIN)
+    with pytest.raises(NotFoundError):
+        cancel_job(session, "acme", job.id, kind=JobKind.RL_TRAIN)
+    assert get_job(session, "acme", job.id).status is JobStatus.QUEUED

@@ -7,6 +7,8 @@ from sqlalchemy.orm import Session
 
 from naa.errors import ConflictError, NotFoundError
 from naa.storage.model_versions import (
+    check_name_free,
+    find_model_version,
     get_model_version,
     get_model_version_by_name,
     latest_model_version,
@@ -44,3 +46,29 @@ def test_versions_are_scoped_to_their_partner(session: Session, two_partners: tu
     with pytest.raises(NotFoundError, match="no generator"):
         latest_model_version(session, "globex", ModelKind.GENERATOR)
     assert get_model_version(session, "acme", version.id).path == "/m/1"
+
+
+def test_a_version_is_found_by_id_or_name_within_its_partner_and_kind(
+    session: Session, two_partners: tuple[str, str]
+) -> None:
+    version = register_model_version(session, "acme", ModelKind.GENERATOR, "grpo-1", Path("/m/1"))
+    register_model_version(session, "acme", ModelKind.INTENT, "intent-1", Path("/m/i"))
+    assert find_model_version(session, "acme", ModelKind.GENERATOR, version.id).id == version.id
+    assert find_model_version(session, "acme", ModelKind.GENERATOR, "grpo-1").id == version.id
+    for partner, kind, ref in [
+        ("globex", ModelKind.GENERATOR, "grpo-1"),
+        ("globex", ModelKind.GENERATOR, version.id),
+        ("acme", ModelKind.GENERATOR, "intent-1"),
+    ]:
+        with pytest.raises(NotFoundError, match=ref):
+            find_model_version(session, partner, kind, ref)
+
+
+def test_a_taken_name_is_refused_before_a_run_would_register_it(
+    session: Session, two_partners: tuple[str, str]
+) -> None:
+    register_model_version(session, "acme", ModelKind.GENERATOR, "grpo-1", Path("/m/1"))
+    with pytest.raises(ConflictError, match="grpo-1"):
+        check_name_free(session, "acme", ModelKind.GENERATOR, "grpo-1")
+    check_name_free(session, "globex", ModelKind.GENERATOR, "grpo-1")
+    check_name_free(session, "acme", ModelKind.INTENT, "grpo-1")

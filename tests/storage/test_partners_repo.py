@@ -8,9 +8,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from naa.errors import ConfigError, ConflictError, NotFoundError
+from naa.generation.config import DEFAULT_GENERATOR_MODEL
 from naa.storage.conversations import create_conversation
-from naa.storage.models import ApiKey, Conversation
+from naa.storage.model_versions import register_model_version
+from naa.storage.models import ApiKey, Conversation, ModelKind
 from naa.storage.partners import (
+    ServingGenerator,
     authenticate,
     create_api_key,
     create_partner,
@@ -19,6 +22,8 @@ from naa.storage.partners import (
     list_partners,
     partner_config,
     revoke_api_key,
+    serving_generator,
+    set_generator_version,
 )
 
 
@@ -115,3 +120,40 @@ def test_deleting_a_partner_removes_its_rows(session: Session, two_partners: tup
     session.expunge_all()
     assert session.scalars(select(ApiKey)).all() == []
     assert [c.partner_id for c in session.scalars(select(Conversation))] == ["globex"]
+
+
+def test_a_chosen_generator_version_serves_until_reset_to_the_config_model(
+    session: Session, two_partners: tuple[str, str]
+) -> None:
+    version = register_model_version(session, "acme", ModelKind.GENERATOR, "grpo-1", Path("/m/1"))
+    assert serving_generator(session, "acme") == ServingGenerator(None, DEFAULT_GENERATOR_MODEL)
+    assert set_generator_version(session, "acme", "grpo-1") == ServingGenerator(version, "/m/1")
+    assert partner_config(get_partner(session, "acme")).generation.model == "/m/1"
+    assert get_partner(session, "acme").generator_version_id == version.id
+    assert serving_generator(session, "globex").version is None
+    assert set_generator_version(session, "acme", None) == ServingGenerator(None, DEFAULT_GENERATOR_MODEL)
+
+
+def test_another_partners_or_an_intent_version_cannot_be_served(
+    session: Session, two_partners: tuple[str, str]
+) -> None:
+    theirs = register_model_version(session, "globex", ModelKind.GENERATOR, "g-1", Path("/m/g"))
+    register_model_version(session, "acme", ModelKind.INTENT, "intent-1", Path("/m/i"))
+    for ref in (theirs.id, "g-1", "intent-1"):
+        with pytest.raises(NotFoundError):
+            set_generator_version(session, "acme", ref)
+    assert get_partner(session, "acme").generator_version_id is None
+
+
+def test_a_config_names_a_version_and_an_openai_backend_cannot_serve_one(session: Session) -> None:
+    by_name = "id: acme\nname: Acme\ngeneration:\n  backend: transformers\n  model: version:grpo-1\n"
+    partner = create_partner(session, "acme", "Acme", config_yaml=by_name)
+    with pytest.raises(ConfigError, match="'version:grpo-1', which is not registered"):
+        partner_config(partner)
+    register_model_version(session, "acme", ModelKind.GENERATOR, "grpo-1", Path("/m/1"))
+    assert serving_generator(session, "acme").model == "/m/1"
+    remote = "id: globex\nname: Globex\ngeneration:\n  backend: openai\n  base_url: http://x/v1\n  model: m\n"
+    create_partner(session, "globex", "Globex", config_yaml=remote)
+    register_model_version(session, "globex", ModelKind.GENERATOR, "g-1", Path("/m/g"))
+    with pytest.raises(ConfigError, match="backend is openai"):
+        set_generator_version(session, "globex", "g-1")
