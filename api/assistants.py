@@ -14,9 +14,9 @@ from collections.abc import Callable
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from naa.assistant import Assistant
+from naa.assistant import Assistant, make_generator
 from naa.config.partner import PartnerConfig
-from naa.generation import Generator, build_generator
+from naa.generation import Generator
 from naa.intent.model_files import META_FILE
 from naa.workspace import Workspace
 
@@ -76,5 +76,5 @@ class AssistantCache:
     def _generator(self, config: PartnerConfig) -> Generator:
         key = config.generation.model_dump_json()
         if key not in self._generators:
-            self._generators[key] = build_generator(config.generation, self._workspace.models_dir)
+            self._generators[key] = make_generator(config, self._workspace)
         return self._generators[key]

@@ -37,7 +37,7 @@ class _Turn:
 
     def __init__(self, assistant: Assistant, request: ChatCompletionCreate) -> None:
         self.request = request
-        self.params = request.sampling(assistant.config.generation.default_params())
+        self.params = request.sampling(assistant.config.sampling_defaults())
         self.events = assistant.respond_stream(request.conversation(), self.params)
         self.id = f"chatcmpl-{uuid.uuid4().hex}"
         self.created = int(time.time())

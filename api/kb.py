@@ -78,7 +78,7 @@ def upload_documents(
 
 
 def _index(workspace: Workspace, config: PartnerConfig) -> KnowledgeBase:
-    return KnowledgeBase(workspace.kb_dir(config.id, config.knowledge_base.name), config.retrieval)
+    return KnowledgeBase(workspace.kb_dir(config.id, config.knowledge_base.name), config.builtin_retrieval())
 
 
 def _catalogue(session: Session, config: PartnerConfig) -> dict[str, Document]:

@@ -48,6 +48,7 @@ _TAGS = [
     {"name": "intents", "description": "The intent classifier on its own."},
     {"name": "knowledge base", "description": "Documents, indexing jobs and retrieval."},
     {"name": "conversations", "description": "Stored conversations and feedback."},
+    {"name": "training", "description": "RL training runs, model versions, the generator serving."},
     {"name": "admin", "description": "Partners and API keys (admin key only)."},
     {"name": "operations", "description": "Health and Prometheus metrics."},
 ]

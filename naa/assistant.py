@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from naa.config.partner import PartnerConfig
+from naa.config.plugins import PluginComponentConfig, PostProcessor, apply_postprocessors, load_plugins
 from naa.errors import InputError
 from naa.generation import Citation, build_generator, build_messages, extract_citations
 from naa.generation.base import ChatMessage, Generator, SamplingParams
@@ -80,12 +81,14 @@ class Assistant:
         retriever: Retriever,
         generator: Generator,
         max_message_chars: int = MAX_MESSAGE_CHARS,
+        postprocessors: Sequence[PostProcessor] = (),
     ) -> None:
         self.config = config
         self.classifier = classifier
         self.retriever = retriever
         self.generator = generator
         self.max_message_chars = max_message_chars
+        self.postprocessors = list(postprocessors)
 
     @classmethod
     def from_workspace(
@@ -95,13 +98,24 @@ class Assistant:
         generator: Generator | None = None,
         max_message_chars: int = MAX_MESSAGE_CHARS,
     ) -> "Assistant":
-        """Wire the partner's built artifacts; ``generator`` lets partners that use one model share it."""
+        """Wire the partner's built artifacts and plugins; ``generator`` lets partners share one model."""
+        plugins = load_plugins()
+        if isinstance(config.intent, PluginComponentConfig):
+            classifier = plugins.build_ref("intent_classifier", config.intent)
+        else:
+            classifier = load_intent_classifier(config.intent, workspace.intent_dir(config.id))
+        if isinstance(config.retrieval, PluginComponentConfig):
+            retriever = plugins.build_ref("retriever", config.retrieval)
+        else:
+            kb_dir = workspace.kb_dir(config.id, config.knowledge_base.name)
+            retriever = KnowledgeBase(kb_dir, config.retrieval)
         return cls(
             config,
-            load_intent_classifier(config.intent, workspace.intent_dir(config.id)),
-            KnowledgeBase(workspace.kb_dir(config.id, config.knowledge_base.name), config.retrieval),
-            generator or build_generator(config.generation, workspace.models_dir),
+            classifier,
+            retriever,
+            generator or make_generator(config, workspace),
             max_message_chars,
+            [plugins.build_ref("postprocessor", ref) for ref in config.postprocessors],
         )
 
     def warm_up(self) -> None:
@@ -150,6 +164,10 @@ class Assistant:
             text = self._fixed_reply(action, intent)
             citations = []
             yield TokenEvent(text)
+        final = apply_postprocessors(self.postprocessors, text, intent=intent.label, action=action)
+        if final != text and final.startswith(text):
+            yield TokenEvent(final[len(text) :])  # streamed clients see what a post-processor appended
+        text = final
         timings["generation"] = _ms_since(generation_started)
         timings["total"] = _ms_since(started)
         yield DoneEvent(
@@ -174,9 +192,7 @@ class Assistant:
         suggestions = [first]
         if first.action != "answer":
             return suggestions
-        sampled = SamplingParams(
-            max_new_tokens=self.config.generation.max_new_tokens, temperature=0.8, top_p=0.95
-        )
+        sampled = replace(self.config.sampling_defaults(), temperature=0.8, top_p=0.95)
         messages = build_messages(self._system_prompt(), first.passages, conversation)
         for _ in range(n - 1):
             text = self.generator.generate(messages, sampled).text.strip()
@@ -218,6 +234,13 @@ class Assistant:
 
     def _system_prompt(self) -> str:
         return self.config.prompts.system.replace("{company}", self.config.name)
+
+
+def make_generator(config: PartnerConfig, workspace: Workspace) -> Generator:
+    """The partner's generator: a plugin's, or a built-in backend's."""
+    if isinstance(config.generation, PluginComponentConfig):
+        return load_plugins().build_ref("generator", config.generation)
+    return build_generator(config.generation, workspace.models_dir)
 
 
 def _citations(text: str, passages: list[Passage]) -> list[Citation]:

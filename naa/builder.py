@@ -6,9 +6,9 @@ produce the same files in the same places (see ``naa.workspace``).
 
 from collections.abc import Callable
 
+from naa.assistant import make_generator
 from naa.config.partner import PartnerConfig
 from naa.errors import ConfigError
-from naa.generation import build_generator
 from naa.intent import read_examples, train_intent_classifier
 from naa.retrieval import KnowledgeBase, load_documents
 from naa.workspace import Workspace
@@ -33,22 +33,21 @@ def build_partner(
 
     intent_dir = workspace.intent_dir(config.id)
     if not (missing_only and intent_dir.exists()):
-        if config.intent.examples is None:
+        intent = config.builtin_intent()
+        if intent.examples is None:
             raise ConfigError(f"partner {config.id!r} has no intent.examples file to train from")
-        examples = read_examples(config.intent.examples)
-        train_intent_classifier(
-            config.intent, examples, intent_dir, progress=_scaled(report, 0.0, 0.6, "intent")
-        )
+        examples = read_examples(intent.examples)
+        train_intent_classifier(intent, examples, intent_dir, progress=_scaled(report, 0.0, 0.6, "intent"))
         ran.append("intent")
 
-    kb = KnowledgeBase(workspace.kb_dir(config.id, config.knowledge_base.name), config.retrieval)
+    kb = KnowledgeBase(workspace.kb_dir(config.id, config.knowledge_base.name), config.builtin_retrieval())
     if config.knowledge_base.sources and not (missing_only and kb.documents()):
         documents = load_documents(config.knowledge_base.sources)
         kb.add(documents, progress=_scaled(report, 0.6, 0.9, "knowledge base"), replace=True)
         ran.append("knowledge base")
 
     report(0.9, "generator: preparing the model")
-    build_generator(config.generation, workspace.models_dir).warm_up()
+    make_generator(config, workspace).warm_up()
     ran.append("generator")
     report(1.0, "done")
     return ran

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from naa.config.plugins import PluginComponentConfig
 from naa.errors import ConfigError, NotFoundError
 from naa.generation.config import DEFAULT_GENERATOR_MODEL, OpenAIGeneratorConfig
 from naa.rl.config import RLConfig
@@ -117,7 +118,9 @@ def _base_model(session: Session, partner_id: str, fields: Mapping[str, Any]) ->
     model = fields.get("model")
     if model is None:
         generation = partner_config(get_partner(session, partner_id)).generation
-        return DEFAULT_GENERATOR_MODEL if isinstance(generation, OpenAIGeneratorConfig) else generation.model
+        if isinstance(generation, OpenAIGeneratorConfig | PluginComponentConfig):
+            return DEFAULT_GENERATOR_MODEL  # no local weights to start from
+        return generation.model
     if not isinstance(model, str):
         raise ConfigError("model: give a packaged model name or version:<name>")
     if model.startswith(VERSION_PREFIX):

@@ -1,11 +1,13 @@
 """The chain on a real small partner: trained intent model, FAISS index, tiny random-weight LM."""
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from naa.assistant import Assistant, DoneEvent, IntentEvent, PassagesEvent, TokenEvent
 from naa.config.partner import PartnerConfig, load_partner_config
+from naa.config.plugins import PluginComponentConfig, PluginRef
 from naa.errors import InputError
 from naa.generation.base import ChatMessage
 from naa.workspace import Workspace
@@ -121,3 +123,68 @@ def test_suggest_returns_up_to_three_distinct_grounded_replies(assistant: Assist
     assert 1 <= len(suggestions) <= 3
     assert len({s.reply for s in suggestions}) == len(suggestions)
     assert all(s.intent.label == "return_item" and s.passages for s in suggestions)
+
+
+PLUGIN_MODULE = '''
+from naa.config.plugins import Plugin
+from naa.generation.base import Completion
+
+
+class ExtractiveGenerator:
+    """Answers with the first passage of the prompt's context, word by word."""
+
+    def warm_up(self):
+        pass
+
+    def stream(self, messages, params=None):
+        context = messages[-1].content.split("[1]", 1)[1]
+        yield from (word + " " for word in context.split()[:8])
+
+    def generate(self, messages, params=None):
+        text = "".join(self.stream(messages, params))
+        return Completion(text, prompt_tokens=0, completion_tokens=len(text.split()), finish_reason="stop")
+
+
+plugin = Plugin(name="acme", components={"generator": {"extractive": ExtractiveGenerator}})
+'''
+
+
+@pytest.fixture
+def plugins_installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The test plugin and the example plugin package, installed as pip would (a dist-info on sys.path)."""
+    from naa.config.plugins import load_plugins
+
+    (tmp_path / "acme_plugin.py").write_text(PLUGIN_MODULE, encoding="utf-8")
+    dist_info = tmp_path / "acme_plugin-0.1.0.dist-info"
+    dist_info.mkdir()
+    (dist_info / "METADATA").write_text("Metadata-Version: 2.1\nName: acme_plugin\nVersion: 0.1.0\n")
+    (dist_info / "entry_points.txt").write_text(
+        "[naa.plugins]\nacme = acme_plugin:plugin\norder-lookup = naa_order_lookup:plugin\n"
+    )
+    monkeypatch.syspath_prepend(str(Path(__file__).parents[1] / "examples" / "plugin-order-lookup" / "src"))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    load_plugins.cache_clear()
+    yield
+    load_plugins.cache_clear()
+
+
+def test_plugin_generator_and_postprocessor_come_from_the_partner_file(
+    built_partner: tuple[Path, Path], plugins_installed: None
+) -> None:
+    config_path, data_dir = built_partner
+    config = load_partner_config(config_path).model_copy(
+        update={
+            "generation": PluginComponentConfig(name="extractive"),
+            "postprocessors": [PluginRef(name="signature", options={"signature": "-- Acme support"})],
+        }
+    )
+    assistant = Assistant.from_workspace(config, Workspace(data_dir))
+
+    events = list(assistant.respond_stream(_ask("how much does shipping cost?")))
+
+    reply = events[-1].reply
+    assert isinstance(events[-1], DoneEvent)
+    assert reply.reply.startswith("Shipping rates")
+    assert reply.reply.endswith("-- Acme support")
+    streamed = "".join(e.text for e in events if isinstance(e, TokenEvent))
+    assert streamed.split() == reply.reply.split()  # the signature is streamed too

@@ -37,7 +37,8 @@ def train(
 
     with user_errors():
         config = load_partner(partner)
-        source = examples or config.intent.examples
+        intent = config.builtin_intent()
+        source = examples or intent.examples
         if source is None:
             raise ConfigError(
                 "no intent examples: pass --examples FILE or set intent.examples in the partner file"
@@ -45,7 +46,7 @@ def train(
         labelled = read_examples(source)
         model_dir = out or workspace().intent_dir(config.id)
         with progress_bar("train intent") as report:
-            result = train_intent_classifier(config.intent, labelled, model_dir, progress=report)
+            result = train_intent_classifier(intent, labelled, model_dir, progress=report)
     console.print(
         f"trained {result.intents} intents on {result.train_examples} examples "
         f"in {result.train_seconds:.0f} s; "
@@ -65,7 +66,8 @@ def predict(
 
     with user_errors():
         config = load_partner(partner)
-        classifier = load_intent_classifier(config.intent, model_dir or workspace().intent_dir(config.id))
+        model_dir = model_dir or workspace().intent_dir(config.id)
+        classifier = load_intent_classifier(config.builtin_intent(), model_dir)
         prediction = classifier.predict([text])[0]
     table = Table(
         title=f"intent: {prediction.label}" + (" (out of scope)" if prediction.out_of_scope else "")

@@ -27,7 +27,7 @@ def _open_for(partner: "PartnerConfig", kb_name: str | None) -> "KnowledgeBase":
     from naa.retrieval import KnowledgeBase
 
     directory = workspace().kb_dir(partner.id, kb_name or partner.knowledge_base.name)
-    return KnowledgeBase(directory, partner.retrieval)
+    return KnowledgeBase(directory, partner.builtin_retrieval())
 
 
 @app.command()

@@ -4,16 +4,51 @@ Every model forbids unknown keys, so a typo in a partner file fails at load time
 Relative paths in the file are resolved against the file's folder.
 """
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError
 
+from naa.config.plugins import PluginComponentConfig, PluginRef
 from naa.errors import ConfigError
-from naa.generation.config import GeneratorConfig, TransformersGeneratorConfig
+from naa.generation.base import SamplingParams
+from naa.generation.config import (
+    OpenAIGeneratorConfig,
+    TransformersGeneratorConfig,
+    VLLMGeneratorConfig,
+)
 from naa.intent.config import EmbeddingIntentConfig
 from naa.retrieval.config import FaissRetrieverConfig
+
+
+def _backend_or(default: str) -> Callable[[Any], str]:
+    """Discriminate a component slot by ``backend``; a file that leaves it out gets the built-in default."""
+
+    def backend(value: Any) -> str:
+        found = value.get("backend") if isinstance(value, dict) else getattr(value, "backend", None)
+        return str(found or default)
+
+    return backend
+
+
+# Each component slot takes a built-in backend or a plugin component (``backend: plugin``).
+IntentSlot = Annotated[
+    Annotated[EmbeddingIntentConfig, Tag("embedding")] | Annotated[PluginComponentConfig, Tag("plugin")],
+    Discriminator(_backend_or("embedding")),
+]
+RetrievalSlot = Annotated[
+    Annotated[FaissRetrieverConfig, Tag("faiss")] | Annotated[PluginComponentConfig, Tag("plugin")],
+    Discriminator(_backend_or("faiss")),
+]
+GenerationSlot = Annotated[
+    Annotated[TransformersGeneratorConfig, Tag("transformers")]
+    | Annotated[VLLMGeneratorConfig, Tag("vllm")]
+    | Annotated[OpenAIGeneratorConfig, Tag("openai")]
+    | Annotated[PluginComponentConfig, Tag("plugin")],
+    Discriminator(_backend_or("transformers")),
+]
 
 
 class _Strict(BaseModel):
@@ -67,12 +102,45 @@ class PartnerConfig(_Strict):
         ..., pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$", description="Stable partner id, used in paths."
     )
     name: str = Field(..., min_length=1, description="Company name shown in prompts and the console.")
-    intent: EmbeddingIntentConfig = Field(default_factory=EmbeddingIntentConfig)
+    intent: IntentSlot = Field(default_factory=EmbeddingIntentConfig)
     knowledge_base: KnowledgeBaseConfig = Field(default_factory=KnowledgeBaseConfig)
-    retrieval: FaissRetrieverConfig = Field(default_factory=FaissRetrieverConfig)
-    generation: GeneratorConfig = Field(default_factory=TransformersGeneratorConfig)
+    retrieval: RetrievalSlot = Field(default_factory=FaissRetrieverConfig)
+    generation: GenerationSlot = Field(default_factory=TransformersGeneratorConfig)
     prompts: PromptConfig = Field(default_factory=PromptConfig)
     handoff: HandoffConfig = Field(default_factory=HandoffConfig)
+    postprocessors: list[PluginRef] = Field(
+        default_factory=list, description="Plugin post-processors applied to every reply, in this order."
+    )
+
+    def sampling_defaults(self) -> SamplingParams:
+        """How replies are sampled unless a request says otherwise; SamplingParams' own for plugins."""
+        if isinstance(self.generation, PluginComponentConfig):
+            return SamplingParams()
+        return self.generation.default_params()
+
+    def generator_model(self) -> str:
+        """The model the generator serves, as shown to users; ``plugin:<name>`` for a plugin generator."""
+        if isinstance(self.generation, PluginComponentConfig):
+            return f"plugin:{self.generation.name}"
+        return self.generation.model
+
+    def builtin_intent(self) -> EmbeddingIntentConfig:
+        """The intent settings, for work only the built-in classifier does (training from examples)."""
+        if isinstance(self.intent, PluginComponentConfig):
+            raise ConfigError(
+                f"partner {self.id!r} classifies intents with the plugin {self.intent.name!r}; "
+                "train it with that plugin's own tools"
+            )
+        return self.intent
+
+    def builtin_retrieval(self) -> FaissRetrieverConfig:
+        """The retrieval settings, for work only the built-in FAISS knowledge base does (ingesting)."""
+        if isinstance(self.retrieval, PluginComponentConfig):
+            raise ConfigError(
+                f"partner {self.id!r} retrieves with the plugin {self.retrieval.name!r}; "
+                "index documents with that plugin's own tools"
+            )
+        return self.retrieval
 
 
 def load_partner_config(path: Path) -> PartnerConfig:
@@ -99,7 +167,7 @@ def _resolve_paths(config: PartnerConfig, base: Path) -> PartnerConfig:
         return p if p.is_absolute() else (base / p).resolve()
 
     intent = config.intent
-    if intent.examples is not None:
+    if isinstance(intent, EmbeddingIntentConfig) and intent.examples is not None:
         intent = intent.model_copy(update={"examples": resolve(intent.examples)})
     kb = config.knowledge_base.model_copy(
         update={"sources": [resolve(s) for s in config.knowledge_base.sources]}

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
 from naa.config.partner import PartnerConfig, load_partner_config
+from naa.config.plugins import PluginComponentConfig
 from naa.errors import ConfigError, ConflictError, NotFoundError
 from naa.generation.config import OpenAIGeneratorConfig
 from naa.storage.model_versions import (
@@ -86,10 +87,10 @@ def partner_config(partner: Partner) -> PartnerConfig:
     version = _serving_version(partner, config)
     if version is None:
         return config
-    if isinstance(config.generation, OpenAIGeneratorConfig):
+    if isinstance(config.generation, OpenAIGeneratorConfig | PluginComponentConfig):
         raise ConfigError(
             f"partner {partner.id!r} serves generator version {version.name!r}, but its generation backend "
-            "is openai, which loads no local model: set generation.backend to transformers or vllm"
+            f"is {config.generation.backend}, which loads no local model: set it to transformers or vllm"
         )
     generation = config.generation.model_copy(update={"model": version.path})
     return config.model_copy(update={"generation": generation})
@@ -121,7 +122,7 @@ def set_generator_version(session: Session, partner_id: str, ref: str | None) ->
 def serving_generator(session: Session, partner_id: str) -> ServingGenerator:
     partner = get_partner(session, partner_id)
     config = partner_config(partner)
-    return ServingGenerator(_serving_version(partner, config), config.generation.model)
+    return ServingGenerator(_serving_version(partner, config), config.generator_model())
 
 
 def _serving_version(partner: Partner, config: PartnerConfig) -> ModelVersion | None:
@@ -130,8 +131,8 @@ def _serving_version(partner: Partner, config: PartnerConfig) -> ModelVersion | 
         return None
     if partner.generator_version_id is not None:
         return get_model_version(session, partner.id, partner.generator_version_id)
-    if isinstance(config.generation, OpenAIGeneratorConfig):
-        return None  # the model is a name the server knows, whatever it looks like
+    if isinstance(config.generation, OpenAIGeneratorConfig | PluginComponentConfig):
+        return None  # the model is a name the server (or plugin) knows, whatever it looks like
     model = config.generation.model
     if not model.startswith(VERSION_PREFIX):
         return None

@@ -30,14 +30,15 @@ def train_intent(self: Task, job_id: str, partner_id: str, examples: str | None 
         factory = app.session_factory()
         with session_scope(factory) as session:
             config = partner_config(get_partner(session, partner_id))
-        path = Path(examples) if examples is not None else config.intent.examples
+        intent = config.builtin_intent()
+        path = Path(examples) if examples is not None else intent.examples
         if path is None:
             raise ConfigError(f"partner {partner_id!r} has no intent.examples file to train from: add one")
         progress(0.0, f"reading {path.name}")
         labelled = read_examples(path)
         out_dir = app.workspace.intent_dir(partner_id)
         report = train_intent_classifier(
-            config.intent, labelled, out_dir, progress=progress.stage(0.02, 0.98, "training")
+            intent, labelled, out_dir, progress=progress.stage(0.02, 0.98, "training")
         )
         metrics = {**dataclasses.asdict(report), "model_dir": str(report.model_dir)}
         # The same job delivered twice finds its version already registered.
