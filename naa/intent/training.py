@@ -37,7 +37,7 @@ from naa.intent.model_files import (
 
 Progress = Callable[[float, str], None]
 
-# Used when there are too few examples to hold any out: the probability a coin-flip classifier would reach.
+# Used when there are too few examples to hold any out: accept when the top intent is more likely than not.
 DEFAULT_THRESHOLD = 0.5
 HELD_OUT_FRACTION = 0.1
 MIN_EXAMPLES_TO_HOLD_OUT = 5  # an intent with fewer keeps all its examples for training
@@ -82,12 +82,7 @@ def train_intent_classifier(
     started = time.perf_counter()
     check_examples(examples, "intent training set")
     train_set, held_out, source = _split_held_out(examples, out_of_scope, validation, config.seed)
-    labels = sorted({example.intent for example in train_set if example.intent != OUT_OF_SCOPE})
-    if any(example.intent == OUT_OF_SCOPE for example in train_set):
-        labels.append(OUT_OF_SCOPE)
-    unknown = sorted({e.intent for e in held_out if e.intent != OUT_OF_SCOPE} - set(labels))
-    if unknown:
-        raise ConfigError(f"validation set has intents the training set lacks: {', '.join(unknown)}")
+    labels = _labels(train_set, held_out)
 
     report(0.0, f"loading {config.embedding_model}")
     model = _load_fresh_encoder(config.embedding_model)
@@ -114,22 +109,15 @@ def train_intent_classifier(
         calibration = _calibrate(embeddings @ weight.T + bias, similarity, held_out, labels)
 
     report(0.97, f"saving to {out_dir}")
-    with atomic_model_dir(out_dir) as staging:
-        encoder.transformer.save_pretrained(staging / ENCODER_DIR)
-        encoder.tokenizer.save_pretrained(staging / ENCODER_DIR)
-        save_head(staging, weight, bias)
-        save_memory(staging, memory)
-        write_meta(
-            staging,
-            IntentModelMeta(
-                labels=labels,
-                temperature=calibration.temperature,
-                threshold=calibration.threshold,
-                embedding_model=config.embedding_model,
-                calibration=source,
-                confidence_weights=calibration.confidence_weights,
-            ),
-        )
+    meta = IntentModelMeta(
+        labels=labels,
+        temperature=calibration.temperature,
+        threshold=calibration.threshold,
+        embedding_model=config.embedding_model,
+        calibration=source,
+        confidence_weights=calibration.confidence_weights,
+    )
+    _save(out_dir, encoder, weight, bias, memory, meta)
     report(1.0, "done")
     return TrainReport(
         model_dir=out_dir,
@@ -143,6 +131,33 @@ def train_intent_classifier(
         held_out_accuracy=calibration.accuracy,
         train_seconds=time.perf_counter() - started,
     )
+
+
+def _labels(train_set: Sequence[LabelledExample], held_out: Sequence[LabelledExample]) -> list[str]:
+    """Class order of the head: intents sorted, then the reject class when there are out-of-scope examples."""
+    labels = sorted({example.intent for example in train_set if example.intent != OUT_OF_SCOPE})
+    if any(example.intent == OUT_OF_SCOPE for example in train_set):
+        labels.append(OUT_OF_SCOPE)
+    unknown = sorted({e.intent for e in held_out if e.intent != OUT_OF_SCOPE} - set(labels))
+    if unknown:
+        raise ConfigError(f"validation set has intents the training set lacks: {', '.join(unknown)}")
+    return labels
+
+
+def _save(
+    out_dir: Path,
+    encoder: SplitEncoder,
+    weight: np.ndarray,
+    bias: np.ndarray,
+    memory: np.ndarray,
+    meta: IntentModelMeta,
+) -> None:
+    with atomic_model_dir(out_dir) as staging:
+        encoder.transformer.save_pretrained(staging / ENCODER_DIR)
+        encoder.tokenizer.save_pretrained(staging / ENCODER_DIR)
+        save_head(staging, weight, bias)
+        save_memory(staging, memory)
+        write_meta(staging, meta)
 
 
 def _settings(config: EmbeddingIntentConfig) -> FineTuneSettings:
