@@ -69,8 +69,10 @@ def predict(
         model_dir = model_dir or workspace().intent_dir(config.id)
         classifier = load_intent_classifier(config.builtin_intent(), model_dir)
         prediction = classifier.predict([text])[0]
+    verdict = "out of scope" if prediction.out_of_scope else "accepted"
     table = Table(
-        title=f"intent: {prediction.label}" + (" (out of scope)" if prediction.out_of_scope else "")
+        title=f"intent: {prediction.label} (confidence {prediction.confidence:.3f}, {verdict})",
+        caption="per intent: calibrated class probability",
     )
     table.add_column("intent")
     table.add_column("confidence", justify="right")
