@@ -244,7 +244,7 @@ def make_generator(config: PartnerConfig, workspace: Workspace) -> Generator:
 
 
 def _citations(text: str, passages: list[Passage]) -> list[Citation]:
-    """The passages the reply cites; when a small model cites none, every passage it was given.
+    """The passages the reply cites; when a small model cites none, every document it was given (once).
 
     The reply was generated from exactly those passages, so listing them keeps the answer traceable to its
     sources even when the model leaves out the [n] markers (SmolLM2-135M often does).
@@ -252,9 +252,12 @@ def _citations(text: str, passages: list[Passage]) -> list[Citation]:
     cited = extract_citations(text, passages)
     if cited:
         return cited
+    first_passage_of_doc: dict[str, int] = {}
+    for number, passage in enumerate(passages, start=1):
+        first_passage_of_doc.setdefault(passage.doc_id, number)
     return [
-        Citation(number=i, doc_id=p.doc_id, title=p.title, url=p.url, source=p.source)
-        for i, p in enumerate(passages, start=1)
+        Citation(number=n, doc_id=p.doc_id, title=p.title, url=p.url, source=p.source)
+        for n, p in ((n, passages[n - 1]) for n in first_passage_of_doc.values())
     ]
 
 

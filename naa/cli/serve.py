@@ -37,6 +37,7 @@ def serve(
     from api.main import CONSOLE_DIR, create_app
     from api.onboarding import register_partner_file
     from naa.builder import build_partner
+    from pipelines.celery_app import CPU_QUEUE, GPU_QUEUE
     from pipelines.worker import start_worker_process, stop_worker_process
 
     settings = NAASettings()
@@ -47,7 +48,8 @@ def serve(
                 build_partner(load_partner(None), Workspace(settings.data_dir), update, missing_only=True)
             key = register_partner_file(settings, DEMO_PARTNER)
         app = create_app(settings)
-    jobs = start_worker_process(settings) if worker else None
+    # One embedded worker takes both queues: on one machine, RL training runs on whatever device it has.
+    jobs = start_worker_process(settings, queues=(CPU_QUEUE, GPU_QUEUE)) if worker else None
     url = f"http://{host}:{port}"
     console.print(f"NAA API:     {url}/v1  (OpenAPI docs: {url}/docs)")
     if CONSOLE_DIR.is_dir():

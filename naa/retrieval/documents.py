@@ -5,6 +5,7 @@ re-ingesting the same folder from another machine or working directory gives the
 ``naa kb delete`` can name a document the way the user sees it.
 """
 
+import dataclasses
 import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -43,8 +44,11 @@ def load_documents(paths: Sequence[Path]) -> list[Document]:
     """
     documents: list[Document] = []
     for path in paths:
-        for file, doc_id in _files_with_ids(Path(path)):
-            documents.extend(READERS[file.suffix.lower()](file, doc_id))
+        for file, relative in _files_with_ids(Path(path)):
+            # The source is the path relative to the folder given: it is shown to users and must not reveal
+            # where the server keeps its files.
+            read = READERS[file.suffix.lower()](file, relative)
+            documents.extend(dataclasses.replace(doc, source=relative) for doc in read)
     if not documents:
         names = ", ".join(str(p) for p in paths) or "(no paths)"
         raise InputError(

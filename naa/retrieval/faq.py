@@ -78,7 +78,6 @@ def _entries_to_documents(
                 doc_id=fields.pop("id", "") or f"{doc_id}#{number}",
                 text=f"{question}\n\n{answer}",
                 title=question,
-                source=str(file),
                 url=fields.pop("url", ""),
                 metadata={k: v for k, v in fields.items() if v},
             )

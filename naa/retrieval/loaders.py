@@ -37,7 +37,6 @@ def read_markdown(file: Path, doc_id: str) -> list[Document]:
             doc_id=front.pop("id", "") or doc_id,
             text=body,
             title=title,
-            source=str(file),
             url=front.pop("url", ""),
             metadata=front,
         )
@@ -47,7 +46,7 @@ def read_markdown(file: Path, doc_id: str) -> list[Document]:
 def read_text(file: Path, doc_id: str) -> list[Document]:
     """Plain text: the file name gives the title."""
     body = _require_text(file, _read_utf8(file))
-    return [Document(doc_id=doc_id, text=body, title=_title_from_name(file), source=str(file))]
+    return [Document(doc_id=doc_id, text=body, title=_title_from_name(file))]
 
 
 def read_html(file: Path, doc_id: str) -> list[Document]:
@@ -70,9 +69,7 @@ def read_html(file: Path, doc_id: str) -> list[Document]:
         tag.insert_before("\n\n")
         tag.insert_after("\n\n")
     body = _require_text(file, _tidy(soup.get_text()))
-    return [
-        Document(doc_id=doc_id, text=body, title=title or _title_from_name(file), source=str(file), url=url)
-    ]
+    return [Document(doc_id=doc_id, text=body, title=title or _title_from_name(file), url=url)]
 
 
 def read_pdf(file: Path, doc_id: str) -> list[Document]:
@@ -94,7 +91,7 @@ def read_pdf(file: Path, doc_id: str) -> list[Document]:
     text = _tidy("\n\n".join(pages))
     if not text:
         raise InputError(f"{file} has no extractable text (a scanned image?): run OCR on it first")
-    return [Document(doc_id=doc_id, text=text, title=title or _title_from_name(file), source=str(file))]
+    return [Document(doc_id=doc_id, text=text, title=title or _title_from_name(file))]
 
 
 def _read_utf8(file: Path) -> str:

@@ -17,14 +17,15 @@ def _write(path: Path, text: str) -> Path:
 
 
 def test_markdown_takes_title_url_and_id_from_front_matter(tmp_path: Path) -> None:
-    file = _write(
+    _write(
         tmp_path / "kb" / "returns" / "refund-policy.md",
         "---\ntitle: Refunds\nurl: https://help.example/refunds\ntags: money\n---\n"
         "# Refund policy\n\nBody.\n",
     )
     [doc] = load_documents([tmp_path / "kb"])
     assert doc.doc_id == "returns/refund-policy.md"
-    assert (doc.title, doc.url, doc.source) == ("Refunds", "https://help.example/refunds", str(file))
+    assert (doc.title, doc.url) == ("Refunds", "https://help.example/refunds")
+    assert doc.source == "returns/refund-policy.md"  # relative: no server path reaches users
     assert doc.text == "# Refund policy\n\nBody."
     assert doc.metadata == {"tags": "money"}
 
