@@ -90,7 +90,7 @@ def _save(session: Session, partner_id: str, request: ChatCreate, reply: Assista
         partner_id,
         conversation_id,
         StoredRole.CUSTOMER,
-        request.message,
+        reply.customer_message,  # card numbers masked by the partner's guardrails
         intent=intent.label,
         intent_confidence=intent.confidence,
     )

@@ -1,7 +1,9 @@
 """The chain: intent -> retrieval -> generation, or a fallback, for one conversation turn.
 
-This is the only module that knows the order of the components. Each turn is decided in this order:
+This is the only module that knows the order of the components. Card numbers are masked in the customer's
+message before any model sees it (``guardrails``). Each turn is then decided in this order:
 
+0. the message contains one of the partner's ``guardrails.handoff_phrases``       -> ``handoff``
 1. the intent is one the partner always hands off (``handoff.always``)  -> ``handoff``
 2. the intent is out of scope (low confidence)                            -> ``clarify`` or ``handoff``
 3. the intent is small talk (``handoff.smalltalk``)                       -> its fixed reply, no retrieval
@@ -23,6 +25,7 @@ from naa.intent import load_intent_classifier
 from naa.intent.base import IntentClassifier, IntentPrediction
 from naa.retrieval import KnowledgeBase
 from naa.retrieval.base import Passage, Retriever
+from naa.safety.guardrails import handoff_phrase, redact_payment_cards
 from naa.workspace import Workspace
 
 Action = Literal["answer", "smalltalk", "clarify", "handoff", "no_answer"]
@@ -32,6 +35,7 @@ MAX_MESSAGE_CHARS = 4000
 
 @dataclass(frozen=True)
 class AssistantReply:
+    customer_message: str  # as the models saw it (card numbers masked): what may be stored
     intent: IntentPrediction
     passages: list[Passage]
     reply: str
@@ -135,6 +139,9 @@ class Assistant:
     ) -> Iterator[AssistantEvent]:
         """Answer the last customer message, yielding each stage's result as soon as it is known."""
         query = self._last_customer_message(conversation)
+        if self.config.guardrails.redact_payment_cards:
+            query = redact_payment_cards(query)
+            conversation = [*conversation[:-1], ChatMessage("user", query)]
         started = time.perf_counter()
         timings: dict[str, float] = {}
 
@@ -143,7 +150,7 @@ class Assistant:
         yield IntentEvent(intent)
 
         passages: list[Passage] = []
-        action = self._action_before_retrieval(intent)
+        action = self._action_before_retrieval(query, intent)
         if action is None:
             retrieval_started = time.perf_counter()
             passages = self.retriever.search([query])[0]
@@ -165,6 +172,8 @@ class Assistant:
             citations = []
             yield TokenEvent(text)
         final = apply_postprocessors(self.postprocessors, text, intent=intent.label, action=action)
+        if self.config.guardrails.redact_payment_cards:
+            final = redact_payment_cards(final)
         if final != text and final.startswith(text):
             yield TokenEvent(final[len(text) :])  # streamed clients see what a post-processor appended
         text = final
@@ -172,6 +181,7 @@ class Assistant:
         timings["total"] = _ms_since(started)
         yield DoneEvent(
             AssistantReply(
+                customer_message=query,
                 intent=intent,
                 passages=passages,
                 reply=text,
@@ -212,9 +222,9 @@ class Assistant:
             )
         return query
 
-    def _action_before_retrieval(self, intent: IntentPrediction) -> Action | None:
+    def _action_before_retrieval(self, query: str, intent: IntentPrediction) -> Action | None:
         handoff = self.config.handoff
-        if intent.label in handoff.always:
+        if handoff_phrase(query, self.config.guardrails.handoff_phrases) or intent.label in handoff.always:
             return "handoff"
         if intent.out_of_scope:
             return handoff.fallback

@@ -188,3 +188,16 @@ def test_plugin_generator_and_postprocessor_come_from_the_partner_file(
     assert reply.reply.endswith("-- Acme support")
     streamed = "".join(e.text for e in events if isinstance(e, TokenEvent))
     assert streamed.split() == reply.reply.split()  # the signature is streamed too
+
+
+def test_guardrails_mask_card_numbers_and_hand_off_on_configured_phrases(
+    built_partner: tuple[Path, Path],
+) -> None:
+    assistant = _assistant(built_partner, guardrails={"handoff_phrases": ["chargeback"]})
+
+    masked = assistant.respond(_ask("refund to card 4111111111111111 please, how much is shipping"))
+    forced = assistant.respond(_ask("How much is shipping? Otherwise I file a CHARGEBACK"))
+
+    assert masked.customer_message == "refund to card [card number removed] please, how much is shipping"
+    assert "4111111111111111" not in masked.reply
+    assert (forced.action, forced.handoff, forced.passages) == ("handoff", True, [])

@@ -21,6 +21,7 @@ from naa.generation.config import (
 )
 from naa.intent.config import EmbeddingIntentConfig
 from naa.retrieval.config import FaissRetrieverConfig
+from naa.safety.config import GuardrailConfig
 
 
 def _backend_or(default: str) -> Callable[[Any], str]:
@@ -108,6 +109,7 @@ class PartnerConfig(_Strict):
     generation: GenerationSlot = Field(default_factory=TransformersGeneratorConfig)
     prompts: PromptConfig = Field(default_factory=PromptConfig)
     handoff: HandoffConfig = Field(default_factory=HandoffConfig)
+    guardrails: GuardrailConfig = Field(default_factory=GuardrailConfig)
     postprocessors: list[PluginRef] = Field(
         default_factory=list, description="Plugin post-processors applied to every reply, in this order."
     )

@@ -109,3 +109,9 @@ def test_conversations_are_listed_newest_first_and_exported_as_a_json_file(
     assert export.headers["content-disposition"] == 'attachment; filename="conversations-acme.json"'
     exported = {c["id"]: c for c in export.json()["conversations"]}
     assert exported[turn["conversation_id"]]["messages"][1]["id"] == turn["message_id"]
+
+
+def test_a_card_number_in_a_message_is_never_stored(client: TestClient, keys: Keys) -> None:
+    body = _chat(client, keys, "charge my card 4111 1111 1111 1111 for the roaming pack")
+    stored = client.get(f"/v1/conversations/{body['conversation_id']}", headers=keys.headers("acme")).json()
+    assert stored["messages"][0]["content"] == "charge my card [card number removed] for the roaming pack"

@@ -1,0 +1,29 @@
+"""Guardrails applied around the chain: card-number redaction and phrases that force a handoff.
+
+Card numbers are found as 13-19 digits (spaces or dashes allowed between them) that pass the Luhn check,
+the rule every payment card number follows; order ids and phone numbers almost never do, so they stay.
+"""
+
+import re
+from collections.abc import Sequence
+
+_CARD_CANDIDATE = re.compile(r"(?<!\d)\d(?:[ -]?\d){12,18}(?!\d)")
+CARD_MASK = "[card number removed]"
+
+
+def redact_payment_cards(text: str) -> str:
+    """Replace every Luhn-valid card number in ``text`` with a mask."""
+    return _CARD_CANDIDATE.sub(lambda m: CARD_MASK if _luhn_valid(m.group()) else m.group(), text)
+
+
+def handoff_phrase(text: str, phrases: Sequence[str]) -> str | None:
+    """The first configured phrase the message contains (case-insensitive), if any."""
+    lowered = text.casefold()
+    return next((p for p in phrases if p.casefold() in lowered), None)
+
+
+def _luhn_valid(candidate: str) -> bool:
+    digits = [int(c) for c in candidate if c.isdigit()]
+    # Luhn: double every second digit from the right, subtract 9 from two-digit results, sum mod 10.
+    total = sum(d if i % 2 == 0 else (d * 2 - 9 if d > 4 else d * 2) for i, d in enumerate(reversed(digits)))
+    return total % 10 == 0
