@@ -25,6 +25,7 @@ from api.routers import (
     kb,
     retrieval,
     suggest,
+    tools,
     training,
 )
 from naa.config.settings import NAASettings
@@ -82,6 +83,7 @@ def create_app(settings: NAASettings, *, max_body_bytes: int = DEFAULT_MAX_BODY_
     for module in (
         chat,
         suggest,
+        tools,
         completions,
         retrieval,
         kb,

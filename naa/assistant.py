@@ -12,13 +12,21 @@ message before any model sees it (``guardrails``). Each turn is then decided in 
 """
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from naa.config.partner import PartnerConfig
-from naa.config.plugins import PluginComponentConfig, PostProcessor, apply_postprocessors, load_plugins
-from naa.errors import InputError
+from naa.config.plugins import (
+    PluginComponentConfig,
+    PostProcessor,
+    Tool,
+    ToolResult,
+    ToolValue,
+    apply_postprocessors,
+    load_plugins,
+)
+from naa.errors import InputError, NotFoundError
 from naa.generation import Citation, build_generator, build_messages, extract_citations
 from naa.generation.base import ChatMessage, Generator, SamplingParams
 from naa.intent import load_intent_classifier
@@ -86,6 +94,7 @@ class Assistant:
         generator: Generator,
         max_message_chars: int = MAX_MESSAGE_CHARS,
         postprocessors: Sequence[PostProcessor] = (),
+        tools: Sequence[Tool] = (),
     ) -> None:
         self.config = config
         self.classifier = classifier
@@ -93,6 +102,7 @@ class Assistant:
         self.generator = generator
         self.max_message_chars = max_message_chars
         self.postprocessors = list(postprocessors)
+        self.tools = {tool.name: tool for tool in tools}
 
     @classmethod
     def from_workspace(
@@ -120,6 +130,7 @@ class Assistant:
             generator or make_generator(config, workspace),
             max_message_chars,
             [plugins.build_ref("postprocessor", ref) for ref in config.postprocessors],
+            [plugins.build_ref("tool", ref) for ref in config.tools],
         )
 
     def warm_up(self) -> None:
@@ -209,6 +220,13 @@ class Assistant:
             if text and all(text != s.reply for s in suggestions):
                 suggestions.append(replace(first, reply=text, citations=_citations(text, first.passages)))
         return suggestions
+
+    def run_tool(self, name: str, arguments: Mapping[str, ToolValue]) -> ToolResult:
+        """Run one of the partner's enabled tools (an agent's action, e.g. looking up an order)."""
+        if name not in self.tools:
+            enabled = ", ".join(sorted(self.tools)) or "none"
+            raise NotFoundError(f"no tool {name!r} is enabled for this partner (enabled: {enabled})")
+        return self.tools[name].run(arguments)
 
     def _last_customer_message(self, conversation: Sequence[ChatMessage]) -> str:
         if not conversation or conversation[-1].role != "user":

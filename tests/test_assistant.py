@@ -8,7 +8,7 @@ import pytest
 from naa.assistant import Assistant, DoneEvent, IntentEvent, PassagesEvent, TokenEvent
 from naa.config.partner import PartnerConfig, load_partner_config
 from naa.config.plugins import PluginComponentConfig, PluginRef
-from naa.errors import InputError
+from naa.errors import InputError, NotFoundError
 from naa.generation.base import ChatMessage
 from naa.workspace import Workspace
 
@@ -201,3 +201,18 @@ def test_guardrails_mask_card_numbers_and_hand_off_on_configured_phrases(
     assert masked.customer_message == "refund to card [card number removed] please, how much is shipping"
     assert "4111111111111111" not in masked.reply
     assert (forced.action, forced.handoff, forced.passages) == ("handoff", True, [])
+
+
+def test_enabled_plugin_tools_run_by_name_and_others_are_not_found(
+    built_partner: tuple[Path, Path], plugins_installed: None
+) -> None:
+    config_path, data_dir = built_partner
+    config = load_partner_config(config_path).model_copy(update={"tools": [PluginRef(name="order_lookup")]})
+    assistant = Assistant.from_workspace(config, Workspace(data_dir))
+
+    found = assistant.run_tool("order_lookup", {"order_id": "A1002"})
+
+    assert (found.ok, found.data["status"]) == (True, "processing")
+    assert not assistant.run_tool("order_lookup", {"order_id": "nope"}).ok
+    with pytest.raises(NotFoundError, match="enabled: order_lookup"):
+        assistant.run_tool("refund", {})

@@ -110,6 +110,10 @@ class PartnerConfig(_Strict):
     prompts: PromptConfig = Field(default_factory=PromptConfig)
     handoff: HandoffConfig = Field(default_factory=HandoffConfig)
     guardrails: GuardrailConfig = Field(default_factory=GuardrailConfig)
+    tools: list[PluginRef] = Field(
+        default_factory=list,
+        description="Plugin tools (actions such as an order lookup) this partner enables for its agents.",
+    )
     postprocessors: list[PluginRef] = Field(
         default_factory=list, description="Plugin post-processors applied to every reply, in this order."
     )
