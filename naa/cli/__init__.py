@@ -3,6 +3,8 @@
 Heavy imports (torch, transformers, faiss) happen inside commands so that ``naa --help`` stays instant.
 """
 
+import os
+
 import typer
 
 from naa.cli import chat, eval, intent, kb, rl, serve
@@ -19,4 +21,7 @@ app.command("build")(serve.build)
 
 
 def main() -> None:
+    # Spinning OpenMP threads steal the other core from tokenizers, the API and the job worker: on 2 busy
+    # cores a training step ran 5x slower without this (measured). Read once, when torch is imported.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     app()

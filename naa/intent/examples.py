@@ -1,7 +1,8 @@
 """Partner training files: labelled customer utterances, one intent each.
 
 Two layouts are accepted so partners can export from a spreadsheet or write by hand:
-a YAML mapping ``intent_name: [example, ...]`` or a CSV file with the header ``text,intent``.
+a YAML mapping ``intent_name: [example, ...]`` or a CSV file with the header ``text,intent``
+(or ``text,category``, as Banking77 has it).
 Every problem is reported with the file name and what to change, before any training starts.
 """
 
@@ -105,11 +106,13 @@ def _parse_csv(content: str, path: Path) -> list[LabelledExample]:
     reader = csv.DictReader(content.splitlines())
     if reader.fieldnames is None:
         raise ConfigError(f"intent examples file {path} is empty: add the header 'text,intent' and rows")
-    if {"text", "intent"} - set(reader.fieldnames):
+    # `category` is the label column of public intent data sets such as Banking77, accepted as is.
+    label = next((c for c in ("intent", "category") if c in reader.fieldnames), None)
+    if "text" not in reader.fieldnames or label is None:
         raise ConfigError(f"{path} must have the header 'text,intent', found {','.join(reader.fieldnames)}")
     examples = []
     for line, row in enumerate(reader, start=2):
-        if row["text"] is None or row["intent"] is None:
-            raise ConfigError(f"{path} line {line}: expected two columns text,intent")
-        examples.append(LabelledExample(row["text"].strip(), row["intent"].strip()))
+        if row["text"] is None or row[label] is None:
+            raise ConfigError(f"{path} line {line}: expected two columns text,{label}")
+        examples.append(LabelledExample(row["text"].strip(), row[label].strip()))
     return examples

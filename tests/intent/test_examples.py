@@ -72,3 +72,14 @@ def test_unknown_intents_are_named(tmp_path: Path) -> None:
 def test_missing_file_is_not_found(tmp_path: Path) -> None:
     with pytest.raises(NotFoundError, match="does not exist"):
         read_examples(tmp_path / "missing.yaml")
+
+
+def test_banking77_csv_with_a_category_column_is_read_as_intents() -> None:
+    path = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "banking77" / "train.csv"
+    if not path.exists():
+        pytest.skip(f"{path} is not here")
+
+    examples = read_examples(path)
+
+    assert len(examples) == 10003
+    assert len({e.intent for e in examples}) == 77
