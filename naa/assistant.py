@@ -182,9 +182,7 @@ class Assistant:
             text = self._fixed_reply(action, intent)
             citations = []
             yield TokenEvent(text)
-        final = apply_postprocessors(self.postprocessors, text, intent=intent.label, action=action)
-        if self.config.guardrails.redact_payment_cards:
-            final = redact_payment_cards(final)
+        final = self._finish(text, intent, action)
         if final != text and final.startswith(text):
             yield TokenEvent(final[len(text) :])  # streamed clients see what a post-processor appended
         text = final
@@ -216,7 +214,9 @@ class Assistant:
         sampled = replace(self.config.sampling_defaults(), temperature=0.8, top_p=0.95)
         messages = build_messages(self._system_prompt(), first.passages, conversation)
         for _ in range(n - 1):
-            text = self.generator.generate(messages, sampled).text.strip()
+            text = self._finish(
+                self.generator.generate(messages, sampled).text.strip(), first.intent, "answer"
+            )
             if text and all(text != s.reply for s in suggestions):
                 suggestions.append(replace(first, reply=text, citations=_citations(text, first.passages)))
         return suggestions
@@ -227,6 +227,11 @@ class Assistant:
             enabled = ", ".join(sorted(self.tools)) or "none"
             raise NotFoundError(f"no tool {name!r} is enabled for this partner (enabled: {enabled})")
         return self.tools[name].run(arguments)
+
+    def _finish(self, text: str, intent: IntentPrediction, action: Action) -> str:
+        """The reply as the customer gets it: the partner's post-processors, then card-number masking."""
+        text = apply_postprocessors(self.postprocessors, text, intent=intent.label, action=action)
+        return redact_payment_cards(text) if self.config.guardrails.redact_payment_cards else text
 
     def _last_customer_message(self, conversation: Sequence[ChatMessage]) -> str:
         if not conversation or conversation[-1].role != "user":
