@@ -93,3 +93,16 @@ def test_worker_command_finds_an_app_configured_from_the_environment(
         assert found.naa_settings.data_dir == tmp_path / "env-data"
     finally:
         _default_app.cache_clear()
+
+
+def test_a_job_for_one_queue_reaches_that_queue_only(tmp_path: Path) -> None:
+    app = make_celery(NAASettings(data_dir=tmp_path))
+    with app.connection_for_write() as conn:
+        for queue in app.amqp.queues.values():
+            queue(conn.default_channel).declare()
+        app.send_task("naa.rl.train", args=["job-1", "acme", {}], connection=conn)
+        counts = {
+            name: conn.default_channel.queue_declare(queue=name, passive=True).message_count
+            for name in (CPU_QUEUE, GPU_QUEUE)
+        }
+    assert counts == {CPU_QUEUE: 0, GPU_QUEUE: 1}
