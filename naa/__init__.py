@@ -3,6 +3,7 @@
 Importing ``naa`` is cheap; models load when a component's ``warm_up()`` runs.
 """
 
+from naa.assistant import Assistant, AssistantReply
 from naa.config.partner import PartnerConfig, load_partner_config
 from naa.errors import NAAError
 from naa.generation.base import ChatMessage, Generator
@@ -11,6 +12,8 @@ from naa.retrieval.base import Passage, Retriever
 from naa.workspace import Workspace
 
 __all__ = [
+    "Assistant",
+    "AssistantReply",
     "ChatMessage",
     "Generator",
     "IntentClassifier",

@@ -5,15 +5,34 @@
 >>> classifier.predict(["where is my card?"])[0].label
 """
 
+import importlib
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from naa.errors import NotFoundError
 from naa.intent.base import OUT_OF_SCOPE, IntentClassifier, IntentPrediction, IntentScore
 from naa.intent.config import EmbeddingIntentConfig
-from naa.intent.embedding_classifier import EmbeddingIntentClassifier
 from naa.intent.examples import LabelledExample, read_examples
 from naa.intent.model_files import META_FILE
-from naa.intent.training import TrainReport, train_intent_classifier
+
+if TYPE_CHECKING:
+    from naa.intent.embedding_classifier import EmbeddingIntentClassifier
+    from naa.intent.training import TrainReport, train_intent_classifier
+
+# Names whose modules import torch and scikit-learn (2 s): loaded on first use, so that reading a partner
+# file (which imports naa.intent.config, and so this package) and `naa --help` stay instant.
+_LAZY = {
+    "EmbeddingIntentClassifier": "naa.intent.embedding_classifier",
+    "TrainReport": "naa.intent.training",
+    "train_intent_classifier": "naa.intent.training",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "OUT_OF_SCOPE",
@@ -36,6 +55,8 @@ def load_intent_classifier(config: EmbeddingIntentConfig, model_dir: Path) -> In
     Raises:
         NotFoundError: ``model_dir`` holds no trained model.
     """
+    from naa.intent.embedding_classifier import EmbeddingIntentClassifier
+
     if not (model_dir / META_FILE).is_file():
         raise NotFoundError(f"no trained intent model in {model_dir}: run `naa intent train` first")
     return EmbeddingIntentClassifier(config, model_dir)
