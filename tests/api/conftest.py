@@ -119,11 +119,21 @@ def app(settings: NAASettings) -> FastAPI:
     return app
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def worker(app: FastAPI) -> Iterator[None]:
     """A real Celery worker in a thread of this process, taking the app's jobs from the broker: indexing and
-    intent training (``cpu``) and RL training (``gpu``, on CPU with the tiny model)."""
-    with start_worker(app.state.naa.jobs_app, pool="solo", queues=["cpu", "gpu"], perform_ping_check=False):
+    intent training (``cpu``) and RL training (``gpu``, on CPU with the tiny model).
+
+    One per test module, stopped at its end: a worker thread left running beside the next module's own
+    (tests/pipelines starts one) kept that one from taking its jobs.
+    """
+    with start_worker(
+        app.state.naa.jobs_app,
+        pool="solo",
+        queues=["cpu", "gpu"],
+        perform_ping_check=False,
+        shutdown_timeout=60,
+    ):
         yield
 
 
