@@ -50,4 +50,6 @@ test-frontend: install frontend/node_modules/.package-lock.json
 	$(NPM) run check:api -- openapi.json
 
 test: lint test-frontend
+	# The example plugin package has its own pytest settings (its src/ on the path).
+	cd examples/plugin-order-lookup && $(CURDIR)/$(BIN)/pytest -q
 	$(BIN)/pytest -q
