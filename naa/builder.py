@@ -9,8 +9,8 @@ from collections.abc import Callable
 from naa.assistant import make_generator
 from naa.config.partner import PartnerConfig
 from naa.errors import ConfigError
-from naa.intent import read_examples, train_intent_classifier
-from naa.retrieval import KnowledgeBase, load_documents
+from naa.intent import EmbeddingIntentConfig, read_examples, train_intent_classifier
+from naa.retrieval import FaissRetrieverConfig, KnowledgeBase, load_documents
 from naa.workspace import Workspace
 
 Progress = Callable[[float, str], None]
@@ -31,20 +31,22 @@ def build_partner(
     report = progress or (lambda fraction, message: None)
     ran: list[str] = []
 
+    # A plugin classifier or retriever is built by its own package: only built-in components are built here.
+    intent, retrieval = config.intent, config.retrieval
     intent_dir = workspace.intent_dir(config.id)
-    if not (missing_only and intent_dir.exists()):
-        intent = config.builtin_intent()
+    if isinstance(intent, EmbeddingIntentConfig) and not (missing_only and intent_dir.exists()):
         if intent.examples is None:
             raise ConfigError(f"partner {config.id!r} has no intent.examples file to train from")
         examples = read_examples(intent.examples)
         train_intent_classifier(intent, examples, intent_dir, progress=_scaled(report, 0.0, 0.6, "intent"))
         ran.append("intent")
 
-    kb = KnowledgeBase(workspace.kb_dir(config.id, config.knowledge_base.name), config.builtin_retrieval())
-    if config.knowledge_base.sources and not (missing_only and kb.documents()):
-        documents = load_documents(config.knowledge_base.sources)
-        kb.add(documents, progress=_scaled(report, 0.6, 0.9, "knowledge base"), replace=True)
-        ran.append("knowledge base")
+    if isinstance(retrieval, FaissRetrieverConfig) and config.knowledge_base.sources:
+        kb = KnowledgeBase(workspace.kb_dir(config.id, config.knowledge_base.name), retrieval)
+        if not (missing_only and kb.documents()):
+            documents = load_documents(config.knowledge_base.sources)
+            kb.add(documents, progress=_scaled(report, 0.6, 0.9, "knowledge base"), replace=True)
+            ran.append("knowledge base")
 
     report(0.9, "generator: preparing the model")
     make_generator(config, workspace).warm_up()

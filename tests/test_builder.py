@@ -4,6 +4,7 @@ from pathlib import Path
 
 from naa.builder import build_partner
 from naa.config.partner import load_partner_config
+from naa.config.plugins import PluginComponentConfig
 from naa.retrieval import KnowledgeBase
 from naa.workspace import Workspace
 
@@ -26,3 +27,14 @@ def test_build_writes_intent_model_and_index_then_skips_them_when_asked(
 
     assert ran == ["generator"]
     assert progress[-1] == 1.0
+
+
+def test_plugin_slots_are_left_to_their_packages(built_partner: tuple[Path, Path], tmp_path: Path) -> None:
+    config = load_partner_config(built_partner[0]).model_copy(
+        update={"intent": PluginComponentConfig(name="rules"), "retrieval": PluginComponentConfig(name="es")}
+    )
+
+    ran = build_partner(config, Workspace(tmp_path))
+
+    assert ran == ["generator"]
+    assert not Workspace(tmp_path).intent_dir("acme").exists()
