@@ -13,11 +13,9 @@ import pytest
 import redis
 from api_support import Keys, SSEvent, parse_sse, write_partner
 from celery.contrib.testing.worker import start_worker
+from databases import fresh_postgres_database
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
 
 from api.main import create_app
 from naa.builder import build_partner
@@ -31,9 +29,6 @@ from naa.workspace import Workspace
 
 ADMIN_KEY = "test-admin-key"
 REDIS_URL = os.environ.get("NAA_TEST_REDIS_URL", "redis://127.0.0.1:6379/12")
-POSTGRES_ADMIN_URL = os.environ.get(
-    "NAA_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 
 
 @pytest.fixture(scope="session")
@@ -57,22 +52,8 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory, partner_files: dict[str, 
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A fresh PostgreSQL database for this session, dropped at the end; skipped when no server answers."""
-    admin = create_engine(
-        POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3}
-    )
-    name = f"naa_api_test_{uuid.uuid4().hex[:12]}"
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except OperationalError as err:
-        admin.dispose()
-        pytest.skip(f"PostgreSQL not reachable: {err.orig}")
-    try:
-        yield make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_postgres_database() as url:
+        yield url
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])

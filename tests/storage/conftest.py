@@ -4,41 +4,16 @@ PostgreSQL is the server at 127.0.0.1:5432 (or NAA_TEST_POSTGRES_URL); each test
 uniquely named database and drops it at the end. Each test runs inside a transaction that is rolled back.
 """
 
-import os
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from databases import fresh_postgres_database
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from naa.storage.partners import create_partner
 from naa.storage.session import init_db, make_engine
-
-ADMIN_URL = os.environ.get("NAA_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-
-
-@contextmanager
-def fresh_postgres_database() -> Iterator[str]:
-    """Create an empty, uniquely named database on the PostgreSQL server; dropped on exit."""
-    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
-    name = f"naa_test_{uuid.uuid4().hex[:12]}"
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except OperationalError as err:
-        admin.dispose()
-        pytest.skip(f"PostgreSQL not reachable at {make_url(ADMIN_URL).render_as_string()}: {err.orig}")
-    try:
-        yield make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture(scope="session")
