@@ -4,6 +4,7 @@ One place decides the layout, so the CLI, the API and the Celery tasks find the 
 
     {data_dir}/partners/{partner_id}/kb/{kb_name}/   FAISS index + chunk metadata
     {data_dir}/partners/{partner_id}/intent/         trained intent classifier
+    {data_dir}/partners/{partner_id}/rl/job-{job_id}/ one RL run: checkpoints, metrics.jsonl, trained model
     {data_dir}/models/                               generators converted from packaged GGUF files
 """
 
@@ -23,6 +24,9 @@ class Workspace:
 
     def intent_dir(self, partner_id: str) -> Path:
         return self.partner_dir(partner_id) / "intent"
+
+    def rl_run_dir(self, partner_id: str, job_id: str) -> Path:
+        return self.partner_dir(partner_id) / "rl" / f"job-{job_id}"
 
     @property
     def models_dir(self) -> Path:

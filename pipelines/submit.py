@@ -64,11 +64,11 @@ def submit_intent_train(
 def submit_rl_train(app: NAACelery, session: Session, partner_id: str, fields: Mapping[str, Any]) -> Job:
     """Queue an RL training run on the ``gpu`` queue from the ``RLConfig`` fields a partner sends.
 
-    The server decides where files go: ``output_dir`` is the job's own folder (``rl_run_dir``), ``tasks`` is
-    a file inside the partner's folder, and ``model`` is a packaged model, one of the partner's generator
-    versions (``version:<name>``), or by default the model serving the partner now, so a partner never
-    names another partner's files. The config is validated here, so a bad field is the caller's error
-    (``ConfigError`` naming it), not a failed job.
+    The server decides where files go: ``output_dir`` is the job's own folder (``Workspace.rl_run_dir``),
+    ``tasks`` is a file inside the partner's folder, and ``model`` is a packaged model, one of the
+    partner's generator versions (``version:<name>``), or by default the model serving the partner now,
+    so a partner never names another partner's files. The config is validated here, so a bad field is
+    the caller's error (``ConfigError`` naming it), not a failed job.
     """
     if "output_dir" in fields:
         raise ConfigError("output_dir: each run gets its own folder under the partner's; remove the field")
@@ -89,16 +89,11 @@ def submit_rl_train(app: NAACelery, session: Session, partner_id: str, fields: M
     return submit(app, session, partner_id, JobKind.RL_TRAIN, RL_TRAIN_TASK, {"config": config})
 
 
-def rl_run_dir(workspace: Workspace, partner_id: str, job_id: str) -> Path:
-    """The run folder of an RL job: checkpoints, ``metrics.jsonl`` and the trained model."""
-    return workspace.partner_dir(partner_id) / "rl" / f"job-{job_id}"
-
-
 def rl_run_metrics(
     workspace: Workspace, partner_id: str, job_id: str, *, since_step: int = 0, last: int = 100
 ) -> list[dict[str, Any]]:
     """The newest ``last`` (>= 1) step records after ``since_step``: what a polling client has not seen."""
-    records = MetricsLog(rl_run_dir(workspace, partner_id, job_id) / "metrics.jsonl").read()
+    records = MetricsLog(workspace.rl_run_dir(partner_id, job_id) / "metrics.jsonl").read()
     return [record for record in records if record["step"] > since_step][-last:]
 
 

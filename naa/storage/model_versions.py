@@ -35,6 +35,28 @@ def register_model_version(
     return row
 
 
+def register_job_result(
+    session: Session,
+    partner_id: str,
+    kind: ModelKind,
+    name: str,
+    path: Path,
+    metrics: Mapping[str, Any] | None = None,
+) -> ModelVersion:
+    """Register what a job produced; a job delivered twice (``acks_late``) finds its own row and keeps it.
+
+    Another model under the same name is still a conflict: two jobs must not both claim one name.
+    """
+    row = _by_name(session, partner_id, kind, name)
+    if row is None:
+        return register_model_version(session, partner_id, kind, name, path, metrics)
+    if row.path != str(path):
+        raise ConflictError(
+            f"{kind.value} model version {name!r} already exists for {row.path}; pick another name"
+        )
+    return row
+
+
 def get_model_version(session: Session, partner_id: str, version_id: str) -> ModelVersion:
     query = select(ModelVersion).where(ModelVersion.id == version_id, ModelVersion.partner_id == partner_id)
     row = session.scalar(query)

@@ -1,15 +1,14 @@
 """Intent training: a partner's classifier trained from its labelled examples, registered as a version."""
 
-import contextlib
 import dataclasses
 from pathlib import Path
 from typing import Any
 
 from celery import Task, shared_task
 
-from naa.errors import ConfigError, ConflictError
+from naa.errors import ConfigError
 from naa.intent import read_examples, train_intent_classifier
-from naa.storage.model_versions import register_model_version
+from naa.storage.model_versions import register_job_result
 from naa.storage.models import ModelKind
 from naa.storage.partners import get_partner, partner_config
 from naa.storage.session import session_scope
@@ -41,9 +40,8 @@ def train_intent(self: Task, job_id: str, partner_id: str, examples: str | None 
             intent, labelled, out_dir, progress=progress.stage(0.02, 0.98, "training")
         )
         metrics = {**dataclasses.asdict(report), "model_dir": str(report.model_dir)}
-        # The same job delivered twice finds its version already registered.
-        with session_scope(factory) as session, contextlib.suppress(ConflictError):
-            register_model_version(session, partner_id, ModelKind.INTENT, f"job-{job_id}", out_dir, metrics)
+        with session_scope(factory) as session:
+            register_job_result(session, partner_id, ModelKind.INTENT, f"job-{job_id}", out_dir, metrics)
         return metrics
 
     return run_job(self, partner_id, job_id, work)

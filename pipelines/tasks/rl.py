@@ -5,17 +5,16 @@ same run from its last checkpoint instead of starting over; a run that already f
 registered. A cancel is seen after the current step: that step is checkpointed, then the job ends.
 """
 
-import contextlib
 from typing import Any
 
 from celery import Task, shared_task
 from pydantic import ValidationError
 
-from naa.errors import ConfigError, ConflictError
+from naa.errors import ConfigError
 from naa.rl.config import RLConfig
 from naa.rl.model_version import MANIFEST_NAME, read_manifest
 from naa.rl.trainer import train
-from naa.storage.model_versions import register_model_version
+from naa.storage.model_versions import register_job_result
 from naa.storage.models import ModelKind
 from naa.storage.session import session_scope
 from pipelines.celery_app import naa_app
@@ -43,7 +42,7 @@ def train_rl(self: Task, job_id: str, partner_id: str, config: dict[str, Any]) -
 
     def work(progress: JobProgress) -> dict[str, Any]:
         defaults = {
-            "output_dir": str(app.workspace.partner_dir(partner_id) / "rl" / f"job-{job_id}"),
+            "output_dir": str(app.workspace.rl_run_dir(partner_id, job_id)),
             "run_name": f"rl-job-{job_id}",
         }
         try:
@@ -69,9 +68,8 @@ def train_rl(self: Task, job_id: str, partner_id: str, config: dict[str, Any]) -
             if result.stopped:
                 raise JobCancelled(job_id)
         manifest = read_manifest(rl_config.output_dir)
-        # The same job delivered twice finds its version already registered.
-        with session_scope(app.session_factory()) as session, contextlib.suppress(ConflictError):
-            register_model_version(
+        with session_scope(app.session_factory()) as session:
+            register_job_result(
                 session, partner_id, ModelKind.GENERATOR, manifest.name, manifest.path, manifest.metrics
             )
         return {

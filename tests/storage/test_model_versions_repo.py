@@ -13,6 +13,7 @@ from naa.storage.model_versions import (
     get_model_version_by_name,
     latest_model_version,
     list_model_versions,
+    register_job_result,
     register_model_version,
 )
 from naa.storage.models import ModelKind
@@ -37,6 +38,17 @@ def test_names_are_unique_per_partner_and_kind(session: Session, two_partners: t
     with pytest.raises(ConflictError, match="v1"):
         register_model_version(session, "acme", ModelKind.GENERATOR, "v1", Path("/m/other"))
     register_model_version(session, "globex", ModelKind.GENERATOR, "v1", Path("/g/1"))
+
+
+def test_a_job_delivered_twice_keeps_its_one_version_but_cannot_take_anothers_name(
+    session: Session, two_partners: tuple[str, str]
+) -> None:
+    first = register_job_result(session, "acme", ModelKind.GENERATOR, "job-1", Path("/m/job-1"))
+    again = register_job_result(session, "acme", ModelKind.GENERATOR, "job-1", Path("/m/job-1"))
+    assert again.id == first.id
+    assert len(list_model_versions(session, "acme")) == 1
+    with pytest.raises(ConflictError, match="/m/job-1"):
+        register_job_result(session, "acme", ModelKind.GENERATOR, "job-1", Path("/m/job-2"))
 
 
 def test_versions_are_scoped_to_their_partner(session: Session, two_partners: tuple[str, str]) -> None:
