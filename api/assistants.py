@@ -3,36 +3,43 @@
 Building loads an intent model, a FAISS index and a generator: seconds, and hundreds of MB for the
 generator. Partners whose ``generation`` settings are identical share one generator instance, so ten
 partners on the default model hold it in memory once. A partner's assistant is rebuilt when its intent
-model on disk changes (a training job finished), or at its next request after its generator was switched
-(``PUT /v1/generator`` calls ``forget_on_commit``); the knowledge base reloads a changed index by itself.
-The generator switch is seen by this process only: other API replicas keep their assistant until restarted.
+model on disk changes (a training job finished) or when its partner row serves something else (another
+config, or a generator version switched by ``PUT /v1/generator``): every request passes the row's
+revision, read from the database, so each API replica sees a switch at its next request for the partner.
+The knowledge base reloads a changed index by itself.
 """
 
 import threading
-from collections.abc import Callable
-
-from sqlalchemy import event
-from sqlalchemy.orm import Session
+from collections.abc import Callable, Hashable
 
 from naa.assistant import Assistant, make_generator
 from naa.config.partner import PartnerConfig
 from naa.generation import Generator
 from naa.intent.model_files import META_FILE
+from naa.storage.models import Partner
 from naa.workspace import Workspace
+
+
+def serving_revision(partner: Partner) -> Hashable:
+    """What decides the assistant a partner row asks for, besides the intent model on disk."""
+    return partner.config_yaml, partner.config_path, partner.generator_version_id
 
 
 class AssistantCache:
     def __init__(self, workspace: Workspace, max_message_chars: int) -> None:
         self._workspace = workspace
         self._max_message_chars = max_message_chars
-        self._assistants: dict[str, tuple[Assistant, int | None]] = {}
+        self._assistants: dict[str, tuple[Assistant, Hashable]] = {}
         self._generators: dict[str, Generator] = {}
         # Builds are rare and heavy: one at a time, so two first requests never load the same model twice.
         self._lock = threading.Lock()
 
-    def get(self, partner_id: str, load_config: Callable[[], PartnerConfig]) -> Assistant:
-        """The partner's assistant; ``load_config`` is called only when it is (re)built."""
-        version = self._intent_version(partner_id)
+    def get(self, partner_id: str, revision: Hashable, load_config: Callable[[], PartnerConfig]) -> Assistant:
+        """The partner's assistant; ``load_config`` is called only when it is (re)built.
+
+        ``revision`` changes whenever the partner's stored config or serving generator version does.
+        """
+        version = (revision, self._intent_version(partner_id))
         cached = self._assistants.get(partner_id)
         if cached is not None and cached[1] == version:
             return cached[0]
@@ -51,17 +58,10 @@ class AssistantCache:
                 self._drop_unused_generators()
             return cached[0]
 
-    def forget_on_commit(self, session: Session, partner_id: str) -> None:
-        """Rebuild the partner's assistant at its next request, once ``session`` commits what changed.
-
-        After the commit, not now: a request building in between would read the old row and keep it.
-        """
-        event.listen(session, "after_commit", lambda _session: self._forget(partner_id), once=True)
-
-    def _forget(self, partner_id: str) -> None:
-        with self._lock:  # waits for a build in progress, which may have read the old config
-            self._assistants.pop(partner_id, None)
-            self._drop_unused_generators()
+    def built(self, partner_id: str) -> Assistant | None:
+        """The partner's assistant if one is built, without building one: what this replica serves now."""
+        cached = self._assistants.get(partner_id)
+        return None if cached is None else cached[0]
 
     def _drop_unused_generators(self) -> None:
         # A switched generator version would otherwise stay in memory for the life of the process.

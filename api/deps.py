@@ -14,7 +14,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.assistants import AssistantCache
+from api.assistants import AssistantCache, serving_revision
 from api.errors import AuthenticationError, PermissionDeniedError
 from api.metrics import Metrics
 from naa.assistant import Assistant
@@ -122,9 +122,9 @@ PartnerConfigDep = Annotated[PartnerConfig, Depends(get_partner_config)]
 
 
 def get_assistant(caller: PartnerDep, session: SessionDep, state: StateDep) -> Assistant:
-    return state.assistants.get(
-        caller.partner_id, lambda: partners.partner_config(partners.get_partner(session, caller.partner_id))
-    )
+    row = partners.get_partner(session, caller.partner_id)
+    revision = serving_revision(row)
+    return state.assistants.get(caller.partner_id, revision, lambda: partners.partner_config(row))
 
 
 AssistantDep = Annotated[Assistant, Depends(get_assistant)]

@@ -84,12 +84,9 @@ def get_generator(caller: PartnerDep, session: SessionDep) -> GeneratorPublic:
 
 
 @router.put("/generator", summary="Serve a generator version")
-def put_generator(
-    body: GeneratorUpdate, caller: PartnerDep, session: SessionDep, state: StateDep
-) -> GeneratorPublic:
+def put_generator(body: GeneratorUpdate, caller: PartnerDep, session: SessionDep) -> GeneratorPublic:
     """Serve one of the partner's generator versions (name or id), or null for the config's model.
 
-    The next request after this one uses it; no restart."""
+    The partner's next request uses it, on every API replica; no restart."""
     serving = partners.set_generator_version(session, caller.partner_id, body.model_version)
-    state.assistants.forget_on_commit(session, caller.partner_id)
     return GeneratorPublic.model_validate(serving)

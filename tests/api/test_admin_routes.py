@@ -10,7 +10,10 @@ import pytest
 from api_support import Keys, write_partner
 from fastapi.testclient import TestClient
 
+from api.assistants import serving_revision
 from naa.intent.model_files import META_FILE
+from naa.storage import partners
+from naa.storage.session import session_scope
 
 ADMIN = {"Authorization": "Bearer test-admin-key"}
 INITECH = "id: initech\nname: Initech Telecom\nhandoff:\n  always: [complaint]\n"
@@ -88,16 +91,21 @@ def test_a_partner_created_through_the_api_is_built_by_jobs_then_answers(
     assert answered["citations"][0]["doc_id"] == "roaming.md"
 
 
-def test_an_assistant_is_rebuilt_only_when_its_intent_model_changes(client: TestClient, keys: Keys) -> None:
+def test_an_assistant_is_rebuilt_only_when_its_intent_model_or_partner_row_changes(
+    client: TestClient, keys: Keys
+) -> None:
     state = client.app.state.naa  # type: ignore[attr-defined]
     client.post("/v1/intents/classify", json={"texts": ["hi"]}, headers=keys.headers("acme"))
-    first = state.assistants.get("acme", _never)
-    assert state.assistants.get("acme", _never) is first
+    with session_scope(state.sessions) as session:
+        revision = serving_revision(partners.get_partner(session, "acme"))
+    first = state.assistants.get("acme", revision, _never)
+    assert state.assistants.get("acme", revision, _never) is first
     meta = state.workspace.intent_dir("acme") / META_FILE
     os.utime(meta, ns=(meta.stat().st_atime_ns, meta.stat().st_mtime_ns + 1_000_000))
-    rebuilt = state.assistants.get("acme", lambda: first.config)
+    rebuilt = state.assistants.get("acme", revision, lambda: first.config)
     assert rebuilt is not first
     assert rebuilt.generator is first.generator  # the model is loaded once and shared
+    assert state.assistants.get("acme", ("another", "row"), lambda: first.config) is not rebuilt
 
 
 def _never() -> Any:

@@ -1,5 +1,6 @@
 """Training through the API: a tiny RL run on the real worker, its metrics, the version it registers, and
-switching the partner's generator to that version with no restart; cancelling; isolation; bad configs."""
+switching the partner's generator to that version with no restart, on every API replica; cancelling;
+isolation; bad configs."""
 
 import time
 from collections.abc import Iterator
@@ -11,7 +12,9 @@ from api_support import Keys
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from api.main import create_app
 from naa.assistant import Assistant
+from naa.config.settings import NAASettings
 from naa.rl.tasks import parse_task, save_tasks
 
 # Small enough for two steps in seconds on CPU; vanilla keeps every group, so every step trains.
@@ -73,7 +76,17 @@ def _start(client: TestClient, keys: Keys, **fields: Any) -> dict[str, Any]:
 
 
 def _cached_assistant(app: FastAPI, partner_id: str) -> Assistant:
-    return app.state.naa.assistants.get(partner_id, lambda: pytest.fail("assistant was not built"))
+    assistant = app.state.naa.assistants.built(partner_id)
+    assert assistant is not None, f"no assistant was built for {partner_id}"
+    return assistant
+
+
+@pytest.fixture(scope="module")
+def replica(settings: NAASettings) -> Iterator[tuple[FastAPI, TestClient]]:
+    """A second API process's app on the same database and data dir, as behind a load balancer."""
+    app = create_app(settings)
+    with TestClient(app) as client:
+        yield app, client
 
 
 @pytest.fixture
@@ -91,8 +104,10 @@ def test_a_run_trains_on_the_worker_registers_a_version_that_serves_without_rest
     task_file: Path,
     tiny_lm_dir: Path,
     generator_reset: None,
+    replica: tuple[FastAPI, TestClient],
 ) -> None:
     acme, globex = keys.headers("acme"), keys.headers("globex")
+    replica_app, replica_client = replica
     started = _start(client, keys)
     assert started["status"] == "queued" and started["config"]["model"] == str(tiny_lm_dir)
 
@@ -121,6 +136,8 @@ def test_a_run_trains_on_the_worker_registers_a_version_that_serves_without_rest
         == 200
     )
     assert _cached_assistant(app, "acme").config.generation.model == str(tiny_lm_dir)
+    assert replica_client.post("/v1/chat", json={"message": "roaming"}, headers=acme).status_code == 200
+    assert _cached_assistant(replica_app, "acme").config.generation.model == str(tiny_lm_dir)
     switched = client.put("/v1/generator", json={"model_version": version["name"]}, headers=acme)
     assert switched.status_code == 200, switched.text
     model = switched.json()["model"]
@@ -131,6 +148,9 @@ def test_a_run_trains_on_the_worker_registers_a_version_that_serves_without_rest
     reply = client.post("/v1/chat", json={"message": "roaming charges in France"}, headers=acme)
     assert reply.status_code == 200, reply.text
     assert _cached_assistant(app, "acme").config.generation.model == model
+    # The replica that did not handle the switch serves the new version at its next request too.
+    assert replica_client.post("/v1/chat", json={"message": "roaming"}, headers=acme).status_code == 200
+    assert _cached_assistant(replica_app, "acme").config.generation.model == model
     assert client.post("/v1/chat", json={"message": "transfer fees"}, headers=globex).status_code == 200
     assert _cached_assistant(app, "globex").config.generation.model == str(tiny_lm_dir)
 
