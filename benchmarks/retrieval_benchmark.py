@@ -6,9 +6,10 @@
   the same documents again with ``replace=True``, as a re-run indexing job does.
 - Query embedding: one CLINC150 test utterance at a time, as in a conversation turn.
 - Search: 100,000 synthetic unit 384-d vectors in topic clusters (the index does not care where vectors
-  come from; embedding 100k chunks here would take hours), exact (``IndexFlatIP``) and HNSW, built and
-  searched by the functions the knowledge base uses; one query at a time, each a noisy copy of a stored
-  vector; HNSW recall@1 and recall@k against the exact result.
+  come from; embedding 100k chunks here would take hours), exact (``IndexFlatIP``), HNSW and IVF, built
+  and searched by the functions the knowledge base uses with its default efSearch and nprobe; one query
+  at a time, each a noisy copy of a stored vector; HNSW and IVF recall@1 and recall@k against the exact
+  result.
 
 Prints a table and writes ``benchmarks/results/retrieval.json``. Data: ../shared/data (Banking77 CC BY 4.0,
 CLINC150 CC BY 3.0).
@@ -38,12 +39,13 @@ sys.path.insert(0, str(ROOT))
 
 from naa.embeddings import load_encoder  # noqa: E402
 from naa.retrieval import Document, FaissRetrieverConfig, KnowledgeBase, chunk_documents  # noqa: E402
-from naa.retrieval.faiss_index import IndexKind, build_index, search_index  # noqa: E402
+from naa.retrieval.faiss_index import IndexKind, build_index, ivf_lists, search_index  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 RESULTS = ROOT / "benchmarks" / "results" / "retrieval.json"
 TARGETS = {"ingest_chunks_per_s": 200, "search_p50_ms": 5.0}
 DIMENSION = 384  # all-MiniLM-L6-v2
+APPROXIMATE: tuple[IndexKind, ...] = ("hnsw", "ivf")
 
 
 def banking77_articles() -> list[Document]:
@@ -132,14 +134,13 @@ def measure_query_embedding(count: int) -> dict[str, Any]:
     return results
 
 
-def measure_search(size: int, queries: int, top_k: int, ef_search: int) -> dict[str, Any]:
+def measure_search(size: int, queries: int, top_k: int, ef_search: int, nprobe: int) -> dict[str, Any]:
     vectors, probes = _clustered_vectors(size, queries)
     results: dict[str, Any] = {"chunks": size, "dimension": DIMENSION, "queries": queries, "top_k": top_k}
     found: dict[str, np.ndarray] = {}
-    kinds: tuple[IndexKind, ...] = ("flat", "hnsw")
-    for kind in kinds:
+    for kind in ("flat", *APPROXIMATE):
         started = time.perf_counter()
-        index = build_index(vectors, kind, ef_search)
+        index = build_index(vectors, kind, ef_search, nprobe)
         build_s = time.perf_counter() - started
         search_index(index, probes[:10], top_k)
         samples, ids = [], []
@@ -149,12 +150,14 @@ def measure_search(size: int, queries: int, top_k: int, ef_search: int) -> dict[
             samples.append(time.perf_counter() - started)
             ids.append(row[0])
         found[kind] = np.array(ids)
-        results["exact" if kind == "flat" else "hnsw"] = {"build_s": build_s, **_percentiles(samples)}
-    exact, approximate = found["flat"], found["hnsw"]
-    hits = [len(set(a) & set(b)) for a, b in zip(exact, approximate, strict=True)]
+        results["exact" if kind == "flat" else kind] = {"build_s": build_s, **_percentiles(samples)}
     results["hnsw"]["ef_search"] = ef_search
-    results["hnsw"]["recall_at_1"] = float(np.mean(exact[:, 0] == approximate[:, 0]))
-    results["hnsw"][f"recall_at_{top_k}"] = sum(hits) / (queries * top_k)
+    results["ivf"] |= {"nlist": ivf_lists(size), "nprobe": nprobe}
+    exact = found["flat"]
+    for kind in APPROXIMATE:
+        hits = [len(set(a) & set(b)) for a, b in zip(exact, found[kind], strict=True)]
+        results[kind]["recall_at_1"] = float(np.mean(exact[:, 0] == found[kind][:, 0]))
+        results[kind][f"recall_at_{top_k}"] = sum(hits) / (queries * top_k)
     return results
 
 
@@ -193,7 +196,7 @@ def print_table(results: dict[str, Any]) -> None:
         if key.startswith("torch_threads_"):
             label = f"query embedding, {key.removeprefix('torch_threads_')} torch thread(s), p50 / p99 (ms)"
             rows.append((label, f"{stats['p50_ms']:.1f} / {stats['p99_ms']:.1f}", ""))
-    for name in ("exact", "hnsw"):
+    for name in ("exact", *APPROXIMATE):
         stats = search[name]
         rows.append(
             (
@@ -203,8 +206,12 @@ def print_table(results: dict[str, Any]) -> None:
             )
         )
         rows.append((f"  {name} build (s)", f"{stats['build_s']:.1f}", ""))
-    for key in ("recall_at_1", f"recall_at_{search['top_k']}"):
-        rows.append((f"  hnsw {key.replace('_', ' ')} vs exact", f"{search['hnsw'][key]:.3f}", ""))
+    rows.append(
+        ("  ivf lists / probed per query", f"{search['ivf']['nlist']} / {search['ivf']['nprobe']}", "")
+    )
+    for name in APPROXIMATE:
+        for key in ("recall_at_1", f"recall_at_{search['top_k']}"):
+            rows.append((f"  {name} {key.replace('_', ' ')} vs exact", f"{search[name][key]:.3f}", ""))
     width = max(len(row[0]) for row in rows)
     print(f"{'measure':<{width}}  {'value':>14}  target")
     for name, value, target in rows:
@@ -220,11 +227,12 @@ def main() -> None:
     parser.add_argument("--top-k", type=int, default=FaissRetrieverConfig().top_k)
     args = parser.parse_args()
     load_before = [round(x, 2) for x in os.getloadavg()]
+    defaults = FaissRetrieverConfig()
     results: dict[str, Any] = {
         "ingestion": measure_ingestion(args.ingest_chunks),
         "query_embedding": measure_query_embedding(100),
         "search": measure_search(
-            args.index_size, args.queries, args.top_k, FaissRetrieverConfig().hnsw_ef_search
+            args.index_size, args.queries, args.top_k, defaults.hnsw_ef_search, defaults.ivf_nprobe
         ),
     }
     results["machine"] = {

@@ -19,10 +19,18 @@ class FaissRetrieverConfig(BaseModel):
     chunk_size: int = Field(800, ge=100, description="Characters per chunk.")
     chunk_overlap: int = Field(120, ge=0, description="Characters shared by neighbouring chunks.")
     approximate_above: int = Field(
-        50_000, ge=1, description="Above this many chunks the index switches from exact to HNSW search."
+        50_000,
+        ge=1,
+        description="Above this many chunks the index switches from exact to approximate search.",
+    )
+    approximate_index: Literal["hnsw", "ivf"] = Field(
+        "hnsw", description="Which approximate index is used above approximate_above."
     )
     hnsw_ef_search: int = Field(
         64, ge=1, description="HNSW candidates visited per query: higher finds more true neighbours, slower."
+    )
+    ivf_nprobe: int = Field(
+        16, ge=1, description="IVF lists probed per query: higher finds more true neighbours, slower."
     )
     embedding_batch_size: int = Field(
         64, ge=1, description="Chunks embedded per encoder call during ingestion."

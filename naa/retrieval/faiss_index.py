@@ -15,6 +15,7 @@ so a reader that has just read the old manifest can still open its files.
 import contextlib
 import fcntl
 import json
+import math
 import os
 import shutil
 from collections.abc import Iterator
@@ -28,9 +29,10 @@ from naa.errors import RetrievalError
 from naa.retrieval.chunking import Chunk
 
 FORMAT_VERSION = 1
-IndexKind = Literal["flat", "hnsw"]
+IndexKind = Literal["flat", "hnsw", "ivf"]
 _PARALLEL_FROM = 20  # queries per call from which FAISS's own BLAS/OpenMP path pays off
 _HNSW_NEIGHBOURS = 32  # M: FAISS's recommended range is 16-64; 32 gives >0.95 recall@10 at efSearch 64 here
+_IVF_POINTS_PER_LIST = 39  # FAISS's k-means warns below 39 training points per centroid
 
 
 @dataclass(frozen=True)
@@ -55,18 +57,25 @@ class IndexState:
     )  # doc_id -> title, source, url, metadata
 
 
-def build_index(vectors: np.ndarray, kind: IndexKind, ef_search: int) -> Any:
-    """An inner-product index over ``vectors`` with ids 0..N-1; on unit vectors inner product is cosine."""
+def build_index(vectors: np.ndarray, kind: IndexKind, ef_search: int, nprobe: int) -> Any:
+    """An inner-product index over ``vectors`` with ids 0..N-1; on unit vectors inner product is cosine.
+
+    "ivf" learns its lists from ``vectors`` (k-means), so it needs at least one vector.
+    """
     import faiss
 
     dimension = vectors.shape[1]
     inner: Any
     if kind == "hnsw":
         inner = faiss.IndexHNSWFlat(dimension, _HNSW_NEIGHBOURS, faiss.METRIC_INNER_PRODUCT)
-        inner.hnsw.efSearch = ef_search
+    elif kind == "ivf":
+        lists = ivf_lists(len(vectors))
+        inner = faiss.IndexIVFFlat(faiss.IndexFlatIP(dimension), dimension, lists, faiss.METRIC_INNER_PRODUCT)
+        inner.train(vectors)
     else:
         inner = faiss.IndexFlatIP(dimension)
     index = faiss.IndexIDMap(inner)
+    set_search_params(index, ef_search, nprobe)
     if len(vectors):
         index.add_with_ids(vectors, np.arange(len(vectors), dtype=np.int64))
     return index
@@ -92,13 +101,37 @@ def search_index(index: Any, queries: np.ndarray, k: int) -> tuple[np.ndarray, n
         faiss.omp_set_num_threads(threads)
 
 
-def set_ef_search(index: Any, ef_search: int) -> None:
-    """efSearch is a query-time knob: the config's value wins over the one saved in the file."""
+def ivf_lists(count: int) -> int:
+    """IVF lists for ``count`` vectors: FAISS's guideline of about 4*sqrt(N), at least one.
+
+    Capped at N/39 so k-means gets the ~39 training points per centroid it needs: with fewer, the
+    centroids fit noise and neighbours land in lists the search does not probe.
+    """
+    return max(1, min(round(4 * math.sqrt(count)), count // _IVF_POINTS_PER_LIST))
+
+
+def needs_retraining(index: Any, count: int) -> bool:
+    """Whether ``index`` should be rebuilt, not appended to, to hold ``count`` vectors.
+
+    An IVF index keeps the centroids learnt from the vectors it was built on; appended vectors only
+    lengthen its lists, so each probe scans more. Retraining once the size calls for twice the lists
+    (about four times the vectors) bounds that, at one rebuild per fourfold growth.
+    """
+    import faiss
+
+    inner = faiss.downcast_index(index.index)
+    return isinstance(inner, faiss.IndexIVF) and ivf_lists(count) >= 2 * inner.nlist
+
+
+def set_search_params(index: Any, ef_search: int, nprobe: int) -> None:
+    """efSearch (HNSW) and nprobe (IVF) are query-time knobs: the config's values win over the saved ones."""
     import faiss
 
     inner = faiss.downcast_index(index.index)
     if isinstance(inner, faiss.IndexHNSW):
         inner.hnsw.efSearch = ef_search
+    elif isinstance(inner, faiss.IndexIVF):
+        inner.nprobe = nprobe
 
 
 class IndexStore:
@@ -129,7 +162,7 @@ class IndexStore:
             raise self._corrupt(f"index format {manifest.format}, this NAA reads {FORMAT_VERSION}")
         return manifest
 
-    def load(self, ef_search: int) -> IndexState:
+    def load(self, ef_search: int, nprobe: int) -> IndexState:
         import faiss
 
         manifest = self.read_manifest()
@@ -143,7 +176,7 @@ class IndexStore:
             raise self._corrupt(f"generation {manifest.generation} is unreadable ({err})") from err
         if not (index.ntotal == len(vectors) == len(chunks)):
             raise self._corrupt(f"{index.ntotal} vectors in the index but {len(chunks)} chunks of metadata")
-        set_ef_search(index, ef_search)
+        set_search_params(index, ef_search, nprobe)
         return IndexState(manifest, index, vectors, chunks, meta["documents"])
 
     def save(self, state: IndexState) -> Manifest:

@@ -19,7 +19,15 @@ from naa.errors import ConflictError, InputError, NotFoundError, RetrievalError
 from naa.retrieval.base import Document, Passage
 from naa.retrieval.chunking import Chunk, chunk_documents
 from naa.retrieval.config import FaissRetrieverConfig
-from naa.retrieval.faiss_index import IndexKind, IndexState, IndexStore, Manifest, build_index, search_index
+from naa.retrieval.faiss_index import (
+    IndexKind,
+    IndexState,
+    IndexStore,
+    Manifest,
+    build_index,
+    needs_retraining,
+    search_index,
+)
 from naa.retrieval.rerank import CrossEncoderReranker
 
 Progress = Callable[[float, str], None]
@@ -123,7 +131,7 @@ class KnowledgeBase:
             chunks = [chunk for chunk, kept in zip(state.chunks, keep, strict=True) if kept]
             documents = {doc_id: info for doc_id, info in state.documents.items() if doc_id not in gone}
             kind = self._kind(len(chunks))
-            index = build_index(vectors, kind, self.config.hnsw_ef_search)
+            index = self._build_index(vectors, kind)
             manifest = Manifest(state.manifest.embedding_model, state.manifest.dimension, kind)
             self._commit(IndexState(manifest, index, vectors, chunks, documents))
         return len(gone)
@@ -220,7 +228,7 @@ class KnowledgeBase:
         if state is None:
             state = IndexState(
                 Manifest(self.config.embedding_model, dimension, "flat"),
-                build_index(np.zeros((0, dimension), np.float32), "flat", self.config.hnsw_ef_search),
+                self._build_index(np.zeros((0, dimension), np.float32), "flat"),
                 np.zeros((0, dimension), np.float32),
                 [],
             )
@@ -230,8 +238,8 @@ class KnowledgeBase:
         all_vectors = np.concatenate([old_vectors, vectors])
         all_chunks = [state.chunks[i] for i in keep] + chunks
         kind = self._kind(len(all_chunks))
-        if replaced or kind != state.manifest.kind:
-            index = build_index(all_vectors, kind, self.config.hnsw_ef_search)
+        if replaced or kind != state.manifest.kind or needs_retraining(state.index, len(all_vectors)):
+            index = self._build_index(all_vectors, kind)
         else:
             # Appending keeps ids = row numbers; a copy, so a failed write leaves the served index untouched.
             import faiss
@@ -251,7 +259,7 @@ class KnowledgeBase:
         if signature is None:
             self._state, self._signature = None, None
         elif signature != self._signature:
-            self._state = self._store.load(self.config.hnsw_ef_search)
+            self._state = self._store.load(self.config.hnsw_ef_search, self.config.ivf_nprobe)
             self._signature = signature
         return self._state
 
@@ -260,7 +268,10 @@ class KnowledgeBase:
         return self._current_state()
 
     def _kind(self, count: int) -> IndexKind:
-        return "hnsw" if count > self.config.approximate_above else "flat"
+        return self.config.approximate_index if count > self.config.approximate_above else "flat"
+
+    def _build_index(self, vectors: np.ndarray, kind: IndexKind) -> Any:
+        return build_index(vectors, kind, self.config.hnsw_ef_search, self.config.ivf_nprobe)
 
     def _vectors(
         self, chunks: list[Chunk], current: IndexState | None, report: Progress

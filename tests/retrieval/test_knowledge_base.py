@@ -6,6 +6,7 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import faiss
 import pytest
 
 from naa.errors import ConflictError, InputError, NotFoundError, RetrievalError
@@ -21,6 +22,11 @@ def _top_doc(kb: KnowledgeBase, query: str) -> str:
 
 def _manifest(directory: Path) -> dict[str, object]:
     return json.loads((directory / "manifest.json").read_text())
+
+
+def _ivf_lists(generation: Path) -> int:
+    index = faiss.read_index(str(generation / "index.faiss"))  # an IndexIDMap around the IVF index
+    return int(faiss.downcast_index(index.index).nlist)
 
 
 def test_add_search_delete_round_trip(tmp_path: Path, articles: list[Document]) -> None:
@@ -160,17 +166,53 @@ def test_damaged_index_files_give_a_retrieval_error(tmp_path: Path, articles: li
         KnowledgeBase(tmp_path / "kb", CONFIG).search(["refund"])
 
 
-def test_large_knowledge_bases_switch_to_hnsw_and_back(tmp_path: Path, articles: list[Document]) -> None:
-    config = CONFIG.model_copy(update={"approximate_above": 3})
+@pytest.mark.parametrize("approximate", ["hnsw", "ivf"])
+def test_large_knowledge_bases_switch_to_approximate_and_back(
+    tmp_path: Path, articles: list[Document], approximate: str
+) -> None:
+    config = CONFIG.model_copy(update={"approximate_above": 3, "approximate_index": approximate})
     kb = KnowledgeBase(tmp_path / "kb", config)
     kb.add(articles[:1])
     assert _manifest(tmp_path / "kb")["kind"] == "flat"
     kb.add(articles[1:])
-    assert _manifest(tmp_path / "kb")["kind"] == "hnsw"
+    assert _manifest(tmp_path / "kb")["kind"] == approximate
     assert _top_doc(KnowledgeBase(tmp_path / "kb", config), "express delivery next day") == "shipping"
-    kb.delete(["refunds", "password"])  # HNSW cannot remove vectors: this rebuilds from the stored ones
+    kb.delete(["refunds", "password"])  # rebuilt from the stored vectors (HNSW cannot remove any)
     assert _manifest(tmp_path / "kb")["kind"] == "flat"
     assert _top_doc(kb, "express delivery next day") == "shipping"
+
+
+def test_ivf_knowledge_base_retrains_as_it_grows_and_deletes_cleanly(
+    tmp_path: Path, articles: list[Document]
+) -> None:
+    config = CONFIG.model_copy(update={"approximate_above": 50, "approximate_index": "ivf"})
+    branches = [
+        Document(f"branch-{i}", f"Branch {i} on Elm Street {i} opens at {7 + i % 4} am.", title=f"Branch {i}")
+        for i in range(80)
+    ]
+    kb = KnowledgeBase(tmp_path / "kb", config)
+    kb.add([*articles, *branches[:50]])  # 54 chunks: IVF with 54 // 39 = 1 list
+    kb.add(branches[50:])  # 84 chunks want 2 lists: retrained rather than appended to
+    assert _manifest(tmp_path / "kb")["kind"] == "ivf"
+    assert _ivf_lists(tmp_path / "kb" / "gen-000002") == 2
+
+    assert _top_doc(kb, "when does express delivery arrive") == "shipping"
+    kb.delete(["shipping"])
+    assert _manifest(tmp_path / "kb")["kind"] == "ivf"
+    assert all(p.doc_id != "shipping" for p in kb.search(["when does express delivery arrive"], top_k=10)[0])
+
+
+def test_a_change_of_approximate_index_rebuilds_at_the_next_write(
+    tmp_path: Path, articles: list[Document]
+) -> None:
+    hnsw = CONFIG.model_copy(update={"approximate_above": 2})
+    KnowledgeBase(tmp_path / "kb", hnsw).add(articles[:2])
+    assert _manifest(tmp_path / "kb")["kind"] == "hnsw"
+    ivf = KnowledgeBase(tmp_path / "kb", hnsw.model_copy(update={"approximate_index": "ivf"}))
+    assert _top_doc(ivf, "money back for returned items") == "refunds"  # reading keeps the HNSW index
+    ivf.add(articles[2:])
+    assert _manifest(tmp_path / "kb")["kind"] == "ivf"
+    assert _top_doc(ivf, "I forgot my password") == "password"
 
 
 def test_progress_reports_rising_fractions_up_to_one(tmp_path: Path, articles: list[Document]) -> None:
