@@ -33,7 +33,7 @@ from naa.intent import load_intent_classifier
 from naa.intent.base import IntentClassifier, IntentPrediction
 from naa.retrieval import KnowledgeBase
 from naa.retrieval.base import Passage, Retriever
-from naa.safety.guardrails import handoff_phrase, redact_payment_cards
+from naa.safety.guardrails import handoff_phrase, redact_payment_cards, screen_message
 from naa.workspace import Workspace
 
 Action = Literal["answer", "smalltalk", "clarify", "handoff", "no_answer"]
@@ -150,9 +150,7 @@ class Assistant:
     ) -> Iterator[AssistantEvent]:
         """Answer the last customer message, yielding each stage's result as soon as it is known."""
         query = self._last_customer_message(conversation)
-        if self.config.guardrails.redact_payment_cards:
-            query = redact_payment_cards(query)
-            conversation = [*conversation[:-1], ChatMessage("user", query)]
+        conversation = [*conversation[:-1], ChatMessage("user", query)]
         started = time.perf_counter()
         timings: dict[str, float] = {}
 
@@ -234,16 +232,10 @@ class Assistant:
         return redact_payment_cards(text) if self.config.guardrails.redact_payment_cards else text
 
     def _last_customer_message(self, conversation: Sequence[ChatMessage]) -> str:
+        """The customer's last message, checked and with card numbers masked."""
         if not conversation or conversation[-1].role != "user":
             raise InputError("the conversation must end with a customer (user) message")
-        query = conversation[-1].content.strip()
-        if not query:
-            raise InputError("the customer message is empty")
-        if len(query) > self.max_message_chars:
-            raise InputError(
-                f"the customer message has {len(query)} characters; the limit is {self.max_message_chars}"
-            )
-        return query
+        return screen_message(conversation[-1].content, self.config.guardrails, self.max_message_chars)
 
     def _action_before_retrieval(self, query: str, intent: IntentPrediction) -> Action | None:
         handoff = self.config.handoff

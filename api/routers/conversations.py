@@ -1,20 +1,67 @@
-"""Stored conversations of the caller's partner: list, detail, export."""
+"""Stored conversations of the caller's partner: start one and add people's turns; list, detail, export."""
 
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Body, Query, status
 from fastapi.responses import JSONResponse
 
-from api.deps import PartnerDep, SessionDep
+from api.deps import PartnerConfigDep, PartnerDep, SessionDep, StateDep
 from api.errors import ERROR_RESPONSES
-from api.schemas.conversations import ConversationPublic, ConversationsExport, ConversationsPublic
+from api.schemas.conversations import (
+    ConversationCreate,
+    ConversationPublic,
+    ConversationsExport,
+    ConversationsPublic,
+    MessagePublic,
+    TurnCreate,
+)
 from naa.storage import conversations
+from naa.storage.models import Role
 
 router = APIRouter(prefix="/v1/conversations", tags=["conversations"], responses=ERROR_RESPONSES)
 
 # The export holds every conversation in one response; past this many, page through the list instead.
 EXPORT_LIMIT = 10_000
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, summary="Start a conversation")
+def create_conversation(
+    caller: PartnerDep,
+    session: SessionDep,
+    body: Annotated[ConversationCreate, Body()] = ConversationCreate(),
+) -> ConversationPublic:
+    """An empty conversation to add customer and agent turns to (agent assist); the body is optional."""
+    return ConversationPublic.model_validate(
+        conversations.create_conversation(session, caller.partner_id, channel=body.channel)
+    )
+
+
+@router.post(
+    "/{conversation_id}/messages", status_code=status.HTTP_201_CREATED, summary="Add a customer or agent turn"
+)
+def add_turn(
+    conversation_id: str,
+    body: TurnCreate,
+    caller: PartnerDep,
+    session: SessionDep,
+    config: PartnerConfigDep,
+    state: StateDep,
+) -> MessagePublic:
+    """Store a person's turn at the end of the conversation, checked and masked as a /v1/chat message is.
+
+    The assistant's own turns are stored by /v1/chat, so the role is customer or agent.
+    """
+    message = conversations.add_human_turn(
+        session,
+        caller.partner_id,
+        conversation_id,
+        Role(body.role),
+        body.content,
+        guardrails=config.guardrails,
+        max_chars=state.settings.max_message_chars,
+    )
+    return MessagePublic.model_validate(message)
 
 
 @router.get("", summary="List conversations")

@@ -1,7 +1,7 @@
-"""Stored conversations: list, detail, export."""
+"""Stored conversations: start one, add people's turns, list, detail, export."""
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.config import JsonDict
@@ -20,6 +20,40 @@ _MESSAGE_EXAMPLE: JsonDict = {
     "latency_ms": {"intent": 6.1, "retrieval": 3.2, "generation": 812.4, "total": 822.0},
     "created_at": "2026-11-27T09:00:00Z",
 }
+
+
+class ConversationCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"channel": "console"}]})
+
+    channel: str = Field(
+        "api",
+        min_length=1,
+        max_length=32,
+        pattern=r"^[a-z0-9_-]+$",
+        description="Where the conversation takes place (lowercase, e.g. console, web, email); "
+        "shown in the list. /v1/chat starts its conversations as api.",
+    )
+
+
+class TurnCreate(BaseModel):
+    """A person's turn: the customer's message, or the reply a human agent sent."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"role": "customer", "content": "Hi, my parcel is late."},
+                {"role": "agent", "content": "Sorry to hear that! What is your order number?"},
+            ]
+        },
+    )
+
+    role: Literal["customer", "agent"] = Field(
+        ..., description="Who wrote the message; assistant turns come only from /v1/chat."
+    )
+    content: str = Field(
+        ..., min_length=1, description="Stored stripped, card numbers masked; no longer than a chat message."
+    )
 
 
 class MessagePublic(BaseModel):

@@ -2,18 +2,12 @@
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.schemas.assistant import CitationPublic, IntentPublic
+from api.schemas.conversations import TurnCreate
 from naa.assistant import AssistantReply
 from naa.generation.base import ChatMessage
-
-
-class TurnCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    role: Literal["customer", "agent"] = Field(..., description="Who wrote the message.")
-    content: str = Field(..., min_length=1)
 
 
 class SuggestCreate(BaseModel):
@@ -28,23 +22,36 @@ class SuggestCreate(BaseModel):
                         {"role": "customer", "content": "A1001. Can I get a refund for the shipping?"},
                     ],
                     "n": 3,
-                }
+                },
+                {"conversation_id": "7f0c2d9b6a0e4a51b0e3c1d2e3f4a5b6", "n": 3},
             ]
         },
     )
 
-    messages: list[TurnCreate] = Field(
-        ...,
+    messages: list[TurnCreate] | None = Field(
+        None,
         min_length=1,
         max_length=200,
-        description="The conversation so far; the last turn is the customer's.",
+        description="The conversation so far; the last turn is the customer's. Or send conversation_id.",
+    )
+    conversation_id: str | None = Field(
+        None,
+        description="Suggest for this stored conversation (its last turn is the customer's) instead of "
+        "sending messages.",
     )
     n: int = Field(3, ge=1, le=3, description="How many suggestions, at most.")
 
+    @model_validator(mode="after")
+    def _one_source(self) -> "SuggestCreate":
+        if (self.messages is None) == (self.conversation_id is None):
+            raise ValueError("send either messages or conversation_id, not both or neither")
+        return self
+
     def conversation(self) -> list[ChatMessage]:
-        """The customer is the prompt's user; the human agent speaks where the assistant would."""
+        """The turns sent; the customer is the prompt's user, the human agent speaks as the assistant."""
         return [
-            ChatMessage("user" if m.role == "customer" else "assistant", m.content) for m in self.messages
+            ChatMessage("user" if m.role == "customer" else "assistant", m.content)
+            for m in self.messages or []
         ]
 
 

@@ -1,14 +1,6 @@
 /** The console's model of a conversation turn, and the pure helpers the components share. */
 
-import type {
-  ChatPublic,
-  CitationPublic,
-  MessagePublic,
-  PassagePublic,
-  ReplyAction,
-  StoredRole,
-  TurnCreate,
-} from "./api/types";
+import type { ChatPublic, CitationPublic, MessagePublic, PassagePublic, ReplyAction, StoredRole } from "./api/types";
 
 export interface ShownIntent {
   label: string;
@@ -82,13 +74,6 @@ export function finishTurn(turn: Turn, reply: ChatPublic): Turn {
     timings: reply.timings_ms,
     streaming: false,
   };
-}
-
-/** The transcript as /v1/suggest takes it: the customer, and everyone else speaking as the agent. */
-export function suggestTurns(turns: readonly Turn[]): TurnCreate[] {
-  return turns
-    .filter((t) => t.content.trim() !== "")
-    .map((t) => ({ role: t.role === "customer" ? "customer" : "agent", content: t.content }));
 }
 
 export type ReplyPart = { kind: "text"; text: string } | { kind: "cite"; number: number; citation?: CitationPublic };

@@ -1,8 +1,8 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 
 import { ApiClient, ApiError } from "../src/api/client";
 import type { ChatPublic, IntentPublic, JobPublic, PassagePublic } from "../src/api/types";
-import { sendJson, startServer, type TestServer } from "./server";
+import { sendJson, serverPerTest } from "./server";
 
 const KEY = "naa_test_key";
 
@@ -55,20 +55,15 @@ function sse(event: string, data: unknown): string {
   return `event: ${event}\r\ndata: ${JSON.stringify(data)}\r\n\r\n`;
 }
 
-let server: TestServer | undefined;
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-});
+const servers = serverPerTest();
 
 function client(): ApiClient {
-  if (!server) throw new Error("start a server first");
-  return new ApiClient({ baseUrl: `${server.url}/`, apiKey: KEY });
+  return new ApiClient({ baseUrl: `${servers.current().url}/`, apiKey: KEY });
 }
 
 describe("ApiClient requests", () => {
   it("sends the API key as a bearer token and the body as JSON", async () => {
-    server = await startServer((_req, res) => sendJson(res, 200, { intent, suggestions: [] }));
+    const server = await servers.start((_req, res) => sendJson(res, 200, { intent, suggestions: [] }));
     const reply = await client().suggest({ messages: [{ role: "customer", content: "hi" }], n: 3 });
     expect(reply.intent.label).toBe("refund_status");
     const [req] = server.requests;
@@ -80,7 +75,7 @@ describe("ApiClient requests", () => {
   });
 
   it("sends stream false for a whole reply", async () => {
-    server = await startServer((_req, res) => sendJson(res, 200, done));
+    const server = await servers.start((_req, res) => sendJson(res, 200, done));
     expect(await client().chat({ message: "refund?", conversation_id: "c1" })).toEqual(done);
     expect(JSON.parse(server.requests[0].body.toString())).toEqual({
       message: "refund?",
@@ -90,7 +85,7 @@ describe("ApiClient requests", () => {
   });
 
   it("puts list paging in the query and escapes ids in paths", async () => {
-    server = await startServer((req, res) => {
+    const server = await servers.start((req, res) => {
       if (req.method === "DELETE") {
         res.writeHead(204);
         res.end();
@@ -106,8 +101,20 @@ describe("ApiClient requests", () => {
     ]);
   });
 
+  it("starts a conversation and adds turns to it, escaping the id in the path", async () => {
+    const server = await servers.start((req, res) => sendJson(res, 201, JSON.parse(req.body.toString())));
+    await client().createConversation({ channel: "console" });
+    await client().addMessage("a/b c", { role: "agent", content: "Let me check." });
+    await client().suggest({ conversation_id: "a/b c", n: 2 });
+    expect(server.requests.map((r) => [`${r.method} ${r.url}`, JSON.parse(r.body.toString())])).toEqual([
+      ["POST /v1/conversations", { channel: "console" }],
+      ["POST /v1/conversations/a%2Fb%20c/messages", { role: "agent", content: "Let me check." }],
+      ["POST /v1/suggest", { conversation_id: "a/b c", n: 2 }],
+    ]);
+  });
+
   it("uploads files as multipart field 'files' with their names", async () => {
-    server = await startServer((_req, res) => sendJson(res, 202, { job: job("queued", 0), documents: [] }));
+    const server = await servers.start((_req, res) => sendJson(res, 202, { job: job("queued", 0), documents: [] }));
     const files = [
       new File(["# Returns\nWithin 30 days."], "returns.md", { type: "text/markdown" }),
       new File(["Q,A\n"], "faq.csv", { type: "text/csv" }),
@@ -124,7 +131,7 @@ describe("ApiClient requests", () => {
 
   it("polls a job until it finishes, reporting each state", async () => {
     const states = [job("queued", 0), job("running", 0.5), job("succeeded", 1)];
-    server = await startServer((_req, res) => sendJson(res, 200, states.shift()));
+    const server = await servers.start((_req, res) => sendJson(res, 200, states.shift()));
     const seen: number[] = [];
     const finished = await client().waitForJob("j1", (j) => seen.push(j.progress), 5);
     expect(finished.status).toBe("succeeded");
@@ -135,7 +142,7 @@ describe("ApiClient requests", () => {
 
 describe("ApiClient errors", () => {
   it("turns a {code, message} body into an ApiError with the status", async () => {
-    server = await startServer((_req, res) =>
+    await servers.start((_req, res) =>
       sendJson(res, 401, { code: "unauthorized", message: "send an API key in the header" }),
     );
     const err = await client()
@@ -146,7 +153,7 @@ describe("ApiClient errors", () => {
   });
 
   it("describes an error that is not JSON by its status and text", async () => {
-    server = await startServer((_req, res) => {
+    await servers.start((_req, res) => {
       res.writeHead(502, { "Content-Type": "text/html" });
       res.end("<h1>Bad Gateway</h1>");
     });
@@ -159,10 +166,9 @@ describe("ApiClient errors", () => {
   });
 
   it("reports an unreachable server as network_error", async () => {
-    server = await startServer((_req, res) => sendJson(res, 200, {}));
+    const server = await servers.start((_req, res) => sendJson(res, 200, {}));
     const url = server.url;
     await server.close();
-    server = undefined;
     const err = await new ApiClient({ baseUrl: url, apiKey: KEY }).listConversations().catch((e: unknown) => e);
     expect(err).toMatchObject({ status: 0, code: "network_error" });
   });
@@ -172,7 +178,7 @@ describe("ApiClient.chatStream", () => {
   it("streams intent, passages and each token as they arrive, then resolves with done", async () => {
     let releaseRest: () => void = () => undefined;
     const firstTokenSeen = new Promise<void>((resolve) => (releaseRest = resolve));
-    server = await startServer(async (_req, res) => {
+    const server = await servers.start(async (_req, res) => {
       res.writeHead(200, { "Content-Type": "text/event-stream", "Cache-Control": "no-cache" });
       res.write(": ping\r\n\r\n");
       res.write(sse("intent", intent));
@@ -204,7 +210,7 @@ describe("ApiClient.chatStream", () => {
   });
 
   it("rejects with the code and message of an error event", async () => {
-    server = await startServer((_req, res) => {
+    await servers.start((_req, res) => {
       res.writeHead(200, { "Content-Type": "text/event-stream" });
       res.write(sse("intent", intent));
       res.end(sse("error", { code: "generation_failed", message: "the generator stopped" }));
@@ -219,7 +225,7 @@ describe("ApiClient.chatStream", () => {
   });
 
   it("rejects with the API's error before the stream starts, as for any route", async () => {
-    server = await startServer((_req, res) =>
+    await servers.start((_req, res) =>
       sendJson(res, 422, { code: "invalid_request", message: "body.message: String should have at least 1 character" }),
     );
     const err = await client()
@@ -229,7 +235,7 @@ describe("ApiClient.chatStream", () => {
   });
 
   it("rejects when the stream ends without a done event", async () => {
-    server = await startServer((_req, res) => {
+    await servers.start((_req, res) => {
       res.writeHead(200, { "Content-Type": "text/event-stream" });
       res.end(sse("token", { text: "Refu" }));
     });
@@ -240,7 +246,7 @@ describe("ApiClient.chatStream", () => {
   });
 
   it("stops reading when aborted", async () => {
-    server = await startServer((_req, res) => {
+    await servers.start((_req, res) => {
       res.writeHead(200, { "Content-Type": "text/event-stream" });
       res.write(sse("token", { text: "never ending" }));
     });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 
 import type { CitationPublic, MessagePublic } from "../src/api/types";
-import { newTurn, replyParts, suggestTurns, turnFromStored } from "../src/conversation";
+import { replyParts, turnFromStored } from "../src/conversation";
 
 const refunds: CitationPublic = { number: 1, doc_id: "refunds", title: "Refunds", url: "", source: "refunds.md" };
 
@@ -48,23 +48,5 @@ describe("turnFromStored", () => {
 
   it("gives customer messages no feedback id", () => {
     expect(turnFromStored({ ...stored, role: "customer" }).messageId).toBeUndefined();
-  });
-});
-
-describe("suggestTurns", () => {
-  it("sends the assistant's and the agent's turns as the agent's, and skips empty turns", () => {
-    const turns = [
-      newTurn("customer", "My parcel is late."),
-      newTurn("assistant", "Sorry! Your order number?"),
-      newTurn("assistant", ""),
-      newTurn("agent", "Let me check."),
-      newTurn("customer", "A1001"),
-    ];
-    expect(suggestTurns(turns)).toEqual([
-      { role: "customer", content: "My parcel is late." },
-      { role: "agent", content: "Sorry! Your order number?" },
-      { role: "agent", content: "Let me check." },
-      { role: "customer", content: "A1001" },
-    ]);
   });
 });

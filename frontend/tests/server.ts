@@ -3,6 +3,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
+import { afterEach } from "vitest";
+
 export interface Recorded {
   method: string;
   url: string;
@@ -47,6 +49,28 @@ export async function startServer(handler: Handler): Promise<TestServer> {
         server.closeAllConnections();
         server.close(() => resolve());
       }),
+  };
+}
+
+export interface ServerPerTest {
+  start: (handler: Handler) => Promise<TestServer>;
+  /** The server the running test started. */
+  current: () => TestServer;
+}
+
+/** Call at the top of a test file: each test starts its own server, closed after the test. */
+export function serverPerTest(): ServerPerTest {
+  let server: TestServer | undefined;
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+  });
+  return {
+    start: async (handler) => (server = await startServer(handler)),
+    current: () => {
+      if (!server) throw new Error("start a server first");
+      return server;
+    },
   };
 }
 

@@ -1,7 +1,9 @@
 """Conversations and their messages, scoped to one partner.
 
 Messages carry no partner id of their own: every read goes through the conversation, so a message id
-from another partner is simply not found.
+from another partner is simply not found. The assistant's turns are stored with their chain details by the
+chat turn (``add_message``); people's turns written outside it (agent assist) go through ``add_human_turn``,
+which screens them as a chat turn is screened.
 """
 
 from collections.abc import Mapping, Sequence
@@ -10,8 +12,13 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from naa.errors import NotFoundError
+from naa.errors import InputError, NotFoundError
+from naa.safety.config import GuardrailConfig
+from naa.safety.guardrails import screen_message
 from naa.storage.models import Conversation, Message, Role
+
+# The assistant's turns come only from the assistant, with the intent and citations it answered from.
+HUMAN_ROLES = (Role.CUSTOMER, Role.AGENT)
 
 
 def create_conversation(session: Session, partner_id: str, channel: str = "api") -> Conversation:
@@ -77,6 +84,29 @@ def add_message(
     session.add(message)
     session.flush()
     return message
+
+
+def add_human_turn(
+    session: Session,
+    partner_id: str,
+    conversation_id: str,
+    role: Role,
+    content: str,
+    *,
+    guardrails: GuardrailConfig,
+    max_chars: int,
+) -> Message:
+    """Append a customer's or human agent's turn, stripped and with card numbers masked.
+
+    Raises:
+        InputError: ``role`` is the assistant's, or the text is empty or longer than ``max_chars``.
+        NotFoundError: the conversation is unknown or another partner's.
+    """
+    if role not in HUMAN_ROLES:
+        allowed = " or ".join(r.value for r in HUMAN_ROLES)
+        raise InputError(f"a {role.value} turn cannot be added by hand; the role must be {allowed}")
+    text = screen_message(content, guardrails, max_chars, speaker=role.value)
+    return add_message(session, partner_id, conversation_id, role, text)
 
 
 def list_messages(session: Session, partner_id: str, conversation_id: str) -> list[Message]:

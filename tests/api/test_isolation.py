@@ -31,6 +31,21 @@ def test_a_partner_cannot_read_or_rate_another_partners_conversations(client: Te
     ]
 
 
+def test_a_partner_cannot_add_turns_to_or_get_suggestions_for_another_partners_conversation(
+    client: TestClient, keys: Keys
+) -> None:
+    acme, globex = keys.headers("acme"), keys.headers("globex")
+    conversation = client.post("/v1/conversations", headers=acme).json()["id"]
+    turn = {"role": "customer", "content": "how much is roaming in Spain"}
+    client.post(f"/v1/conversations/{conversation}/messages", json=turn, headers=acme)
+    injected = client.post(f"/v1/conversations/{conversation}/messages", json=turn, headers=globex)
+    assert (injected.status_code, injected.json()["code"]) == (404, "not_found")
+    suggested = client.post("/v1/suggest", json={"conversation_id": conversation}, headers=globex)
+    assert suggested.status_code == 404
+    stored = client.get(f"/v1/conversations/{conversation}", headers=acme).json()
+    assert len(stored["messages"]) == 1
+
+
 @pytest.mark.usefixtures("worker")
 def test_a_partner_cannot_see_search_or_delete_another_partners_documents_or_jobs(
     client: TestClient, keys: Keys

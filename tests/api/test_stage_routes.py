@@ -59,3 +59,45 @@ def test_suggest_needs_the_customer_to_have_the_last_word(client: TestClient, ke
     messages = [{"role": "customer", "content": "hello"}, {"role": "agent", "content": "Hi!"}]
     response = client.post("/v1/suggest", json={"messages": messages}, headers=keys.headers("acme"))
     assert (response.status_code, response.json()["code"]) == (422, "invalid_input")
+
+
+def _stored_conversation(client: TestClient, keys: Keys, turns: list[tuple[str, str]]) -> str:
+    conversation = client.post("/v1/conversations", json={"channel": "console"}, headers=keys.headers("acme"))
+    conversation_id: str = conversation.json()["id"]
+    for role, content in turns:
+        added = client.post(
+            f"/v1/conversations/{conversation_id}/messages",
+            json={"role": role, "content": content},
+            headers=keys.headers("acme"),
+        )
+        assert added.status_code == 201, added.text
+    return conversation_id
+
+
+def test_suggest_reads_a_stored_conversation_by_its_id(client: TestClient, keys: Keys) -> None:
+    conversation_id = _stored_conversation(
+        client,
+        keys,
+        [("customer", "hello"), ("agent", "Hi! How can I help?"), ("customer", "what does roaming cost")],
+    )
+    response = client.post(
+        "/v1/suggest", json={"conversation_id": conversation_id, "n": 2}, headers=keys.headers("acme")
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["intent"]["label"] == "roaming"
+    assert 1 <= len(body["suggestions"]) <= 2
+    assert body["suggestions"][0]["citations"][0]["doc_id"] == "roaming.md"
+
+
+def test_suggest_takes_either_messages_or_a_conversation_id(client: TestClient, keys: Keys) -> None:
+    answered = _stored_conversation(client, keys, [("customer", "hello"), ("agent", "Hi!")])
+    last_word = client.post("/v1/suggest", json={"conversation_id": answered}, headers=keys.headers("acme"))
+    assert (last_word.status_code, last_word.json()["code"]) == (422, "invalid_input")
+    messages = [{"role": "customer", "content": "hello"}]
+    for body in ({"messages": messages, "conversation_id": answered}, {"n": 1}):
+        response = client.post("/v1/suggest", json=body, headers=keys.headers("acme"))
+        assert (response.status_code, response.json()["code"]) == (422, "invalid_request"), body
+        assert "either messages or conversation_id" in response.json()["message"]
+    unknown = client.post("/v1/suggest", json={"conversation_id": "nope"}, headers=keys.headers("acme"))
+    assert (unknown.status_code, unknown.json()["code"]) == (404, "not_found")

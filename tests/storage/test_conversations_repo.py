@@ -5,8 +5,10 @@ from datetime import UTC
 import pytest
 from sqlalchemy.orm import Session
 
-from naa.errors import NotFoundError
+from naa.errors import InputError, NotFoundError
+from naa.safety.config import GuardrailConfig
 from naa.storage.conversations import (
+    add_human_turn,
     add_message,
     create_conversation,
     get_conversation,
@@ -74,3 +76,28 @@ def test_list_conversations_is_scoped_and_newest_first(
     create_conversation(session, "globex")
     assert [c.id for c in list_conversations(session, "acme")] == [second.id, first.id]
     assert [c.id for c in list_conversations(session, "acme", limit=1, offset=1)] == [first.id]
+
+
+def test_human_turns_are_screened_and_never_the_assistants(
+    session: Session, two_partners: tuple[str, str]
+) -> None:
+    conversation = create_conversation(session, "acme", channel="console")
+    guardrails = GuardrailConfig()
+
+    def add(role: Role, content: str) -> str:
+        turn = add_human_turn(
+            session, "acme", conversation.id, role, content, guardrails=guardrails, max_chars=40
+        )
+        return turn.content
+
+    assert add(Role.CUSTOMER, " card 4111111111111111 ") == "card [card number removed]"
+    assert add(Role.AGENT, "Thanks, done.") == "Thanks, done."
+    with pytest.raises(InputError, match="role must be customer or agent"):
+        add(Role.ASSISTANT, "I am the bot")
+    with pytest.raises(InputError, match="the agent message has 41 characters; the limit is 40"):
+        add(Role.AGENT, "x" * 41)
+    with pytest.raises(NotFoundError):
+        add_human_turn(
+            session, "globex", conversation.id, Role.AGENT, "hi", guardrails=guardrails, max_chars=40
+        )
+    assert [m.role for m in list_messages(session, "acme", conversation.id)] == [Role.CUSTOMER, Role.AGENT]

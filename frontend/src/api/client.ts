@@ -12,6 +12,7 @@ import {
   type ChatCreate,
   type ChatPublic,
   type ClassifyPublic,
+  type ConversationCreate,
   type ConversationPublic,
   type ConversationsPublic,
   type DocumentsPublic,
@@ -20,11 +21,13 @@ import {
   type FeedbackPublic,
   type IntentPublic,
   type JobPublic,
+  type MessagePublic,
   type PassagesEventData,
   type SearchPublic,
   type SuggestCreate,
   type SuggestPublic,
   type TokenEventData,
+  type TurnCreate,
   type UploadPublic,
 } from "./types";
 
@@ -189,6 +192,16 @@ export class ApiClient {
 
   getConversation(id: string): Promise<ConversationPublic> {
     return this.json<ConversationPublic>(`/v1/conversations/${encodeURIComponent(id)}`);
+  }
+
+  /** An empty stored conversation, for turns added one by one (agent assist). */
+  createConversation(body: ConversationCreate = {}): Promise<ConversationPublic> {
+    return this.post<ConversationPublic>("/v1/conversations", body);
+  }
+
+  /** Store a customer's or agent's turn; resolves with it as stored (stripped, card numbers masked). */
+  addMessage(conversationId: string, turn: TurnCreate): Promise<MessagePublic> {
+    return this.post<MessagePublic>(`/v1/conversations/${encodeURIComponent(conversationId)}/messages`, turn);
   }
 
   search(query: string, topK?: number): Promise<SearchPublic> {

@@ -71,15 +71,10 @@ export interface TokenEventData {
 }
 
 // api/schemas/suggest.py
-export type TurnRole = "customer" | "agent";
-
-export interface TurnCreate {
-  role: TurnRole;
-  content: string;
-}
-
+/** Either `messages` or `conversation_id` (a stored conversation whose last turn is the customer's). */
 export interface SuggestCreate {
-  messages: TurnCreate[];
+  messages?: TurnCreate[] | null;
+  conversation_id?: string | null;
   n?: number;
 }
 
@@ -115,6 +110,18 @@ export interface FeedbackPublic {
 }
 
 // api/schemas/conversations.py
+export interface ConversationCreate {
+  channel?: string;
+}
+
+/** The roles a person's turn may have; assistant turns come only from /v1/chat. */
+export type TurnRole = "customer" | "agent";
+
+export interface TurnCreate {
+  role: TurnRole;
+  content: string;
+}
+
 export type StoredRole = "customer" | "agent" | "assistant";
 
 export interface MessagePublic {

@@ -9,8 +9,9 @@ import {
 } from "react";
 
 import type { ApiClient } from "../api/client";
-import type { SuggestPublic } from "../api/types";
-import { finishTurn, newTurn, suggestTurns, type ShownError, type Turn } from "../conversation";
+import type { SuggestPublic, TurnRole } from "../api/types";
+import { storeAssistTurn, type StoredTurn } from "../assist";
+import { finishTurn, newTurn, type ShownError, type Turn } from "../conversation";
 import { isAbort, shownError } from "../errors";
 import { ErrorNotice } from "./ErrorNotice";
 import { SuggestionList } from "./SuggestionList";
@@ -93,13 +94,25 @@ export function ChatPane({
     }
   };
 
-  const askSuggestions = async (all: Turn[]) => {
+  const askSuggestions = async (id: string) => {
     const controller = new AbortController();
     abort.current = controller;
     try {
-      setSuggestions(await client.suggest({ messages: suggestTurns(all), n: 3 }, controller.signal));
+      setSuggestions(await client.suggest({ conversation_id: id, n: 3 }, controller.signal));
     } catch (err) {
       if (!isAbort(err)) setError(shownError(err));
+    }
+  };
+
+  /** Store an assist turn and show it; on failure show the error and keep the draft to send again. */
+  const storeTurn = async (role: TurnRole, text: string): Promise<StoredTurn | null> => {
+    try {
+      const stored = await storeAssistTurn(client, conversationId, role, text, onConversationStarted);
+      setTurns((all) => [...all, stored.turn]);
+      return stored;
+    } catch (err) {
+      setError(shownError(err));
+      return null;
     }
   };
 
@@ -107,16 +120,19 @@ export function ChatPane({
     e.preventDefault();
     const message = draft.trim();
     if (!message || busy) return;
-    setDraft("");
     setError(null);
     setSuggestions(null);
     setBusy(true);
     try {
-      if (mode === "chat") await askAssistant(message);
-      else {
-        const all = [...turns, newTurn("customer", message)];
-        setTurns(all);
-        await askSuggestions(all);
+      if (mode === "chat") {
+        setDraft("");
+        await askAssistant(message);
+      } else {
+        const stored = await storeTurn("customer", message);
+        if (stored) {
+          setDraft((d) => (d.trim() === message ? "" : d));
+          await askSuggestions(stored.conversationId);
+        }
       }
     } finally {
       setBusy(false);
@@ -124,20 +140,28 @@ export function ChatPane({
     }
   };
 
-  const sendAgent = (e: FormEvent) => {
+  const sendAgent = async (e: FormEvent) => {
     e.preventDefault();
     const reply = agentDraft.trim();
-    if (!reply) return;
-    setTurns((all) => [...all, newTurn("agent", reply)]);
-    setAgentDraft("");
-    setSuggestions(null);
-  };
-
-  const refreshSuggestions = async () => {
+    if (!reply || busy) return;
     setError(null);
     setBusy(true);
     try {
-      await askSuggestions(turns);
+      if (await storeTurn("agent", reply)) {
+        setAgentDraft((d) => (d.trim() === reply ? "" : d));
+        setSuggestions(null);
+      }
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const refreshSuggestions = async () => {
+    if (!conversationId) return;
+    setError(null);
+    setBusy(true);
+    try {
+      await askSuggestions(conversationId);
     } finally {
       setBusy(false);
       abort.current = null;
@@ -171,8 +195,8 @@ export function ChatPane({
       )}
       {mode === "assist" && (
         <p className="hint">
-          Agent assist: type as the customer, then pick or edit a suggested reply and send it as the agent. These turns
-          stay in this browser (the API stores only assistant-answered turns).
+          Agent assist: type as the customer, then pick or edit a suggested reply and send it as the agent. Each turn is
+          stored in this conversation, so it shows in the conversation list and the export.
         </p>
       )}
 
@@ -207,10 +231,15 @@ export function ChatPane({
             onKeyDown={submitOnEnter}
           />
           <div className="row">
-            <button type="submit" disabled={!agentDraft.trim()}>
+            <button type="submit" disabled={busy || !agentDraft.trim()}>
               Send as agent
             </button>
-            <button type="button" className="secondary" disabled={busy || !lastIsCustomer} onClick={refreshSuggestions}>
+            <button
+              type="button"
+              className="secondary"
+              disabled={busy || !lastIsCustomer || !conversationId}
+              onClick={refreshSuggestions}
+            >
               Suggest again
             </button>
           </div>

@@ -1,0 +1,109 @@
+"""Conversations stored turn by turn (agent assist): start one, add customer and agent turns, read them."""
+
+from api_support import Keys
+from fastapi.testclient import TestClient
+
+
+def _start(client: TestClient, keys: Keys, **body: object) -> dict:
+    response = client.post("/v1/conversations", json=body or None, headers=keys.headers("acme"))
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def _add(client: TestClient, keys: Keys, conversation_id: str, role: str, content: str) -> dict:
+    response = client.post(
+        f"/v1/conversations/{conversation_id}/messages",
+        json={"role": role, "content": content},
+        headers=keys.headers("acme"),
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def test_turns_added_by_hand_show_in_the_detail_the_list_and_the_export_in_order(
+    client: TestClient, keys: Keys
+) -> None:
+    started = _start(client, keys, channel="console")
+    assert (started["channel"], started["messages"]) == ("console", [])
+    turns = [
+        ("customer", "Hi, my bill went up this month."),
+        ("agent", "Sorry about that! Roaming charges are listed on your invoice."),
+        ("customer", "I was in France last week."),
+    ]
+    added = [_add(client, keys, started["id"], role, content) for role, content in turns]
+    assert [(m["role"], m["content"]) for m in added] == turns
+    assert all((m["intent"], m["citations"], m["handoff"]) == (None, [], False) for m in added)
+
+    stored = client.get(f"/v1/conversations/{started['id']}", headers=keys.headers("acme")).json()
+    assert [(m["id"], m["role"], m["content"]) for m in stored["messages"]] == [
+        (m["id"], m["role"], m["content"]) for m in added
+    ]
+    listed = client.get("/v1/conversations", params={"limit": 200}, headers=keys.headers("acme")).json()
+    assert {"id": started["id"], "channel": "console"}.items() <= next(
+        c for c in listed["conversations"] if c["id"] == started["id"]
+    ).items()
+    exported = client.get("/v1/conversations/export", headers=keys.headers("acme")).json()
+    conversation = next(c for c in exported["conversations"] if c["id"] == started["id"])
+    assert [(m["role"], m["content"]) for m in conversation["messages"]] == turns
+
+
+def test_a_conversation_started_without_a_body_is_on_the_api_channel(client: TestClient, keys: Keys) -> None:
+    response = client.post("/v1/conversations", headers=keys.headers("acme"))
+    assert response.status_code == 201, response.text
+    assert response.json()["channel"] == "api"
+
+
+def test_turns_are_stored_stripped_with_card_numbers_masked(client: TestClient, keys: Keys) -> None:
+    started = _start(client, keys)
+    customer = _add(client, keys, started["id"], "customer", "  pay with 4111 1111 1111 1111 please \n")
+    agent = _add(client, keys, started["id"], "agent", "Charged 4111-1111-1111-1111.")
+    assert customer["content"] == "pay with [card number removed] please"
+    assert agent["content"] == "Charged [card number removed]."
+
+
+def test_bad_turns_are_refused_with_a_message_and_nothing_is_stored(client: TestClient, keys: Keys) -> None:
+    started = _start(client, keys)
+    url = f"/v1/conversations/{started['id']}/messages"
+    refused = {
+        "assistant": ({"role": "assistant", "content": "I am the bot"}, "invalid_request", "body.role"),
+        "unknown role": ({"role": "supervisor", "content": "hi"}, "invalid_request", "body.role"),
+        "no content": ({"role": "customer"}, "invalid_request", "body.content"),
+        "empty": ({"role": "customer", "content": ""}, "invalid_request", "body.content"),
+        "blank": ({"role": "agent", "content": "   "}, "invalid_input", "the agent message is empty"),
+        "too long": ({"role": "customer", "content": "a" * 600}, "invalid_input", "600 characters"),
+        "extra field": ({"role": "agent", "content": "hi", "intent": "x"}, "invalid_request", "body.intent"),
+    }
+    for case, (body, code, message) in refused.items():
+        response = client.post(url, json=body, headers=keys.headers("acme"))
+        assert response.status_code == 422, case
+        assert response.json()["code"] == code, case
+        assert message in response.json()["message"], (case, response.json())
+    stored = client.get(f"/v1/conversations/{started['id']}", headers=keys.headers("acme")).json()
+    assert stored["messages"] == []
+
+
+def test_a_bad_channel_or_an_unknown_conversation_is_refused(client: TestClient, keys: Keys) -> None:
+    for channel in ("", "Web Chat", "x" * 33):
+        response = client.post("/v1/conversations", json={"channel": channel}, headers=keys.headers("acme"))
+        assert (response.status_code, response.json()["code"]) == (422, "invalid_request"), channel
+    unknown = client.post(
+        "/v1/conversations/no-such-conversation/messages",
+        json={"role": "customer", "content": "hi"},
+        headers=keys.headers("acme"),
+    )
+    assert (unknown.status_code, unknown.json()["code"]) == (404, "not_found")
+    assert "no-such-conversation" in unknown.json()["message"]
+
+
+def test_a_chat_turn_continues_a_conversation_started_by_hand(client: TestClient, keys: Keys) -> None:
+    started = _start(client, keys, channel="console")
+    _add(client, keys, started["id"], "customer", "hello")
+    _add(client, keys, started["id"], "agent", "Hi! How can I help?")
+    reply = client.post(
+        "/v1/chat",
+        json={"message": "when is my bill due", "conversation_id": started["id"]},
+        headers=keys.headers("acme"),
+    )
+    assert reply.status_code == 200, reply.text
+    stored = client.get(f"/v1/conversations/{started['id']}", headers=keys.headers("acme")).json()
+    assert [m["role"] for m in stored["messages"]] == ["customer", "agent", "customer", "assistant"]
