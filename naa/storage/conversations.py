@@ -9,7 +9,7 @@ which screens them as a chat turn is screened.
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from naa.errors import InputError, NotFoundError
@@ -66,8 +66,12 @@ def add_message(
     handoff: bool = False,
     latency_ms: Mapping[str, float] | None = None,
 ) -> Message:
-    """Append a turn; passages and citations are JSON-able mappings (the API's response schemas dumped)."""
+    """Append a turn; passages and citations are JSON-able mappings (the API's response schemas dumped).
+
+    Another append to the same conversation waits until this transaction ends, so commit soon after.
+    """
     conversation = get_conversation(session, partner_id, conversation_id)
+    _lock_for_append(session, conversation.id)
     count = session.scalar(select(func.count()).where(Message.conversation_id == conversation.id)) or 0
     message = Message(
         conversation_id=conversation.id,
@@ -84,6 +88,22 @@ def add_message(
     session.add(message)
     session.flush()
     return message
+
+
+def _lock_for_append(session: Session, conversation_id: str) -> None:
+    """Hold the conversation until the caller's transaction ends, so no other append reads the same count.
+
+    A no-op write to the conversation row does this on both databases: PostgreSQL locks that one row, and
+    SQLite takes its single writer lock, which pysqlite would otherwise take only at the INSERT, after the
+    count was read. ``SELECT ... FOR UPDATE`` would do on PostgreSQL only (SQLite drops the clause), and a
+    retry on the unique constraint needs SAVEPOINTs, which pysqlite's implicit transactions break.
+    """
+    session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation_id)
+        .values(channel=Conversation.channel)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def add_human_turn(

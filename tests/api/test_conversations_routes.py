@@ -1,5 +1,8 @@
 """Conversations stored turn by turn (agent assist): start one, add customer and agent turns, read them."""
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 from api_support import Keys
 from fastapi.testclient import TestClient
 
@@ -107,3 +110,28 @@ def test_a_chat_turn_continues_a_conversation_started_by_hand(client: TestClient
     assert reply.status_code == 200, reply.text
     stored = client.get(f"/v1/conversations/{started['id']}", headers=keys.headers("acme")).json()
     assert [m["role"] for m in stored["messages"]] == ["customer", "agent", "customer", "assistant"]
+
+
+def test_turns_posted_at_the_same_moment_are_all_stored(client: TestClient, keys: Keys) -> None:
+    """Concurrent posts to one conversation each get a 201 and a turn of their own, none lost."""
+    started = _start(client, keys)
+    writers, turns = 8, 5
+    start = threading.Barrier(writers)
+
+    def post(writer: int) -> list[int]:
+        start.wait()
+        url = f"/v1/conversations/{started['id']}/messages"
+        return [
+            client.post(
+                url, json={"role": "agent", "content": f"{writer}-{turn}"}, headers=keys.headers("acme")
+            ).status_code
+            for turn in range(turns)
+        ]
+
+    with ThreadPoolExecutor(writers) as pool:
+        codes = [code for codes in pool.map(post, range(writers)) for code in codes]
+    assert codes == [201] * writers * turns
+    stored = client.get(f"/v1/conversations/{started['id']}", headers=keys.headers("acme")).json()
+    assert sorted(m["content"] for m in stored["messages"]) == sorted(
+        f"{w}-{t}" for w in range(writers) for t in range(turns)
+    )

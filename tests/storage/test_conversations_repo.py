@@ -1,8 +1,12 @@
 """Conversations keep their turns in order with the chain's details, visible only to their partner."""
 
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC
 
 import pytest
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from naa.errors import InputError, NotFoundError
@@ -17,6 +21,8 @@ from naa.storage.conversations import (
     list_messages,
 )
 from naa.storage.models import Role
+from naa.storage.partners import create_partner, get_partner
+from naa.storage.session import make_session_factory, session_scope
 
 
 def test_messages_keep_order_and_chain_details(session: Session, two_partners: tuple[str, str]) -> None:
@@ -101,3 +107,38 @@ def test_human_turns_are_screened_and_never_the_assistants(
             session, "globex", conversation.id, Role.AGENT, "hi", guardrails=guardrails, max_chars=40
         )
     assert [m.role for m in list_messages(session, "acme", conversation.id)] == [Role.CUSTOMER, Role.AGENT]
+
+
+def test_turns_appended_at_the_same_moment_are_each_stored_once_in_order(engine: Engine) -> None:
+    """Eight sessions append chat turns (a customer turn and its reply per transaction) to one conversation
+    at once, as concurrent requests do: none fails or is lost, positions run 0..N-1, pairs stay together.
+    """
+    sessions = make_session_factory(engine)
+    partner_id = f"race-{uuid.uuid4().hex[:8]}"  # committed rows: an id no other test uses
+    with session_scope(sessions) as session:
+        create_partner(session, partner_id, "Race")
+        conversation_id = create_conversation(session, partner_id).id
+    writers, steps = 8, 5
+    start = threading.Barrier(writers)
+
+    def append(writer: int) -> None:
+        start.wait()
+        for step in range(steps):
+            with session_scope(sessions) as session:
+                add_message(session, partner_id, conversation_id, Role.CUSTOMER, f"{writer}-{step}?")
+                add_message(session, partner_id, conversation_id, Role.ASSISTANT, f"{writer}-{step}!")
+
+    try:
+        with ThreadPoolExecutor(writers) as pool:
+            for future in [pool.submit(append, writer) for writer in range(writers)]:
+                future.result()
+        with session_scope(sessions) as session:
+            stored = [(m.position, m.content) for m in list_messages(session, partner_id, conversation_id)]
+    finally:
+        with session_scope(sessions) as session:
+            session.delete(get_partner(session, partner_id))  # its conversation and messages cascade
+
+    assert [position for position, _ in stored] == list(range(writers * steps * 2))
+    expected = {f"{w}-{s}{end}" for w in range(writers) for s in range(steps) for end in "?!"}
+    assert sorted(content for _, content in stored) == sorted(expected)
+    assert all(q[:-1] == a[:-1] for (_, q), (_, a) in zip(stored[::2], stored[1::2], strict=True))
