@@ -93,8 +93,15 @@ class RLConfig(BaseModel):
     )
     dtype: Literal["float32", "bfloat16"] = Field("float32", description="Weights' dtype; bfloat16 on GPUs.")
     # sampling
-    rollout_backend: Literal["transformers", "vllm"] = Field(
-        "transformers", description="vllm needs the vllm package; weights are synced to it after each step."
+    rollout_backend: Literal["transformers", "static", "vllm"] = Field(
+        "transformers",
+        description="transformers = generate; static = a static KV cache and one decode step per token "
+        "(CUDA graphs with compile_rollout); vllm needs the vllm package, weights synced after each step.",
+    )
+    compile_rollout: bool | None = Field(
+        None,
+        description="static backend only: compile its decode step (torch.compile reduce-overhead, CUDA "
+        "graphs); the first batch of each shape pays the compile. None = on with CUDA, off on CPU.",
     )
     rollout_batch_size: int = Field(256, ge=1, description="Sequences per generate call.")
     max_new_tokens: int = Field(128, ge=1, description="Completion budget; also Dr. GRPO's normaliser.")
@@ -124,6 +131,8 @@ class RLConfig(BaseModel):
                 raise ValueError(
                     f"{', '.join(wrong)} only apply to finetune: lora; remove them or set finetune: lora"
                 )
+        if self.rollout_backend != "static" and "compile_rollout" in set_fields:
+            raise ValueError("compile_rollout applies only to rollout_backend: static; set that or remove it")
         if self.gamma_mode == "quantile" and "gamma_value" in set_fields:
             raise ValueError(
                 "gamma_value is used only with gamma_mode: constant; set that or remove gamma_value"

@@ -1,11 +1,13 @@
-"""Sampling G completions per prompt: transformers ``generate``, or a vLLM engine when installed.
+"""Sampling G completions per prompt: transformers ``generate``, a vLLM engine when installed, or the
+static-cache decode loop of ``static_rollout.py``.
 
-Both return token ids (what the loss scores) and text (what the verifier reads). A completion keeps its
+All return token ids (what the loss scores) and text (what the verifier reads). A completion keeps its
 end-of-sequence token, so the policy is also trained on when to stop; one that ran out of budget has none.
 """
 
+import contextlib
 import importlib.util
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -47,6 +49,67 @@ def _cut(ids: Sequence[int], eos_ids: set[int]) -> tuple[tuple[int, ...], bool]:
     return tuple(ids), False
 
 
+def stop_and_pad_ids(model: nn.Module, tokenizer: Any) -> tuple[set[int], int]:
+    """End-of-sequence ids (the tokenizer's and the model's generation config's: chat models have both) and
+    the id that fills left padding and the tail of finished sequences."""
+    eos = tokenizer.eos_token_id
+    ids = set(eos if isinstance(eos, list) else [eos])
+    generation_eos = getattr(getattr(model, "generation_config", None), "eos_token_id", None)
+    if generation_eos is not None:
+        ids |= set(generation_eos if isinstance(generation_eos, list) else [generation_eos])
+    return ids, tokenizer.pad_token_id if tokenizer.pad_token_id is not None else min(ids)
+
+
+def left_pad(
+    prompts: Sequence[Sequence[int]], pad_id: int, device: torch.device, width: int | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Prompts right-aligned in one ``(B, width)`` batch and its 0/1 attention mask, so all continue from
+    the same column; ``width`` defaults to the longest prompt."""
+    width = width or max(len(p) for p in prompts)
+    input_ids = torch.full((len(prompts), width), pad_id, dtype=torch.long, device=device)
+    attention = torch.zeros(len(prompts), width, dtype=torch.long, device=device)
+    for row, prompt in enumerate(prompts):
+        input_ids[row, width - len(prompt) :] = torch.tensor(list(prompt), dtype=torch.long)
+        attention[row, width - len(prompt) :] = 1
+    return input_ids, attention
+
+
+def to_groups(
+    new_tokens: Sequence[Sequence[int]], n: int, eos_ids: set[int], tokenizer: Any
+) -> list[list[Sample]]:
+    """Prompt-major generated ids (``n`` per prompt) as groups of Samples, cut at the first end token."""
+    samples = []
+    for ids in new_tokens:
+        completion, finished = _cut(ids, eos_ids)
+        samples.append(Sample(completion, tokenizer.decode(completion, skip_special_tokens=True), finished))
+    return [samples[i * n : (i + 1) * n] for i in range(len(new_tokens) // n)]
+
+
+def in_chunks(
+    prompts: Sequence[Sequence[int]],
+    n: int,
+    batch_size: int,
+    generate: Callable[[Sequence[Sequence[int]], int], list[list[Sample]]],
+) -> list[list[Sample]]:
+    """``generate`` over as many prompts at a time as fit ``batch_size`` sequences (at least one)."""
+    per_call = max(1, batch_size // n)
+    groups: list[list[Sample]] = []
+    for start in range(0, len(prompts), per_call):
+        groups.extend(generate(prompts[start : start + per_call], n))
+    return groups
+
+
+@contextlib.contextmanager
+def eval_mode(model: nn.Module) -> Iterator[None]:
+    """Sample with dropout off, then give the trainer its model back in the mode it was in."""
+    was_training = model.training
+    model.eval()
+    try:
+        yield
+    finally:
+        model.train(was_training)
+
+
 class TransformersSampler:
     """Batched ``generate`` with sampling; prompts are left-padded so all continue from the same column.
 
@@ -58,35 +121,18 @@ class TransformersSampler:
         self.model = model
         self.tokenizer = tokenizer
         self.settings = settings
-        eos = tokenizer.eos_token_id
-        self.eos_ids = set(eos if isinstance(eos, list) else [eos])
-        generation_eos = getattr(getattr(model, "generation_config", None), "eos_token_id", None)
-        if generation_eos is not None:
-            self.eos_ids |= set(generation_eos if isinstance(generation_eos, list) else [generation_eos])
-        self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else min(self.eos_ids)
+        self.eos_ids, self.pad_id = stop_and_pad_ids(model, tokenizer)
 
     def sync_weights(self, model: nn.Module) -> None:
         self.model = model  # generate runs on the training model itself: nothing to copy
 
     @torch.no_grad()
     def sample(self, prompts: Sequence[Sequence[int]], n: int) -> list[list[Sample]]:
-        per_call = max(1, self.settings.batch_size // n)
-        groups: list[list[Sample]] = []
-        for start in range(0, len(prompts), per_call):
-            groups.extend(self._generate(prompts[start : start + per_call], n))
-        return groups
+        return in_chunks(prompts, n, self.settings.batch_size, self._generate)
 
     def _generate(self, prompts: Sequence[Sequence[int]], n: int) -> list[list[Sample]]:
-        device = next(self.model.parameters()).device
-        width = max(len(p) for p in prompts)
-        input_ids = torch.full((len(prompts), width), self.pad_id, dtype=torch.long, device=device)
-        attention = torch.zeros(len(prompts), width, dtype=torch.long, device=device)
-        for row, prompt in enumerate(prompts):
-            input_ids[row, width - len(prompt) :] = torch.tensor(list(prompt), dtype=torch.long)
-            attention[row, width - len(prompt) :] = 1
-        was_training = self.model.training
-        self.model.eval()
-        try:
+        input_ids, attention = left_pad(prompts, self.pad_id, next(self.model.parameters()).device)
+        with eval_mode(self.model):
             output = self.model.generate(  # type: ignore[operator]
                 input_ids=input_ids,
                 attention_mask=attention,
@@ -99,15 +145,8 @@ class TransformersSampler:
                 pad_token_id=self.pad_id,
                 eos_token_id=sorted(self.eos_ids),
             )
-        finally:
-            self.model.train(was_training)
-        new_tokens = output[:, width:].tolist()  # (len(prompts) * n, <= max_new_tokens), prompt-major
-        samples = []
-        for ids in new_tokens:
-            completion, finished = _cut(ids, self.eos_ids)
-            text = self.tokenizer.decode(completion, skip_special_tokens=True)
-            samples.append(Sample(completion, text, finished))
-        return [samples[i * n : (i + 1) * n] for i in range(len(prompts))]
+        # (len(prompts) * n, <= max_new_tokens), prompt-major
+        return to_groups(output[:, input_ids.shape[1] :].tolist(), n, self.eos_ids, self.tokenizer)
 
 
 class VLLMSampler:

@@ -50,6 +50,7 @@ from naa.rl.run_state import (
     save_checkpoint,
     write_json,
 )
+from naa.rl.static_rollout import StaticCacheSampler
 from naa.rl.tasks import load_tasks
 
 CONFIG_NAME = "config.json"  # the run's RLConfig, for resuming by hand and for `naa rl eval`
@@ -130,9 +131,14 @@ class _Run:
     def _sampler(self) -> Sampler:
         c = self.config
         settings = SamplingSettings(c.max_new_tokens, c.temperature, c.top_p, c.rollout_batch_size)
+        model = self.accelerator.unwrap_model(self.model)
         if c.rollout_backend == "vllm":
             return VLLMSampler(self.source, self.tokenizer, settings, c.seed)
-        return TransformersSampler(self.accelerator.unwrap_model(self.model), self.tokenizer, settings)
+        if c.rollout_backend == "static":
+            on_gpu = self.accelerator.device.type == "cuda"
+            compile_step = on_gpu if c.compile_rollout is None else c.compile_rollout
+            return StaticCacheSampler(model, self.tokenizer, settings, compile=compile_step)
+        return TransformersSampler(model, self.tokenizer, settings)
 
     # --- scoring -------------------------------------------------------------------------------------------
 

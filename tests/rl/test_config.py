@@ -27,6 +27,7 @@ def test_defaults_are_guide_grpo_as_designed() -> None:
         ({"finetune": "full", "lora_rank": 8}, "only apply to finetune: lora"),
         ({"gamma_value": 0.5}, "only with gamma_mode: constant"),
         ({"gamma_mode": "constant", "gamma_quantile": 0.5}, "only with gamma_mode: quantile"),
+        ({"compile_rollout": True}, "only to rollout_backend: static"),
         ({"group_size": 1}, "group_size"),
         ({"aggregation": "sum"}, "aggregation"),
         ({"learning_rate": 1e-5}, "learning_rate"),

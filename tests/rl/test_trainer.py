@@ -123,3 +123,23 @@ def test_full_fine_tuning_with_kl_penalty_and_entropy_bonus(
     assert second["kl"] > 0.0  # after one full-weight update the policy has moved
     assert first["entropy"] is not None and first["entropy"] > 0.0
     assert result.model_path is not None and (result.model_path / "model.safetensors").is_file()
+
+
+def test_static_rollout_backend_trains_and_logs_like_generate(
+    tmp_path: Path, tiny_lm_dir: Path, short_tasks_file: Path, graded_rewards: PluginRegistry
+) -> None:
+    config = _config(
+        tmp_path,
+        tiny_lm_dir,
+        short_tasks_file,
+        variant="vanilla",
+        reward="vowel_share",
+        rollout_backend="static",
+    )
+    result = train(config, plugins=graded_rewards)
+    assert not result.stopped and [r["step"] for r in result.metrics] == [1, 2]
+    for record in result.metrics:
+        assert record["groups"] == 2 and isinstance(record["loss"], float)
+        assert 0 < record["completion_tokens"] <= 2 * 3 * 8 and record["generation_tokens_per_s"] > 0
+        # the static sampler draws from the policy being trained: one pass scores it back at rho = 1
+        assert record["ratio_min"] == pytest.approx(1.0) and record["ratio_max"] == pytest.approx(1.0)

@@ -1,0 +1,314 @@
+"""Rollouts from a static KV cache: one prefill, then one fixed-shape decode step per token.
+
+``generate`` rebuilds masks, positions and the sampling chain in Python for every token; on a GPU that
+host work, not the model, sets the pace (MODELS.md "On a GPU": ~9 ms a step against a 1-2 ms floor). Here
+the cache, the mask and every per-sequence state are tensors allocated once per batch shape, and one step
+(forward one token per sequence, temperature, top-p, the draw, end-of-sequence bookkeeping) only mutates
+them, so on CUDA it can be captured as one CUDA graph (``torch.compile(mode="reduce-overhead")``) and
+replayed. The host asks "all finished?" only every ``check_every`` steps: a sync per step would cost
+what the graph saves.
+
+    sampler = StaticCacheSampler(model, tokenizer, SamplingSettings(128, 1.0, 1.0, 512), compile=True)
+    groups = sampler.sample([prompt_ids], n=8)      # one list of 8 Samples, as TransformersSampler
+    sampler.stats                                   # prefill and decode seconds, decode steps
+"""
+
+import inspect
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from naa.errors import ConfigError
+from naa.rl.rollout import (
+    Sample,
+    SamplingSettings,
+    eval_mode,
+    in_chunks,
+    left_pad,
+    stop_and_pad_ids,
+    to_groups,
+)
+
+_ATTENTION = ("sdpa", "eager")  # implementations that take a prepared 4-D mask as it is
+
+
+def top_p_filter(logits: Tensor, top_p: float) -> Tensor:
+    """Logits ``(B, V)`` with every token outside the nucleus set to -inf (Holtzman et al. 2019,
+    arXiv 1904.09751).
+
+    A token stays when the probability mass of the tokens ranked above it is below ``top_p``: the smallest
+    set whose mass reaches ``top_p``, the most likely token always kept (transformers' TopPLogitsWarper rule).
+    """
+    ranked, order = logits.sort(dim=-1, descending=True)  # (B, V)
+    probs = ranked.softmax(dim=-1)
+    mass_above = probs.cumsum(dim=-1) - probs  # (B, V) mass of the higher-ranked tokens
+    drop_ranked = mass_above >= top_p
+    drop = torch.zeros_like(drop_ranked).scatter(-1, order, drop_ranked)  # back to vocabulary order
+    return logits.masked_fill(drop, float("-inf"))
+
+
+def draw_tokens(logits: Tensor, temperature: float, top_p: float) -> Tensor:
+    """One token id per row of ``logits`` ``(B, V)``, drawn from softmax(logits / temperature) cut to top-p.
+
+    The draw is argmax(p / E) with E ~ Exponential(1) per token (the exponential race, equivalent to the
+    Gumbel-max trick; gpt-fast and vLLM sample this way): it has fixed shapes and no host sync, so it can
+    live inside a CUDA graph, unlike ``torch.multinomial``.
+    """
+    scaled = logits.float() / temperature
+    if top_p < 1.0:  # a Python constant: top-p 1 skips the vocabulary sort entirely
+        scaled = top_p_filter(scaled, top_p)
+    probs = scaled.softmax(dim=-1)  # (B, V)
+    race = torch.empty_like(probs).exponential_(1.0).clamp_min_(torch.finfo(probs.dtype).tiny)  # no 0 / 0
+    return (probs / race).argmax(dim=-1)  # (B,)
+
+
+@dataclass
+class RolloutStats:
+    """Where the last ``sample`` call spent its time, summed over its batches (GPU work included)."""
+
+    prefill_s: float = 0.0
+    decode_s: float = 0.0
+    decode_steps: int = 0  # forward passes after the prefill; < max_new_tokens - 1 when all stopped early
+    sequences: int = 0  # rows run, padding rows included
+
+
+@dataclass
+class _Buffers:
+    """Device state of one batch shape, kept while the shape repeats so a CUDA graph keeps its addresses."""
+
+    cache: Any  # transformers StaticCache, (B, L) per layer
+    key_valid: (
+        Tensor  # (B, L) bool: prompt columns holding a real token (generated columns are added by step)
+    )
+    prompt_lens: Tensor  # (B,) real prompt tokens per row
+    tokens: Tensor  # (B,) last drawn token: the next step's input
+    finished: Tensor  # (B,) bool: drew an end token (or is a padding row)
+    column: Tensor  # () cache column the next step writes
+    generated: Tensor  # (B, T) drawn tokens, pad after a row finished
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        rows, total = self.key_valid.shape
+        return rows, total - self.generated.shape[1], self.generated.shape[1]
+
+
+def _attention_bias(allowed: Tensor, float_dtype: torch.dtype | None) -> Tensor:
+    """A ``(B, 1, Q, L)`` mask as the attention implementation takes it: bool for sdpa, additive for eager."""
+    if float_dtype is None:
+        return allowed
+    return torch.zeros(allowed.shape, dtype=float_dtype, device=allowed.device).masked_fill(
+        ~allowed, torch.finfo(float_dtype).min
+    )
+
+
+def _decode_step(
+    net: nn.Module,
+    cache: Any,
+    cache_keyword: str,
+    b: tuple[Tensor, Tensor, Tensor, Tensor, Tensor, Tensor],
+    eos: Tensor,
+    settings: tuple[float, float, int],
+    float_mask: torch.dtype | None,
+) -> None:
+    """Feed each row's last token, draw the next one, record it; every shape is fixed, every state tensor
+    is updated in place (nothing comes back, nothing is synced), so the step replays as one CUDA graph."""
+    key_valid, prompt_lens, tokens, finished, column, generated = b
+    temperature, top_p, pad_id = settings
+    width = key_valid.shape[1] - generated.shape[1]  # prompt columns: a constant of the shape
+    columns = torch.arange(key_valid.shape[1], device=key_valid.device)
+    allowed = key_valid | ((columns >= width) & (columns <= column))  # (B, L) prompt + generated so far
+    out = net(
+        input_ids=tokens[:, None],
+        attention_mask=_attention_bias(allowed[:, None, None, :], float_mask),
+        position_ids=(prompt_lens + (column - width))[:, None],  # left padding: positions count real tokens
+        use_cache=True,
+        **{cache_keyword: cache},
+    )
+    drawn = torch.where(finished, pad_id, draw_tokens(out.logits[:, -1], temperature, top_p))  # (B,)
+    generated.index_copy_(1, (column - width + 1).view(1), drawn[:, None])
+    finished.logical_or_((drawn[:, None] == eos[None, :]).any(dim=-1))
+    tokens.copy_(drawn)
+    column.add_(1)
+
+
+class StaticCacheSampler:
+    """Sampling with a static KV cache and one fixed-shape decode step, compiled to CUDA graphs on request.
+
+    sampler = StaticCacheSampler(model, tokenizer, SamplingSettings(128, 1.0, 0.9, 512), compile=True)
+    groups = sampler.sample([prompt_ids], n=8)      # n Samples per prompt, in prompt order
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        tokenizer: Any,
+        settings: SamplingSettings,
+        *,
+        compile: bool = False,
+        bucket_shapes: bool | None = None,
+        check_every: int = 8,
+    ) -> None:
+        """
+        Args:
+            compile: wrap the decode step in ``torch.compile(mode="reduce-overhead", fullgraph=True)``
+                (CUDA graphs on a GPU); the first call of each batch shape then pays the compile.
+            bucket_shapes: round the prompt width up to a multiple of 16 and the rows up to a power of two
+                (padding rows are finished from the start), so varying batches reuse a few compiled shapes;
+                on by default when compiling.
+            check_every: decode steps between the host's "all finished?" checks.
+        """
+        if check_every < 1:
+            raise ValueError("check_every must be at least 1")
+        self.tokenizer = tokenizer
+        self.settings = settings
+        self.compile = compile
+        self.bucket_shapes = compile if bucket_shapes is None else bucket_shapes
+        self.check_every = check_every
+        self.stats = RolloutStats()
+        self._step: Callable[..., None] = (
+            torch.compile(_decode_step, mode="reduce-overhead", fullgraph=True) if compile else _decode_step
+        )
+        self._bind(model)
+        self.eos_ids, self.pad_id = stop_and_pad_ids(model, tokenizer)
+
+    def sync_weights(self, model: nn.Module) -> None:
+        """The steps run the training model itself: new weights are read in place, nothing is copied."""
+        if model is not self.model:
+            self._bind(model)
+
+    def _bind(self, model: nn.Module) -> None:
+        # LoRA layers sit inside the base model's modules: running the base model applies the adapters, and
+        # skips peft's forward wrapper (argument juggling and hooks that only cost trace time).
+        net: nn.Module = model.get_base_model() if hasattr(model, "get_base_model") else model  # type: ignore[operator]
+        self._config: Any = net.config  # the transformers config: sizes the cache
+        attention = getattr(self._config, "_attn_implementation", "sdpa")
+        if attention not in _ATTENTION:
+            raise ConfigError(
+                f"rollout_backend static needs attn_implementation sdpa or eager, not {attention}; "
+                "load the model with one of those or use rollout_backend transformers"
+            )
+        self.model, self._net = model, net
+        self._float_mask = net.get_input_embeddings().weight.dtype if attention == "eager" else None  # type: ignore[operator]
+        # transformers 5.24 names the cache argument `cache`; 5.17 (the GPU machine's) `past_key_values`
+        parameters = inspect.signature(type(net).forward).parameters
+        self._cache_keyword = "cache" if "cache" in parameters else "past_key_values"
+        self._buffers: _Buffers | None = None
+
+    @torch.no_grad()
+    def sample(self, prompts: Sequence[Sequence[int]], n: int) -> list[list[Sample]]:
+        self.stats = RolloutStats()
+        return in_chunks(prompts, n, self.settings.batch_size, self._generate)
+
+    @torch.no_grad()
+    def generate_ids(self, prompts: Sequence[Sequence[int]], n: int) -> list[list[int]]:
+        """The drawn ids of every row (``n`` per prompt, prompt-major, ``max_new_tokens`` each, pad after an
+        end token) without cutting or decoding: what a benchmark times against ``generate``."""
+        self.stats = RolloutStats()
+        rows = [list(p) for p in prompts for _ in range(n)]
+        with eval_mode(self.model):
+            return self._run(rows)
+
+    def _generate(self, prompts: Sequence[Sequence[int]], n: int) -> list[list[Sample]]:
+        rows = [list(p) for p in prompts for _ in range(n)]  # prompt-major, as num_return_sequences
+        with eval_mode(self.model):
+            return to_groups(self._run(rows), n, self.eos_ids, self.tokenizer)
+
+    def _run(self, rows: list[list[int]]) -> list[list[int]]:
+        device = next(self.model.parameters()).device
+        width, padded = max(len(r) for r in rows), len(rows)
+        if self.bucket_shapes:
+            width, padded = -(-width // 16) * 16, 1 << (len(rows) - 1).bit_length()
+        input_ids, attention = left_pad(rows + rows[:1] * (padded - len(rows)), self.pad_id, device, width)
+        b = self._buffers_for(padded, width, device)
+        eos = torch.tensor(sorted(self.eos_ids) or [-1], device=device)  # -1: no end token, run to the end
+        start = time.perf_counter()
+        self._prefill(b, input_ids, attention.bool(), len(rows), eos)
+        _sync(device)
+        decode_start = time.perf_counter()
+        self.stats.prefill_s += decode_start - start
+        self.stats.decode_steps += self._decode(b, eos, device)
+        generated = b.generated[: len(rows)].tolist()  # the one copy to the host (and the sync)
+        self.stats.decode_s += time.perf_counter() - decode_start
+        self.stats.sequences += padded
+        return generated
+
+    def _buffers_for(self, rows: int, width: int, device: torch.device) -> _Buffers:
+        new_tokens = self.settings.max_new_tokens
+        if self._buffers is not None and self._buffers.shape == (rows, width, new_tokens):
+            self._buffers.cache.reset()
+            return self._buffers
+        from transformers import StaticCache
+
+        self._buffers = None  # free the old cache before allocating the new one
+        b = _Buffers(
+            cache=StaticCache(config=self._config, max_cache_len=width + new_tokens),
+            key_valid=torch.zeros(rows, width + new_tokens, dtype=torch.bool, device=device),
+            prompt_lens=torch.zeros(rows, dtype=torch.long, device=device),
+            tokens=torch.zeros(rows, dtype=torch.long, device=device),
+            finished=torch.zeros(rows, dtype=torch.bool, device=device),
+            column=torch.zeros((), dtype=torch.long, device=device),
+            generated=torch.zeros(rows, new_tokens, dtype=torch.long, device=device),
+        )
+        if self.compile:  # mutated inside the graph: their addresses must stay what the graph recorded
+            for tensor in (b.key_valid, b.prompt_lens, b.tokens, b.finished, b.column, b.generated):
+                torch._dynamo.mark_static_address(tensor)
+        self._buffers = b
+        return b
+
+    def _prefill(self, b: _Buffers, input_ids: Tensor, valid: Tensor, real_rows: int, eos: Tensor) -> None:
+        """Run the prompts into the cache and draw each row's first token (eager: one call per batch)."""
+        rows, width = input_ids.shape
+        b.key_valid.zero_()
+        b.key_valid[:, :width] = valid
+        b.prompt_lens.copy_(valid.sum(dim=-1))
+        query = torch.arange(width, device=valid.device)[:, None]  # (W, 1)
+        key = torch.arange(b.key_valid.shape[1], device=valid.device)[None, :]  # (1, L)
+        # Causal over real tokens; a padding query also sees itself, so no row is all masked (NaN in sdpa).
+        allowed = (b.key_valid[:, None, :] & (key <= query)) | (key == query)  # (B, W, L)
+        out = self._net(
+            input_ids=input_ids,
+            attention_mask=_attention_bias(allowed[:, None], self._float_mask),
+            position_ids=(valid.long().cumsum(dim=-1) - 1).clamp(min=0),
+            use_cache=True,
+            logits_to_keep=1,  # (B, 1, V): the full (B, W, V) logits would cost gigabytes at 512 rows
+            **{self._cache_keyword: b.cache},
+        )
+        padding_row = torch.arange(rows, device=valid.device) >= real_rows
+        first = draw_tokens(out.logits[:, -1], self.settings.temperature, self.settings.top_p)
+        first = torch.where(padding_row, self.pad_id, first)
+        b.finished.copy_(padding_row | (first[:, None] == eos[None, :]).any(dim=-1))
+        b.tokens.copy_(first)
+        b.generated.fill_(self.pad_id)
+        b.generated[:, 0] = first
+        b.column.fill_(width)
+
+    def _decode(self, b: _Buffers, eos: Tensor, device: torch.device) -> int:
+        s = self.settings
+        state = (b.key_valid, b.prompt_lens, b.tokens, b.finished, b.column, b.generated)
+        graphs = self.compile and device.type == "cuda"
+        steps = 0
+        for step in range(1, s.max_new_tokens):
+            if (step - 1) % self.check_every == 0 and bool(b.finished.all()):
+                break
+            if graphs:
+                torch.compiler.cudagraph_mark_step_begin()  # the last replay's memory may be reused
+            self._step(
+                self._net,
+                b.cache,
+                self._cache_keyword,
+                state,
+                eos,
+                (s.temperature, s.top_p, self.pad_id),
+                self._float_mask,
+            )
+            steps += 1
+        return steps
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)

@@ -1,0 +1,172 @@
+"""The static-cache sampler on a tiny real model: greedy equals ``generate``, finished rows stop, draws follow
+the distribution. The compiled step is checked on CPU (slow) and with CUDA graphs (gpu)."""
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+from torch import nn
+from torch._dynamo.utils import counters
+from transformers import AutoModelForCausalLM, AutoTokenizer
+
+from naa.rl.rollout import SamplingSettings, _cut, left_pad
+from naa.rl.static_rollout import StaticCacheSampler, draw_tokens, top_p_filter
+
+PROMPTS = [(1, 20, 30), (1, 21, 31, 41, 51), (5, 6, 7, 8, 9, 10, 11)]  # three widths: left padding
+GREEDY = 1e-6  # top-p this small keeps only the most likely token: the draw is an argmax
+
+
+@pytest.fixture(scope="module")
+def tokenizer(tiny_lm_dir: Path) -> Any:
+    return AutoTokenizer.from_pretrained(tiny_lm_dir)
+
+
+@pytest.fixture
+def model(tiny_lm_dir: Path) -> nn.Module:
+    model: nn.Module = AutoModelForCausalLM.from_pretrained(tiny_lm_dir)
+    return model
+
+
+def greedy_generate(
+    model: nn.Module, prompts: list[tuple[int, ...]], n: int, new: int, eos: list[int] | None
+) -> list[list[int]]:
+    """``generate(do_sample=False)`` on each prompt repeated n times (greedy takes no num_return_sequences),
+    rows that stopped early filled up with padding as the static sampler leaves them."""
+    pad = model.config.pad_token_id
+    rows = [p for p in prompts for _ in range(n)]
+    input_ids, attention = left_pad(rows, pad, next(model.parameters()).device)
+    out = model.generate(  # type: ignore[operator]
+        input_ids=input_ids, attention_mask=attention, do_sample=False, max_new_tokens=new,
+        pad_token_id=pad, eos_token_id=eos,
+    )  # fmt: skip
+    return [row + [pad] * (new - len(row)) for row in out[:, input_ids.shape[1] :].tolist()]
+
+
+def test_top_p_filter_keeps_the_smallest_set_that_reaches_the_mass() -> None:
+    probs = torch.tensor([[0.15, 0.5, 0.05, 0.3], [0.25, 0.25, 0.25, 0.25]])
+    # row 0 ranked: 0.5 (mass above 0), 0.3 (0.5), 0.15 (0.8), 0.05 (0.95)
+    # top-p 0.7 keeps the first two (0.5 < 0.7), drops 0.15 (0.8 >= 0.7) and 0.05;
+    # row 1 ties: mass above is 0, 0.25, 0.5, 0.75 in sort order, so three of the four stay.
+    kept = top_p_filter(probs.log(), 0.7).isfinite()
+    assert kept[0].tolist() == [False, True, False, True]
+    assert kept[1].sum().item() == 3
+    assert top_p_filter(probs.log(), 0.85).isfinite()[0].tolist() == [True, True, False, True]
+    assert top_p_filter(probs.log(), GREEDY).isfinite()[0].tolist() == [False, True, False, False]
+
+
+def test_draws_follow_temperature_and_top_p() -> None:
+    torch.manual_seed(0)
+    probs = torch.tensor([0.5, 0.3, 0.15, 0.05])
+    logits = probs.log().expand(40_000, 4)
+
+    def shares(tokens: torch.Tensor) -> list[float]:
+        return (torch.bincount(tokens, minlength=4) / tokens.numel()).tolist()
+
+    assert shares(draw_tokens(logits, 1.0, 1.0)) == pytest.approx(probs.tolist(), abs=0.01)
+    sharpened = probs**2 / (probs**2).sum()  # temperature 0.5: p^(1/0.5), renormalised
+    assert shares(draw_tokens(logits, 0.5, 1.0)) == pytest.approx(sharpened.tolist(), abs=0.01)
+    # top-p 0.7 keeps 0.5 and 0.3, renormalised to 0.625 and 0.375; the others are never drawn
+    assert shares(draw_tokens(logits, 1.0, 0.7)) == pytest.approx([0.625, 0.375, 0.0, 0.0], abs=0.01)
+
+
+@pytest.mark.parametrize(
+    ("bucket_shapes", "attention"),
+    [(False, "sdpa"), (True, "sdpa"), (True, "eager")],
+    ids=["exact-sdpa", "bucketed-sdpa", "bucketed-eager"],
+)
+def test_greedy_equals_generate_token_for_token(
+    tiny_lm_dir: Path, tokenizer: Any, bucket_shapes: bool, attention: str
+) -> None:
+    model = AutoModelForCausalLM.from_pretrained(tiny_lm_dir, attn_implementation=attention)
+    # bucketed: width rounded up to 16 and 6 rows to 8, the two padding rows finished from the start;
+    # eager attention takes an additive float mask, sdpa a boolean one
+    settings = SamplingSettings(10, 1.0, GREEDY, 64)
+    sampler = StaticCacheSampler(model, tokenizer, settings, bucket_shapes=bucket_shapes)
+    sampler.eos_ids = set()  # run every row to the budget: all 10 tokens are compared
+    assert sampler.generate_ids(PROMPTS, 2) == greedy_generate(model, PROMPTS, 2, 10, eos=None)
+    assert sampler.stats.decode_steps == 9 and sampler.stats.sequences == (8 if bucket_shapes else 6)
+
+
+def test_rows_stop_at_an_end_token_and_the_loop_stops_early(model: nn.Module, tokenizer: Any) -> None:
+    free = greedy_generate(model, PROMPTS, 1, 12, eos=None)
+    # every row's third greedy token becomes an end token: each row finishes by its third token
+    stops = {row[2] for row in free}
+    sampler = StaticCacheSampler(model, tokenizer, SamplingSettings(12, 1.0, GREEDY, 64), check_every=2)
+    sampler.eos_ids = stops
+    groups = sampler.sample(PROMPTS, 2)
+    expected = greedy_generate(model, PROMPTS, 2, 12, eos=sorted(stops))
+    for got, row in zip([s for g in groups for s in g], expected, strict=True):
+        completion, finished = _cut(row, stops)
+        assert got.completion_ids == completion and len(completion) <= 3
+        assert got.finished and finished and got.completion_ids[-1] in stops
+        assert got.text == tokenizer.decode(completion, skip_special_tokens=True)
+    # all finished within 3 tokens (2 steps); the host looks every 2 steps: after step 2, stop
+    assert sampler.stats.decode_steps == 2 < 12 - 1
+    ids = sampler.generate_ids(PROMPTS, 1)
+    for row in ids:  # after its end token a row only emits padding
+        end = next(i for i, t in enumerate(row) if t in stops)
+        assert row[end + 1 :] == [sampler.pad_id] * (len(row) - end - 1)
+
+
+def test_sampled_groups_differ_and_stay_in_the_vocabulary(model: nn.Module, tokenizer: Any) -> None:
+    model.train()  # the trainer samples from the model it trains
+    torch.manual_seed(0)
+    sampler = StaticCacheSampler(model, tokenizer, SamplingSettings(6, 1.0, 1.0, batch_size=4))
+    groups = sampler.sample(PROMPTS, 4)  # one prompt per batch of 4 rows: three batches
+    assert [len(g) for g in groups] == [4, 4, 4]
+    assert any(len({s.completion_ids for s in g}) > 1 for g in groups)
+    vocabulary = model.get_output_embeddings().weight.shape[0]  # type: ignore[operator]
+    for sample in (s for g in groups for s in g):
+        assert 1 <= len(sample.completion_ids) <= 6
+        assert all(0 <= t < vocabulary for t in sample.completion_ids)
+        assert sample.finished == (sample.completion_ids[-1] in sampler.eos_ids)
+    assert model.training  # sampling switched to eval mode and back
+
+
+def test_lora_adapters_are_applied(model: nn.Module, tokenizer: Any) -> None:
+    from peft import LoraConfig, get_peft_model
+
+    torch.manual_seed(0)
+    lora = LoraConfig(
+        r=4, lora_alpha=8, target_modules=["q_proj", "v_proj", "down_proj"], task_type="CAUSAL_LM"
+    )
+    peft_model = get_peft_model(model, lora)
+    for name, param in peft_model.named_parameters():
+        if "lora_B" in name:  # peft starts B at zero (adapters off); move it so they change the output
+            nn.init.normal_(param, std=0.5)
+    sampler = StaticCacheSampler(peft_model, tokenizer, SamplingSettings(8, 1.0, GREEDY, 64))
+    sampler.eos_ids = set()
+    with_adapters = greedy_generate(peft_model, PROMPTS, 1, 8, eos=None)
+    assert sampler.generate_ids(PROMPTS, 1) == with_adapters
+    with peft_model.disable_adapter():  # type: ignore[operator]
+        assert greedy_generate(peft_model, PROMPTS, 1, 8, eos=None) != with_adapters
+
+
+def _compiled_matches_eager(model: nn.Module, tokenizer: Any, device: str) -> None:
+    counters.clear()
+    model.to(device)
+    settings = SamplingSettings(6, 1.0, GREEDY, 64)
+    eager = StaticCacheSampler(model, tokenizer, settings, bucket_shapes=True)
+    compiled = StaticCacheSampler(model, tokenizer, settings, compile=True)
+    for sampler in (eager, compiled):
+        sampler.eos_ids = set()
+    for _ in range(2):  # the second call replays what the first compiled
+        assert compiled.generate_ids(PROMPTS, 2) == eager.generate_ids(PROMPTS, 2)
+    with torch.no_grad():  # an optimiser step changes weights in place: the compiled step must see it
+        for param in model.parameters():
+            param.mul_(1.5)
+    assert compiled.generate_ids(PROMPTS, 2) == eager.generate_ids(PROMPTS, 2)
+    assert counters["stats"]["unique_graphs"] == 1  # one compile: later calls and new weights reuse it
+
+
+@pytest.mark.slow
+def test_compiled_step_matches_eager_on_cpu(model: nn.Module, tokenizer: Any) -> None:
+    _compiled_matches_eager(model, tokenizer, "cpu")  # inductor on CPU: about a minute of compiling
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_compiled_step_replays_cuda_graphs(model: nn.Module, tokenizer: Any) -> None:
+    _compiled_matches_eager(model, tokenizer, "cuda")
+    assert counters["inductor"]["cudagraph_skips"] == 0  # the step really runs as a CUDA graph
