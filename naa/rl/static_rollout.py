@@ -1,8 +1,8 @@
 """Rollouts from a static KV cache: one prefill, then one fixed-shape decode step per token.
 
-``generate`` rebuilds masks, positions and the sampling chain in Python for every token; on a GPU that
-host work, not the model, sets the pace (MODELS.md "On a GPU": ~9 ms a step against a 1-2 ms floor). Here
-the cache, the mask and every per-sequence state are tensors allocated once per batch shape, and one step
+``generate`` rebuilds masks, positions and the sampling chain from Python for every token, each op its own
+kernel launch; for a small model the launches cost more than the math (MODELS.md "On a GPU"). Here the
+cache, the mask and every per-sequence state are tensors allocated once per batch shape, and one step
 (forward one token per sequence, temperature, top-p, the draw, end-of-sequence bookkeeping) only mutates
 them, so on CUDA it can be captured as one CUDA graph (``torch.compile(mode="reduce-overhead")``) and
 replayed. The host asks "all finished?" only every ``check_every`` steps: a sync per step would cost
@@ -13,9 +13,10 @@ what the graph saves.
     sampler.stats                                   # prefill and decode seconds, decode steps
 """
 
+import contextlib
 import inspect
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +35,7 @@ from naa.rl.rollout import (
 )
 
 _ATTENTION = ("sdpa", "eager")  # implementations that take a prepared 4-D mask as it is
+_GROUPED = "naa_grouped_decode"  # its name in transformers' AttentionInterface
 
 
 def top_p_filter(logits: Tensor, top_p: float) -> Tensor:
@@ -62,8 +64,60 @@ def draw_tokens(logits: Tensor, temperature: float, top_p: float) -> Tensor:
     if top_p < 1.0:  # a Python constant: top-p 1 skips the vocabulary sort entirely
         scaled = top_p_filter(scaled, top_p)
     probs = scaled.softmax(dim=-1)  # (B, V)
-    race = torch.empty_like(probs).exponential_(1.0).clamp_min_(torch.finfo(probs.dtype).tiny)  # no 0 / 0
+    race = torch.empty_like(probs).exponential_(1.0)  # (B, V)
+    race.clamp_min_(torch.finfo(probs.dtype).tiny)  # CPU's exponential_ can return 0: no p / 0
     return (probs / race).argmax(dim=-1)  # (B,)
+
+
+def grouped_decode_attention(
+    module: nn.Module,
+    query: Tensor,
+    key: Tensor,
+    value: Tensor,
+    attention_mask: Tensor | None,
+    dropout: float = 0.0,
+    scaling: float | None = None,
+    **kwargs: Any,
+) -> tuple[Tensor, None]:
+    """SDPA for one query token per sequence that reads each key/value head once (transformers' attention
+    function signature).
+
+    Under torch.compile, transformers' sdpa path copies every key/value head once per query head sharing it
+    (``repeat_kv``: the whole cache, every layer, every step). Here the query heads of a group become that
+    key/value head's query rows, ``(B, H, 1, D) -> (B, KVH, H / KVH, D)``, as transformers' ``pack_gqa``
+    does outside compile. Anything else (prefill, no grouping) goes to transformers' sdpa.
+    """
+    from transformers.integrations.sdpa_attention import sdpa_attention_forward
+
+    batch, heads, length, dim = query.shape
+    kv_heads = key.shape[1]
+    if length != 1 or heads == kv_heads:
+        return sdpa_attention_forward(
+            module, query, key, value, attention_mask, dropout=dropout, scaling=scaling, **kwargs
+        )
+    grouped = query.reshape(batch, kv_heads, heads // kv_heads, dim)  # head h reads kv head h // groups
+    out = torch.nn.functional.scaled_dot_product_attention(
+        grouped, key, value, attn_mask=attention_mask, scale=scaling
+    )  # (B, KVH, H / KVH, D); the (B, 1, 1, L) mask is shared by every head
+    return out.reshape(batch, heads, 1, dim).transpose(1, 2), None  # (B, 1, H, D) as the layer expects
+
+
+@contextlib.contextmanager
+def _decode_attention(config: Any, grouped: bool) -> Iterator[None]:
+    """With ``grouped``, the model attends with ``grouped_decode_attention`` inside the block; its own
+    implementation is back for everything else (the prefill, the trainer's forward passes)."""
+    if not grouped:
+        yield
+        return
+    from transformers import AttentionInterface
+
+    AttentionInterface.register(_GROUPED, grouped_decode_attention)  # global and idempotent
+    before = config._attn_implementation
+    config._attn_implementation = _GROUPED
+    try:
+        yield
+    finally:
+        config._attn_implementation = before
 
 
 @dataclass
@@ -81,9 +135,7 @@ class _Buffers:
     """Device state of one batch shape, kept while the shape repeats so a CUDA graph keeps its addresses."""
 
     cache: Any  # transformers StaticCache, (B, L) per layer
-    key_valid: (
-        Tensor  # (B, L) bool: prompt columns holding a real token (generated columns are added by step)
-    )
+    key_valid: Tensor  # (B, L) bool: prompt columns holding a real token; the step adds generated ones
     prompt_lens: Tensor  # (B,) real prompt tokens per row
     tokens: Tensor  # (B,) last drawn token: the next step's input
     finished: Tensor  # (B,) bool: drew an end token (or is a padding row)
@@ -151,6 +203,7 @@ class StaticCacheSampler:
         compile: bool = False,
         bucket_shapes: bool | None = None,
         check_every: int = 8,
+        grouped_attention: bool = True,
     ) -> None:
         """
         Args:
@@ -160,6 +213,8 @@ class StaticCacheSampler:
                 (padding rows are finished from the start), so varying batches reuse a few compiled shapes;
                 on by default when compiling.
             check_every: decode steps between the host's "all finished?" checks.
+            grouped_attention: decode with ``grouped_decode_attention`` where the model uses sdpa; False
+                keeps transformers' sdpa (the baseline the benchmark compares against).
         """
         if check_every < 1:
             raise ValueError("check_every must be at least 1")
@@ -168,6 +223,7 @@ class StaticCacheSampler:
         self.compile = compile
         self.bucket_shapes = compile if bucket_shapes is None else bucket_shapes
         self.check_every = check_every
+        self.grouped_attention = grouped_attention
         self.stats = RolloutStats()
         self._step: Callable[..., None] = (
             torch.compile(_decode_step, mode="reduce-overhead", fullgraph=True) if compile else _decode_step
@@ -193,6 +249,7 @@ class StaticCacheSampler:
             )
         self.model, self._net = model, net
         self._float_mask = net.get_input_embeddings().weight.dtype if attention == "eager" else None  # type: ignore[operator]
+        self._grouped = attention == "sdpa" and self.grouped_attention
         # transformers 5.24 names the cache argument `cache`; 5.17 (the GPU machine's) `past_key_values`
         parameters = inspect.signature(type(net).forward).parameters
         self._cache_keyword = "cache" if "cache" in parameters else "past_key_values"
@@ -291,21 +348,22 @@ class StaticCacheSampler:
         state = (b.key_valid, b.prompt_lens, b.tokens, b.finished, b.column, b.generated)
         graphs = self.compile and device.type == "cuda"
         steps = 0
-        for step in range(1, s.max_new_tokens):
-            if (step - 1) % self.check_every == 0 and bool(b.finished.all()):
-                break
-            if graphs:
-                torch.compiler.cudagraph_mark_step_begin()  # the last replay's memory may be reused
-            self._step(
-                self._net,
-                b.cache,
-                self._cache_keyword,
-                state,
-                eos,
-                (s.temperature, s.top_p, self.pad_id),
-                self._float_mask,
-            )
-            steps += 1
+        with _decode_attention(self._config, self._grouped):
+            for step in range(1, s.max_new_tokens):
+                if (step - 1) % self.check_every == 0 and bool(b.finished.all()):
+                    break
+                if graphs:
+                    torch.compiler.cudagraph_mark_step_begin()  # the last replay's memory may be reused
+                self._step(
+                    self._net,
+                    b.cache,
+                    self._cache_keyword,
+                    state,
+                    eos,
+                    (s.temperature, s.top_p, self.pad_id),
+                    self._float_mask,
+                )
+                steps += 1
         return steps
 
 

@@ -29,11 +29,10 @@ def model(tiny_lm_dir: Path) -> nn.Module:
 
 
 def greedy_generate(
-    model: nn.Module, prompts: list[tuple[int, ...]], n: int, new: int, eos: list[int] | None
+    model: nn.Module, prompts: list[tuple[int, ...]], n: int, new: int, eos: list[int] | None, pad: int
 ) -> list[list[int]]:
     """``generate(do_sample=False)`` on each prompt repeated n times (greedy takes no num_return_sequences),
     rows that stopped early filled up with padding as the static sampler leaves them."""
-    pad = model.config.pad_token_id
     rows = [p for p in prompts for _ in range(n)]
     input_ids, attention = left_pad(rows, pad, next(model.parameters()).device)
     out = model.generate(  # type: ignore[operator]
@@ -71,31 +70,36 @@ def test_draws_follow_temperature_and_top_p() -> None:
 
 
 @pytest.mark.parametrize(
-    ("bucket_shapes", "attention"),
-    [(False, "sdpa"), (True, "sdpa"), (True, "eager")],
-    ids=["exact-sdpa", "bucketed-sdpa", "bucketed-eager"],
+    ("bucket_shapes", "attention", "grouped"),
+    [(False, "sdpa", True), (True, "sdpa", True), (False, "sdpa", False), (True, "eager", False)],
+    ids=["exact-grouped", "bucketed-grouped", "exact-sdpa", "bucketed-eager"],
 )
 def test_greedy_equals_generate_token_for_token(
-    tiny_lm_dir: Path, tokenizer: Any, bucket_shapes: bool, attention: str
+    tiny_lm_dir: Path, tokenizer: Any, bucket_shapes: bool, attention: str, grouped: bool
 ) -> None:
     model = AutoModelForCausalLM.from_pretrained(tiny_lm_dir, attn_implementation=attention)
     # bucketed: width rounded up to 16 and 6 rows to 8, the two padding rows finished from the start;
-    # eager attention takes an additive float mask, sdpa a boolean one
+    # grouped: the decode attention reads each key/value head once; eager takes an additive float mask
     settings = SamplingSettings(10, 1.0, GREEDY, 64)
-    sampler = StaticCacheSampler(model, tokenizer, settings, bucket_shapes=bucket_shapes)
+    sampler = StaticCacheSampler(
+        model, tokenizer, settings, bucket_shapes=bucket_shapes, grouped_attention=grouped
+    )
     sampler.eos_ids = set()  # run every row to the budget: all 10 tokens are compared
-    assert sampler.generate_ids(PROMPTS, 2) == greedy_generate(model, PROMPTS, 2, 10, eos=None)
+    assert sampler.generate_ids(PROMPTS, 2) == greedy_generate(
+        model, PROMPTS, 2, 10, eos=None, pad=sampler.pad_id
+    )
     assert sampler.stats.decode_steps == 9 and sampler.stats.sequences == (8 if bucket_shapes else 6)
+    assert model.config._attn_implementation == attention  # the decode-only switch is undone
 
 
 def test_rows_stop_at_an_end_token_and_the_loop_stops_early(model: nn.Module, tokenizer: Any) -> None:
-    free = greedy_generate(model, PROMPTS, 1, 12, eos=None)
+    sampler = StaticCacheSampler(model, tokenizer, SamplingSettings(12, 1.0, GREEDY, 64), check_every=2)
+    free = greedy_generate(model, PROMPTS, 1, 12, eos=None, pad=sampler.pad_id)
     # every row's third greedy token becomes an end token: each row finishes by its third token
     stops = {row[2] for row in free}
-    sampler = StaticCacheSampler(model, tokenizer, SamplingSettings(12, 1.0, GREEDY, 64), check_every=2)
     sampler.eos_ids = stops
     groups = sampler.sample(PROMPTS, 2)
-    expected = greedy_generate(model, PROMPTS, 2, 12, eos=sorted(stops))
+    expected = greedy_generate(model, PROMPTS, 2, 12, eos=sorted(stops), pad=sampler.pad_id)
     for got, row in zip([s for g in groups for s in g], expected, strict=True):
         completion, finished = _cut(row, stops)
         assert got.completion_ids == completion and len(completion) <= 3
@@ -137,10 +141,10 @@ def test_lora_adapters_are_applied(model: nn.Module, tokenizer: Any) -> None:
             nn.init.normal_(param, std=0.5)
     sampler = StaticCacheSampler(peft_model, tokenizer, SamplingSettings(8, 1.0, GREEDY, 64))
     sampler.eos_ids = set()
-    with_adapters = greedy_generate(peft_model, PROMPTS, 1, 8, eos=None)
+    with_adapters = greedy_generate(peft_model, PROMPTS, 1, 8, eos=None, pad=sampler.pad_id)
     assert sampler.generate_ids(PROMPTS, 1) == with_adapters
     with peft_model.disable_adapter():  # type: ignore[operator]
-        assert greedy_generate(peft_model, PROMPTS, 1, 8, eos=None) != with_adapters
+        assert greedy_generate(peft_model, PROMPTS, 1, 8, eos=None, pad=sampler.pad_id) != with_adapters
 
 
 def _compiled_matches_eager(model: nn.Module, tokenizer: Any, device: str) -> None:
