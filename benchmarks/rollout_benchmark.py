@@ -11,9 +11,9 @@ eager static call; ``--paths ... static_repeat_kv`` adds the sampler with transf
 attention (it copies the cache per query head under compile), to see what the grouped attention saves.
 The JSON is rewritten after every path, so a run cut short keeps what it measured.
 
-GPU (about 6 minutes, most of it compiling; the results land in $OUT on the lent machine):
+GPU (about 5 minutes, most of it compiling; on the lent machine the results land in $OUT):
 
-    python benchmarks/rollout_benchmark.py --device cuda --check --profile --out "$OUT/rollout_gpu.json"
+    python benchmarks/rollout_benchmark.py --device cuda --check --profile --out-dir "$OUT"
 
 CPU smoke check (a tiny random Llama; proves the script runs, says nothing about GPU speed):
 
@@ -258,10 +258,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         for _ in range(args.sequences // args.group_size)
     ]
     torch.manual_seed(args.seed)
-    for top_p in args.top_p:
-        for path in args.paths:
+    for path in args.paths:
+        for top_p in args.top_p:
             if path == "static_repeat_kv" and top_p != args.top_p[0]:
                 continue  # a diagnostic of the attention, not of the sampling: one top-p is enough
+            if path.startswith("static"):
+                # Compile from scratch, as a fresh process would: after a call with other shapes (--check,
+                # another path) dynamo would compile this one with dynamic shapes instead.
+                torch._dynamo.reset()
             # one failing path (a compile error, out of memory) must not lose the others' figures
             try:
                 row = run_path(path, model, tokenizer, prompts, args, top_p)
@@ -377,7 +381,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--dtype", choices=("bfloat16", "float32"), default=None)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", type=Path, default=None, help="JSON path; default under benchmarks/results/")
+    parser.add_argument("--out-dir", type=Path, default=RESULTS, help="where rollout_<device>.json goes")
+    parser.add_argument("--out", type=Path, default=None, help="JSON path instead (profiles go beside it)")
     args = parser.parse_args(argv)
     if args.tiny:
         defaults = parser.parse_args([])
@@ -396,7 +401,7 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit("no CUDA device: use --device cpu --tiny for a smoke check")
     if args.out is None:  # rollout_nvidia_h200.json, rollout_cpu_tiny.json
         slug = re.sub(r"[^a-z0-9]+", "_", device_name(args.device).lower().split(" (")[0]).strip("_")
-        args.out = RESULTS / f"rollout_{slug}{'_tiny' if args.tiny else ''}.json"
+        args.out = args.out_dir / f"rollout_{slug}{'_tiny' if args.tiny else ''}.json"
     report = run(args)
     print_table(report)
     save(report, args.out)
