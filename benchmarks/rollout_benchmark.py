@@ -47,7 +47,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 try:
     import naa  # noqa: F401
-except ImportError:  # naa/__init__ imports the whole assistant; the rollout modules need none of it
+except Exception:  # naa/__init__ imports the whole assistant (pydantic, ...); the rollout modules need none
     for loaded in [m for m in sys.modules if m == "naa" or m.startswith("naa.")]:
         del sys.modules[loaded]
     package = types.ModuleType("naa")
@@ -245,7 +245,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "results": [],
     }
     if args.check:
-        report["check"] = check_compiled(args)
+        try:
+            report["check"] = check_compiled(args)
+        except Exception as err:  # recorded; the speed figures are still worth having
+            report["check"] = {"error": f"{type(err).__name__}: {err}"[:2000]}
         print(json.dumps({"check": report["check"]}), flush=True)
     model, tokenizer, name = build_model(args)
     report["label"] = f"rollout speed, {name}, {args.dtype}" + (
