@@ -15,6 +15,7 @@ Prints a table and writes ``benchmarks/results/retrieval.json``. Data: ../shared
 CLINC150 CC BY 3.0).
 
     .venv/bin/python benchmarks/retrieval_benchmark.py [--ingest-chunks 400] [--index-size 100000]
+        [--precision auto|float32|bfloat16]
 """
 
 import argparse
@@ -37,7 +38,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from naa.embeddings import load_encoder  # noqa: E402
+from naa.embeddings import embed, load_encoder, native_bfloat16  # noqa: E402
 from naa.retrieval import Document, FaissRetrieverConfig, KnowledgeBase, chunk_documents  # noqa: E402
 from naa.retrieval.faiss_index import IndexKind, build_index, ivf_lists, search_index  # noqa: E402
 
@@ -70,8 +71,7 @@ def _percentiles(samples_s: list[float]) -> dict[str, float]:
     return {"p50_ms": float(np.percentile(ms, 50)), "p99_ms": float(np.percentile(ms, 99))}
 
 
-def measure_ingestion(target_chunks: int) -> dict[str, Any]:
-    config = FaissRetrieverConfig()
+def measure_ingestion(target_chunks: int, config: FaissRetrieverConfig) -> dict[str, Any]:
     documents: list[Document] = []
     for doc in banking77_articles():  # whole articles until the target chunk count is reached
         documents.append(doc)
@@ -102,6 +102,7 @@ def measure_ingestion(target_chunks: int) -> dict[str, Any]:
         "mean_tokens_per_chunk": statistics.mean(tokens),
         "chunk_size": config.chunk_size,
         "batch_size": config.embedding_batch_size,
+        "precision": _precision(config),
         "chunking_chunks_per_s": len(chunks) / chunking_s,
         "embedding_chunks_per_s": report.chunks / embedding_s,
         "embedding_tokens_per_s": sum(tokens) / embedding_s,
@@ -111,27 +112,33 @@ def measure_ingestion(target_chunks: int) -> dict[str, Any]:
     }
 
 
-def measure_query_embedding(count: int) -> dict[str, Any]:
+def measure_query_embedding(count: int, config: FaissRetrieverConfig) -> dict[str, Any]:
     """Per torch thread count: on a shared CPU, idle intra-op threads spin and slow a one-query call."""
     import torch
 
     queries = [text for text, _ in json.loads((DATA / "clinc150" / "data_full.json").read_text())["test"]][
         :count
     ]
-    encoder = load_encoder(FaissRetrieverConfig().embedding_model)
-    encoder.encode(queries[:4], normalize_embeddings=True)
+    embed(queries[:4], config.embedding_model, precision=config.embedding_precision)
     default_threads = torch.get_num_threads()
-    results: dict[str, Any] = {"queries": len(queries)}
+    results: dict[str, Any] = {"queries": len(queries), "precision": _precision(config)}
     for threads in sorted({default_threads, 1}, reverse=True):
         torch.set_num_threads(threads)
         samples = []
         for query in queries:
             started = time.perf_counter()
-            encoder.encode([query], normalize_embeddings=True, show_progress_bar=False)
+            embed([query], config.embedding_model, precision=config.embedding_precision)
             samples.append(time.perf_counter() - started)
         results[f"torch_threads_{threads}"] = _percentiles(samples)
     torch.set_num_threads(default_threads)
     return results
+
+
+def _precision(config: FaissRetrieverConfig) -> str:
+    """What "auto" resolved to on this machine."""
+    if config.embedding_precision != "auto":
+        return config.embedding_precision
+    return "bfloat16" if native_bfloat16() else "float32"
 
 
 def measure_search(size: int, queries: int, top_k: int, ef_search: int, nprobe: int) -> dict[str, Any]:
@@ -225,14 +232,18 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=1000, help="single-query searches per index")
     parser.add_argument("--index-size", type=int, default=100_000, help="vectors in the search index")
     parser.add_argument("--top-k", type=int, default=FaissRetrieverConfig().top_k)
+    parser.add_argument(
+        "--precision", choices=["auto", "float32", "bfloat16"], default="auto", help="encoder arithmetic"
+    )
+    parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     load_before = [round(x, 2) for x in os.getloadavg()]
-    defaults = FaissRetrieverConfig()
+    config = FaissRetrieverConfig(embedding_precision=args.precision)
     results: dict[str, Any] = {
-        "ingestion": measure_ingestion(args.ingest_chunks),
-        "query_embedding": measure_query_embedding(100),
+        "ingestion": measure_ingestion(args.ingest_chunks, config),
+        "query_embedding": measure_query_embedding(100, config),
         "search": measure_search(
-            args.index_size, args.queries, args.top_k, defaults.hnsw_ef_search, defaults.ivf_nprobe
+            args.index_size, args.queries, args.top_k, config.hnsw_ef_search, config.ivf_nprobe
         ),
     }
     results["machine"] = {
@@ -244,9 +255,9 @@ def main() -> None:
     results["targets"] = TARGETS
     results["measured_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     print_table(results)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"wrote {RESULTS}")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"wrote {args.out}")
 
 
 if __name__ == "__main__":

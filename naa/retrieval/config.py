@@ -4,7 +4,7 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from naa.embeddings import DEFAULT_EMBEDDING_MODEL
+from naa.embeddings import DEFAULT_EMBEDDING_MODEL, Precision
 
 
 class FaissRetrieverConfig(BaseModel):
@@ -34,6 +34,13 @@ class FaissRetrieverConfig(BaseModel):
     )
     embedding_batch_size: int = Field(
         64, ge=1, description="Chunks embedded per encoder call during ingestion."
+    )
+    embedding_precision: Precision = Field(
+        "auto",
+        description=(
+            "Arithmetic of the encoder on CPU: bfloat16 embeds about twice as fast with vectors within 1e-4 "
+            "cosine of float32; auto uses it where the CPU has bfloat16 instructions (AVX512-BF16 or AMX)."
+        ),
     )
     reranker_model: str | None = Field(
         None, description="Cross-encoder that re-orders the top passages, if set."

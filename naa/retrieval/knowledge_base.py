@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from naa.embeddings import load_encoder
+from naa.embeddings import embed, load_encoder
 from naa.errors import ConflictError, InputError, NotFoundError, RetrievalError
 from naa.retrieval.base import Document, Passage
 from naa.retrieval.chunking import Chunk, chunk_documents
@@ -313,15 +313,8 @@ class KnowledgeBase:
         return vectors
 
     def _encode(self, texts: list[str]) -> np.ndarray:
-        encoder = load_encoder(self.config.embedding_model)
-        vectors = encoder.encode(
-            texts,
-            batch_size=self.config.embedding_batch_size,
-            normalize_embeddings=True,  # unit vectors: inner product = cosine similarity
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
-        return np.ascontiguousarray(vectors, dtype=np.float32)
+        c = self.config
+        return embed(texts, c.embedding_model, c.embedding_batch_size, c.embedding_precision)
 
 
 def _model_key(name: str) -> str:
