@@ -3,6 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTHON ?= python3
 NPM := npm --prefix frontend
+CHROMIUM := /usr/bin/chromium
 
 $(BIN)/naa: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +21,12 @@ frontend/node_modules/.package-lock.json: frontend/package-lock.json
 
 frontend/dist/index.html: frontend/node_modules/.package-lock.json $(shell find frontend/src frontend/index.html -type f 2>/dev/null)
 	$(NPM) run build
+
+# The console's browser test (tests/e2e) drives Debian's chromium: playwright's own browser download does
+# not work here. Installed only when missing (as root, like CI).
+$(CHROMIUM):
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 
 define OPENAPI_DUMP
 import json, sys, tempfile
@@ -49,7 +56,8 @@ test-frontend: install frontend/node_modules/.package-lock.json
 	$(BIN)/python -c "$$OPENAPI_DUMP" > frontend/openapi.json
 	$(NPM) run check:api -- openapi.json
 
-test: lint test-frontend
+# frontend/dist and chromium: tests/e2e starts `naa serve`, which serves the built console, and drives it.
+test: lint test-frontend frontend/dist/index.html $(CHROMIUM)
 	# The example plugin package has its own pytest settings (its src/ on the path).
 	cd examples/plugin-order-lookup && $(CURDIR)/$(BIN)/pytest -q
 	$(BIN)/pytest -q

@@ -3,9 +3,12 @@
 //   NAA_E2E_URL=http://127.0.0.1:8000 NAA_E2E_KEY=naa_... npm run test:e2e
 //
 // Opens the console in Debian's chromium (playwright-core, no browser download), saves the API key,
-// sends a customer message, waits for the streamed reply and its intent badge, and saves a screenshot
-// to frontend/e2e-screenshot.png. Skips (exit 0) with a message when the two variables are unset.
-// NAA_E2E_MESSAGE overrides the message; NAA_E2E_CHROMIUM the browser path; NAA_E2E_TIMEOUT_MS the wait.
+// sends a customer message, waits for the streamed reply and its intent badge; then, in a new
+// conversation in agent-assist mode, sends a customer message, waits for suggested replies, edits one,
+// sends it as the agent, and checks through the API that both turns were stored. Saves a screenshot to
+// frontend/e2e-screenshot.png. Skips (exit 0) with a message when the two variables are unset.
+// tests/e2e/test_console.py runs it in `make test` against a `naa serve` it starts.
+// NAA_E2E_MESSAGE overrides the chat message; NAA_E2E_CHROMIUM the browser path; NAA_E2E_TIMEOUT_MS the wait.
 
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -25,6 +28,8 @@ if (!url || !key) {
 }
 
 const message = process.env.NAA_E2E_MESSAGE ?? "How long does a refund take?";
+const assistMessage = "My tent pole snapped on the first trip. Can I return the tent?";
+const agentAddition = "Is there anything else I can help you with?";
 const timeout = Number(process.env.NAA_E2E_TIMEOUT_MS ?? 180_000);
 const screenshot = join(dirname(fileURLToPath(import.meta.url)), "..", "e2e-screenshot.png");
 const profile = mkdtempSync(join(tmpdir(), "naa-e2e-chromium-"));
@@ -85,10 +90,16 @@ try {
     .getByRole("navigation", { name: "Past conversations" })
     .locator('button[aria-current="true"]')
     .waitFor({ timeout: 30_000 });
+
+  const assisted = await checkAgentAssist();
   if (consoleErrors.length > 0) throw new Error(`page errors: ${consoleErrors.join("; ")}`);
 
   await page.screenshot({ path: screenshot, fullPage: true });
   console.log(`PASSED console e2e: ${intent}; reply: ${JSON.stringify(text.slice(0, 160))}`);
+  console.log(
+    `PASSED agent assist: conversation ${assisted.id}, ${assisted.suggestions} suggestion(s); ` +
+      `agent sent: ${JSON.stringify(assisted.agentReply.slice(0, 160))}`,
+  );
   console.log(`screenshot: ${screenshot}`);
 } catch (err) {
   failed = true;
@@ -100,3 +111,47 @@ try {
   rmSync(profile, { recursive: true, force: true });
 }
 process.exit(failed ? 1 : 0);
+
+/** Agent assist in a new conversation; returns what was stored once the API shows both turns. */
+async function checkAgentAssist() {
+  await page.getByRole("button", { name: "+ New conversation" }).click();
+  await page.getByRole("radio", { name: "Agent assist" }).check();
+  await page.getByLabel("Customer message").fill(assistMessage);
+  await page.getByRole("button", { name: "Send and suggest" }).click();
+  await page.getByRole("article", { name: "Customer turn" }).filter({ hasText: assistMessage }).waitFor();
+
+  const suggested = page.getByRole("region", { name: "Suggested replies" });
+  await suggested.waitFor({ timeout });
+  const suggestions = await suggested.getByRole("button", { name: /^Use suggestion / }).count();
+  if (suggestions === 0) throw new Error("agent assist showed no suggested reply");
+  await suggested.getByRole("button", { name: "Use suggestion 1" }).click();
+  const agentBox = page.getByLabel("Agent reply");
+  const picked = (await agentBox.inputValue()).trim();
+  if (!picked) throw new Error("'Use suggestion 1' left the agent's reply box empty");
+  const agentReply = `${picked} ${agentAddition}`;
+  await agentBox.fill(agentReply);
+  await page.getByRole("button", { name: "Send as agent" }).click();
+  await page.getByRole("article", { name: "Agent turn" }).filter({ hasText: agentAddition }).waitFor();
+
+  // The stored conversation is the one selected in the list; the API holds both turns, in order.
+  const selected = page.getByRole("navigation", { name: "Past conversations" }).locator('button[aria-current="true"]');
+  await selected.waitFor({ timeout: 30_000 });
+  const id = (await selected.getAttribute("aria-label")).replace(/^Open conversation /, "");
+  const response = await page.request.get(new URL(`/v1/conversations/${id}`, url).href, {
+    headers: { Authorization: `Bearer ${key}` },
+  });
+  if (!response.ok()) throw new Error(`GET /v1/conversations/${id}: ${response.status()} ${await response.text()}`);
+  const stored = await response.json();
+  const turns = stored.messages.map((m) => [m.role, m.content]);
+  const expected = [
+    ["customer", assistMessage],
+    ["agent", agentReply],
+  ];
+  if (stored.channel !== "console" || JSON.stringify(turns) !== JSON.stringify(expected)) {
+    throw new Error(
+      `conversation ${id} was stored as ${JSON.stringify({ channel: stored.channel, turns })}, ` +
+        `expected channel console and ${JSON.stringify(expected)}`,
+    );
+  }
+  return { id, suggestions, agentReply };
+}
