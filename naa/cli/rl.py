@@ -50,12 +50,16 @@ def _step_line(record: dict[str, Any]) -> str:
 def train(
     config: Annotated[Path, typer.Option("--config", "-c", help="RL config YAML (naa.rl.config.RLConfig).")],
 ) -> None:
-    """Train in this process; rerun the same command to resume from the last checkpoint."""
+    """Train in this process (or in each process `accelerate launch` starts); rerun to resume."""
     from naa.rl.config import RLConfig
+    from naa.rl.processes import is_main_process
     from naa.rl.trainer import train as run_training
 
     with user_errors():
         rl_config = RLConfig.from_yaml(config)
+        if not is_main_process():  # under accelerate launch, the main process alone reports
+            run_training(rl_config, models_dir=workspace().models_dir)
+            return
         with progress_bar(f"rl {rl_config.variant}") as report:
 
             def progress(record: dict[str, Any]) -> None:

@@ -54,7 +54,9 @@ class RLConfig(BaseModel):
         "guide", description="guide = Guide-GRPO; filtered and vanilla GRPO are baselines."
     )
     group_size: int = Field(8, ge=2, description="G: completions sampled per prompt.")
-    batch_prompts: int = Field(8, ge=1, description="Groups kept per optimisation step.")
+    batch_prompts: int = Field(
+        8, ge=1, description="Groups kept per optimisation step and process (accelerate launch: x processes)."
+    )
     max_draw_rounds: int = Field(
         4,
         ge=1,

@@ -120,8 +120,8 @@ def shaping_gamma(
 class BatchSize:
     """Normalisers of an aggregation, taken from the whole batch so micro-batch losses add up to it.
 
-    ``sequences`` and ``tokens`` count the batch's completions and real tokens; ``max_len`` is the
-    constant of Dr. GRPO (the generation budget, max_new_tokens).
+    ``sequences`` and ``tokens`` count the batch's completions and real tokens, over every process when
+    several train; ``max_len`` is the constant of Dr. GRPO (the generation budget, max_new_tokens).
     """
 
     sequences: int
@@ -188,12 +188,3 @@ def regularised_token_loss(
     if entropy is not None and entropy_coef:
         total = total - entropy_coef * entropy
     return total
-
-
-def masked_summary(values: Tensor, mask: Tensor) -> tuple[float, float, float]:
-    """Mean, min and max of ``values`` over real tokens (ratio statistics); NaNs when nothing is masked in."""
-    selected = values.detach()[mask.bool()]  # (n,)
-    if selected.numel() == 0:
-        nan = float("nan")
-        return nan, nan, nan
-    return selected.mean().item(), selected.min().item(), selected.max().item()

@@ -33,7 +33,9 @@ _PREFIX = "step-"
 class DataOrder:
     """Endless, seeded order of task indices: a fresh permutation each epoch, resumable by position.
 
-    With several processes every process walks the same permutation and takes every ``world``-th index.
+    The order is one sequence (epoch 0's permutation, then epoch 1's, ...). With several processes, process
+    ``rank`` takes positions rank, rank + world, rank + 2 * world, ... and counts its own draws: a process
+    that re-draws more prompts after filtering never shifts another's share, and no position is drawn twice.
     """
 
     def __init__(self, n_tasks: int, seed: int, rank: int = 0, world: int = 1) -> None:
@@ -42,30 +44,37 @@ class DataOrder:
                 "the task file has no train tasks; generate some with `naa rl tasks generate`"
             )
         self.n_tasks, self.seed, self.rank, self.world = n_tasks, seed, rank, world
-        self.epoch, self.cursor = 0, 0
-        self._perm = self._permutation()
+        self.taken = 0  # prompts this process has drawn
+        self._epoch = -1
+        self._perm: list[int] = []
 
-    def _permutation(self) -> list[int]:
-        order = list(range(self.n_tasks))
-        random.Random(f"{self.seed}:{self.epoch}").shuffle(order)
-        return order
+    def _task_at(self, position: int) -> int:
+        epoch, cursor = divmod(position, self.n_tasks)
+        if epoch != self._epoch:
+            order = list(range(self.n_tasks))
+            random.Random(f"{self.seed}:{epoch}").shuffle(order)
+            self._epoch, self._perm = epoch, order
+        return self._perm[cursor]
 
     def draw(self, count: int) -> list[int]:
-        picked: list[int] = []
-        while len(picked) < count * self.world:
-            if self.cursor == self.n_tasks:
-                self.epoch, self.cursor = self.epoch + 1, 0
-                self._perm = self._permutation()
-            picked.append(self._perm[self.cursor])
-            self.cursor += 1
-        return picked[self.rank :: self.world]
+        first = self.taken
+        self.taken += count
+        return [self._task_at(k * self.world + self.rank) for k in range(first, self.taken)]
 
     def state_dict(self) -> dict[str, int]:
-        return {"epoch": self.epoch, "cursor": self.cursor}
+        """Epoch and cursor of this process's next position."""
+        epoch, cursor = divmod(self.taken * self.world + self.rank, self.n_tasks)
+        return {"epoch": epoch, "cursor": cursor}
 
-    def load_state_dict(self, state: dict[str, int]) -> None:
-        self.epoch, self.cursor = state["epoch"], state["cursor"]
-        self._perm = self._permutation()
+    def load_state_dict(self, states: Sequence[dict[str, int]]) -> None:
+        """Continue from ``states``, the ``state_dict()`` of every process of the run that saved them.
+
+        With another number of processes than that run, every process continues after the furthest
+        position saved (a few prompts of the epoch are skipped, none is repeated).
+        """
+        positions = [s["epoch"] * self.n_tasks + s["cursor"] for s in states]
+        start = positions[self.rank] if len(states) == self.world else max(positions)
+        self.taken = -(-(start - self.rank) // self.world)  # ceil: this process's first position >= start
 
 
 @dataclass(frozen=True)
@@ -75,7 +84,8 @@ class Checkpoint:
     state: dict[str, Any]
 
 
-def _rng_state() -> dict[str, Any]:
+def rng_state() -> dict[str, Any]:
+    """This process's Python, numpy, torch (and CUDA) random states."""
     state = {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
     if torch.cuda.is_available():
         state["cuda"] = torch.cuda.get_rng_state_all()
@@ -97,8 +107,12 @@ def save_checkpoint(
     optimizer: torch.optim.Optimizer,
     state: dict[str, Any],
     keep: int,
+    rng_states: Sequence[dict[str, Any]] | None = None,
 ) -> Path:
-    """Write checkpoint ``step`` (trainable weights only: LoRA checkpoints stay small); prune old ones."""
+    """Write checkpoint ``step`` (trainable weights only: LoRA checkpoints stay small); prune old ones.
+
+    ``rng_states`` holds every process's ``rng_state()`` (rank order); None saves this process's.
+    """
     root = run_dir / "checkpoints"
     root.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=root))
@@ -106,7 +120,7 @@ def save_checkpoint(
         trainable = {n: p.detach().cpu() for n, p in model.named_parameters() if p.requires_grad}
         torch.save(trainable, tmp / "trainable.pt")
         torch.save(optimizer.state_dict(), tmp / "optimizer.pt")
-        torch.save(_rng_state(), tmp / "rng.pt")
+        torch.save(list(rng_states or [rng_state()]), tmp / "rng.pt")
         (tmp / "state.json").write_text(json.dumps({"step": step, **state}, indent=2), encoding="utf-8")
         target = root / f"{_PREFIX}{step:06d}"
         if target.exists():
@@ -119,6 +133,16 @@ def save_checkpoint(
     return target
 
 
+def weights_checksum(model: nn.Module) -> list[float]:
+    """Sum and sum of squares of the trainable weights, the same on every data-parallel replica; each
+    accumulates in float64 without a float64 copy of the weights."""
+    total, squares = 0.0, 0.0
+    for weight in (p.detach() for p in model.parameters() if p.requires_grad):
+        total += weight.sum(dtype=torch.float64).item()
+        squares += torch.linalg.vector_norm(weight, dtype=torch.float64).item() ** 2
+    return [total, squares]
+
+
 def list_checkpoints(run_dir: Path) -> list[Path]:
     """Complete checkpoints, oldest first."""
     root = run_dir / "checkpoints"
@@ -127,8 +151,13 @@ def list_checkpoints(run_dir: Path) -> list[Path]:
     return sorted(p for p in root.iterdir() if p.name.startswith(_PREFIX) and (p / "state.json").is_file())
 
 
-def load_checkpoint(path: Path, model: nn.Module, optimizer: torch.optim.Optimizer) -> Checkpoint:
-    """Restore weights, optimizer and RNG from ``path``; returns its step and trainer state."""
+def load_checkpoint(
+    path: Path, model: nn.Module, optimizer: torch.optim.Optimizer, rank: int = 0
+) -> Checkpoint:
+    """Restore weights, optimizer and process ``rank``'s RNG from ``path``; returns step and trainer state.
+
+    A rank the saving run did not have keeps its own seeded RNG.
+    """
     try:
         trainable = torch.load(path / "trainable.pt", map_location="cpu", weights_only=True)
         missing = set(trainable) - {n for n, p in model.named_parameters() if p.requires_grad}
@@ -140,7 +169,10 @@ def load_checkpoint(path: Path, model: nn.Module, optimizer: torch.optim.Optimiz
         model.load_state_dict(trainable, strict=False)
         optimizer.load_state_dict(torch.load(path / "optimizer.pt", map_location="cpu", weights_only=True))
         # Our own file, written by save_checkpoint: RNG states are pickled Python/numpy objects.
-        _set_rng_state(torch.load(path / "rng.pt", weights_only=False))
+        rng = torch.load(path / "rng.pt", weights_only=False)
+        rng = [rng] if isinstance(rng, dict) else rng  # older checkpoints hold one process's dict
+        if rank < len(rng):
+            _set_rng_state(rng[rank])
         state = json.loads((path / "state.json").read_text(encoding="utf-8"))
     except (OSError, KeyError, ValueError, RuntimeError) as err:
         raise TrainingError(f"cannot resume from checkpoint {path}: {err}") from err

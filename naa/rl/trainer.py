@@ -5,6 +5,10 @@ advantages (``advantages.py``), log-probs of the sampling context (``logprobs.py
 (``losses.py``), one or more optimisation passes, then metrics and checkpoints (``run_state.py``).
 This module orchestrates; every formula lives in losses.py and advantages.py.
 
+Under ``accelerate launch`` each process runs this loop on its own prompts; they meet in the gradient
+all-reduce, in the gathers of ``processes.py`` (gamma, batch size, ``step_metrics.py``) and at checkpoints,
+and the main process alone writes the run folder.
+
     result = train(RLConfig.from_yaml(Path("rl.yaml")), progress=print)
 """
 
@@ -17,8 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from accelerate import Accelerator
-from accelerate.utils import set_seed
+from accelerate.utils import gather_object, set_seed
 from torch import Tensor
 
 from naa.config.plugins import PluginRegistry
@@ -34,12 +37,12 @@ from naa.rl.losses import (
     guide_token_loss,
     importance_ratios,
     k3_kl,
-    masked_summary,
     regularised_token_loss,
     shaping_gamma,
 )
 from naa.rl.model_version import ModelVersionManifest, write_manifest
 from naa.rl.policy import load_causal_lm, with_lora
+from naa.rl.processes import gather_rows, make_accelerator, per_process
 from naa.rl.rewards import RewardScorer
 from naa.rl.rollout import Sampler, SamplingSettings, TransformersSampler, VLLMSampler
 from naa.rl.run_state import (
@@ -47,10 +50,13 @@ from naa.rl.run_state import (
     MetricsLog,
     list_checkpoints,
     load_checkpoint,
+    rng_state,
     save_checkpoint,
+    weights_checksum,
     write_json,
 )
 from naa.rl.static_rollout import StaticCacheSampler
+from naa.rl.step_metrics import Trained, step_partials, step_record
 from naa.rl.tasks import load_tasks
 
 CONFIG_NAME = "config.json"  # the run's RLConfig, for resuming by hand and for `naa rl eval`
@@ -97,10 +103,13 @@ def _flatten(collected: Collected, eps: float, device: torch.device) -> TrainBat
 class _Run:
     def __init__(self, config: RLConfig, models_dir: Path, plugins: PluginRegistry | None) -> None:
         self.config = config
-        self.accelerator = Accelerator(cpu=not torch.cuda.is_available())
-        set_seed(config.seed)
+        self.accelerator = make_accelerator()
+        # Rank r samples from seed + r (rank 0 as with one process): one seed everywhere would give every
+        # process the same random draws. The weights still start equal: prepare broadcasts rank 0's.
+        set_seed(config.seed, device_specific=True)
         self.tasks = load_tasks(config.tasks, split="train")
-        self.source = resolve_model_source(config.model, models_dir)
+        with self.accelerator.local_main_process_first():  # a packaged model is converted once per machine
+            self.source = resolve_model_source(config.model, models_dir)
         model, self.tokenizer = load_causal_lm(self.source, config.dtype)
         if config.finetune == "lora":
             model = with_lora(model, config)
@@ -164,82 +173,124 @@ class _Run:
                 out[rows, : scored.logprobs.shape[1]] = scored.logprobs
         return out
 
-    def _gamma(self, start_ratios: Tensor, batch: TrainBatch) -> Tensor:
+    def _gamma(self, start_ratios: Tensor, mask: Tensor, guided: Tensor) -> Tensor:
         """Shaping gamma over the guided ratios of the whole batch, gathered from every process."""
-        ratios, mask, guided = start_ratios, batch.mask, batch.guided
-        if self.accelerator.num_processes > 1:
-            ratios = self.accelerator.gather(self.accelerator.pad_across_processes(ratios, dim=1))
-            mask = self.accelerator.gather(self.accelerator.pad_across_processes(mask, dim=1))
-            guided = self.accelerator.gather(guided)
+        ratios = gather_rows(self.accelerator, start_ratios)
+        mask = gather_rows(self.accelerator, mask)  # padded rows are masked out
+        guided = gather_rows(self.accelerator, guided.float()).bool()  # (gloo gathers no bool tensors)
         c = self.config
         return shaping_gamma(ratios, mask, guided, c.gamma_mode, c.gamma_value, c.gamma_quantile)
 
+    def _idle_loss(self) -> Tensor:
+        """A zero loss through the wrapped model, so a process with fewer micro-batches (or none) joins
+        every backward of the others: DDP all-reduces gradients there and waits for every process."""
+        token = [(self.tokenizer.pad_token_id,)]
+        return completion_logprobs(self.model, token, token, self.config.temperature).logprobs.sum() * 0.0
+
     # --- one step ------------------------------------------------------------------------------------------
 
-    def _optimise(self, batch: TrainBatch) -> dict[str, Any]:
-        c = self.config
+    def _start_logprobs(self, batch: TrainBatch) -> tuple[Tensor, Tensor, Tensor]:
+        """Log-probs ``(B, T)`` before the update: the plain prompt's, the sampling context's (the ratio's
+        denominator) and the start model's (the KL reference)."""
         plain = self._score(batch.plain_prompts, batch)  # (B, T) log pi_old(o | q)
         hinted = self._score(batch.sampling_prompts, batch) if batch.guided.any() else plain
         sampling = torch.where(batch.guided.unsqueeze(1), hinted, plain)  # (B, T) denominator
         reference = self._score(batch.plain_prompts, batch, reference=True)  # (B, T) start model
-        gamma = self._gamma(importance_ratios(plain, sampling), batch)
-        size = BatchSize.of(batch.mask, c.max_new_tokens)
-        aggregate = AGGREGATIONS[c.aggregation]
+        return plain, sampling, reference
+
+    def _micro_loss(
+        self,
+        batch: TrainBatch,
+        rows: slice,
+        start: tuple[Tensor, Tensor],
+        gamma: Tensor,
+        size: BatchSize,
+        seen: dict[str, list[Tensor]],
+    ) -> Tensor:
+        """Loss of the completions ``rows`` under the policy, their share of the batch loss; their token
+        statistics go to ``seen``. ``start`` holds the sampling and reference log-probs ``(B, T)``."""
+        c = self.config
+        scored = completion_logprobs(
+            self.model, batch.plain_prompts[rows], batch.completions[rows], c.temperature, c.entropy_coef > 0
+        )
+        width = scored.logprobs.shape[1]
+        sampling, reference = (t[rows, :width] for t in start)
+        ratios = importance_ratios(scored.logprobs, sampling)  # (b, t)
+        policy_loss = guide_token_loss(ratios, batch.advantages[rows], batch.guided[rows], c.epsilon, gamma)
+        kl = k3_kl(scored.logprobs, reference)  # (b, t)
+        token_loss = regularised_token_loss(policy_loss, kl, c.kl_coef, scored.entropy, c.entropy_coef)
+        real, guided = scored.mask.bool(), batch.guided[rows].unsqueeze(1)
+        seen["ratio"].append(ratios.detach()[real & ~guided])
+        seen["guided_ratio"].append(ratios.detach()[real & guided])
+        seen["kl"].append(kl.detach()[real])
+        if scored.entropy is not None:
+            seen["entropy"].append(scored.entropy.detach()[real])
+        return AGGREGATIONS[c.aggregation](token_loss, scored.mask, size)
+
+    def _optimise(self, batch: TrainBatch | None, size: BatchSize, passes: int) -> Trained:
+        """Optimisation passes over this process's share of the batch (None: it kept no group).
+
+        ``size`` counts the whole batch over every process; ``passes`` is the most micro-batches any
+        process has, and every process runs that many forward/backward passes per epoch.
+        """
+        c = self.config
+        device = self.accelerator.device
+        parts = self._micro_batches(len(batch.completions)) if batch is not None else []
+        start: tuple[Tensor, Tensor] = (torch.zeros(0, 1, device=device),) * 2
+        start_ratios, mask = start
+        guided = torch.zeros(0, dtype=torch.bool, device=device)
+        if batch is not None:
+            plain, sampling, reference = self._start_logprobs(batch)
+            start, start_ratios = (sampling, reference), importance_ratios(plain, sampling)
+            mask, guided = batch.mask, batch.guided
+        gamma = self._gamma(start_ratios, mask, guided)
+        # ``size`` normalises by the whole batch, so the processes' losses add up to the batch loss; DDP
+        # averages gradients over the P processes, hence the factor P in the backward.
+        scale = self.accelerator.num_processes / c.ppo_epochs
         seen: dict[str, list[Tensor]] = {"ratio": [], "guided_ratio": [], "kl": [], "entropy": []}
         loss_total = 0.0
         for _ in range(c.ppo_epochs):
-            for rows in self._micro_batches(len(batch.completions)):
-                scored = completion_logprobs(
-                    self.model,
-                    batch.plain_prompts[rows],
-                    batch.completions[rows],
-                    c.temperature,
-                    c.entropy_coef > 0,
-                )
-                width = scored.logprobs.shape[1]
-                ratios = importance_ratios(scored.logprobs, sampling[rows, :width])  # (b, t)
-                policy_loss = guide_token_loss(
-                    ratios, batch.advantages[rows], batch.guided[rows], c.epsilon, gamma
-                )
-                kl = k3_kl(scored.logprobs, reference[rows, :width])  # (b, t)
-                token_loss = regularised_token_loss(
-                    policy_loss, kl, c.kl_coef, scored.entropy, c.entropy_coef
-                )
-                loss = aggregate(token_loss, scored.mask, size) / c.ppo_epochs
-                self.accelerator.backward(loss)
-                loss_total += loss.item()
-                guided = batch.guided[rows].unsqueeze(1)
-                seen["ratio"].append(ratios.detach()[scored.mask.bool() & ~guided])
-                seen["guided_ratio"].append(ratios.detach()[scored.mask.bool() & guided])
-                seen["kl"].append(kl.detach()[scored.mask.bool()])
-                if scored.entropy is not None:
-                    seen["entropy"].append(scored.entropy.detach()[scored.mask.bool()])
+            for k in range(passes):
+                # Accumulate locally; gradients are all-reduced once, in the last backward of the epoch.
+                last = k == passes - 1
+                with contextlib.nullcontext() if last else self.accelerator.no_sync(self.model):
+                    if batch is None or k >= len(parts):
+                        self.accelerator.backward(self._idle_loss())
+                        continue
+                    loss = self._micro_loss(batch, parts[k], start, gamma, size, seen)
+                    self.accelerator.backward(loss * scale)
+                    loss_total += loss.item() / c.ppo_epochs
             self.accelerator.clip_grad_norm_(self.model.parameters(), c.max_grad_norm)
             self.optimizer.step()
             self.optimizer.zero_grad()
-        return {"loss": loss_total, "gamma": gamma.item(), **_summaries(seen)}
+        return Trained(loss_total, gamma.item(), {k: torch.cat(v) for k, v in seen.items() if v})
 
     def step(self, step: int) -> dict[str, Any]:
+        """One step on every process; returns the step's metrics over all of them (the same everywhere)."""
         start = time.perf_counter()
         collected = self.collector.collect(self.order.draw)
         train_start = time.perf_counter()
-        losses: dict[str, Any] = {"loss": None}
+        batch = None
         if collected.groups:
             batch = _flatten(collected, self.config.advantage_eps, self.accelerator.device)
-            losses = self._optimise(batch)
+        rows = len(batch.completions) if batch is not None else 0
+        tokens = batch.mask.sum().item() if batch is not None else 0.0
+        shares = per_process(self.accelerator, [rows, tokens, len(self._micro_batches(rows))])  # (P, 3)
+        trained = None
+        if shares[:, 0].sum() > 0:  # some process kept a group: all take part in the optimisation step
+            total_rows, total_tokens = (int(v) for v in shares[:, :2].sum(dim=0).tolist())
+            size = BatchSize(total_rows, total_tokens, self.config.max_new_tokens)
+            trained = self._optimise(batch, size, int(shares[:, 2].max().item()))
             self.sampler.sync_weights(self.accelerator.unwrap_model(self.model))
-        elapsed = time.perf_counter() - start
-        return {
-            "step": step,
-            **_collection_metrics(collected, self.config.batch_prompts),
-            **losses,
-            "generation_s": round(collected.seconds, 4),
-            "training_s": round(time.perf_counter() - train_start, 4),
-            "step_s": round(elapsed, 4),
-            "tokens_per_s": round(collected.generated_tokens / elapsed, 2),
-            "generation_tokens_per_s": round(collected.generated_tokens / max(collected.seconds, 1e-9), 2),
-            **_memory(),
-        }
+        end = time.perf_counter()
+        seconds = {"generation_s": collected.seconds, "training_s": end - train_start, "step_s": end - start}
+        mine = step_partials(collected, trained, seconds)
+        totals = mine.reduced(per_process(self.accelerator, mine.values()))
+        return step_record(step, totals, self.config.batch_prompts * self.accelerator.num_processes)
+
+    def agree(self, flag: bool) -> bool:
+        """True on every process when any process says True (a cancel must stop all of them)."""
+        return bool(per_process(self.accelerator, [float(flag)]).max().item() > 0)
 
     # --- the loop ------------------------------------------------------------------------------------------
 
@@ -249,26 +300,36 @@ class _Run:
             if self.accelerator.is_main_process:
                 self.metrics.truncate_after(0)
             return 0
-        checkpoint = load_checkpoint(
-            checkpoints[-1], self.accelerator.unwrap_model(self.model), self.optimizer
-        )
-        self.order.load_state_dict(checkpoint.state["data_order"])
+        model = self.accelerator.unwrap_model(self.model)
+        checkpoint = load_checkpoint(checkpoints[-1], model, self.optimizer, self.accelerator.process_index)
+        saved = checkpoint.state["data_order"]
+        # Checkpoints hold every process's data order (a list); older ones one process's (a dict).
+        self.order.load_state_dict(saved if isinstance(saved, list) else [saved])
         if self.accelerator.is_main_process:
             self.metrics.truncate_after(checkpoint.step)
-        self.sampler.sync_weights(self.accelerator.unwrap_model(self.model))
+        self.sampler.sync_weights(model)
         return checkpoint.step
 
     def checkpoint(self, step: int) -> None:
+        """The main process writes; every process sends it its data order and RNG, then all wait."""
+        model = self.accelerator.unwrap_model(self.model)
+        shares = gather_object([(self.order.state_dict(), rng_state(), weights_checksum(model))])
+        orders, rngs, checksums = (list(column) for column in zip(*shares, strict=True))
+        # Data-parallel replicas must hold the same weights; the checkpoint saves only the main one's.
+        if any(checksum != checksums[0] for checksum in checksums):
+            raise TrainingError(
+                f"after step {step} the processes' weights differ (checksums {checksums}): the data-parallel "
+                "replicas went out of sync, which is a trainer bug; the run was not checkpointed"
+            )
         if self.accelerator.is_main_process:
-            model = self.accelerator.unwrap_model(self.model)
-            state = {"data_order": self.order.state_dict(), "variant": self.config.variant}
+            state = {"data_order": orders, "variant": self.config.variant, "replica_checksums": checksums}
             save_checkpoint(
-                self.config.output_dir, step, model, self.optimizer, state, self.config.keep_checkpoints
+                self.config.output_dir, step, model, self.optimizer, state, self.config.keep_checkpoints, rngs
             )
         self.accelerator.wait_for_everyone()
 
     def finish(self, step: int) -> Path:
-        """Save the trained model (adapters merged) and the model-version manifest."""
+        """Save the trained model (adapters merged) and the model-version manifest, once."""
         target = self.config.output_dir / "final"
         model = self.accelerator.unwrap_model(self.model)
         if self.accelerator.is_main_process:
@@ -287,51 +348,6 @@ class _Run:
             write_manifest(self.config.output_dir, manifest)
         self.accelerator.wait_for_everyone()
         return target
-
-
-def _summaries(seen: dict[str, list[Tensor]]) -> dict[str, float | None]:
-    out: dict[str, float | None] = {}
-    for name, parts in seen.items():
-        values = torch.cat(parts) if parts else torch.empty(0)
-        mean, low, high = masked_summary(values, torch.ones_like(values))
-        if name in ("ratio", "guided_ratio"):
-            out.update({f"{name}_mean": _num(mean), f"{name}_min": _num(low), f"{name}_max": _num(high)})
-        else:
-            out[name] = _num(mean)
-    return out
-
-
-def _num(value: float) -> float | None:
-    """JSON has no NaN: a statistic over no tokens is null."""
-    return None if value != value else round(value, 6)
-
-
-def _mean(values: list[float]) -> float | None:
-    return round(sum(values) / len(values), 6) if values else None
-
-
-def _collection_metrics(collected: Collected, batch_prompts: int) -> dict[str, Any]:
-    drawn = max(collected.prompts_drawn, 1)
-    return {
-        "reward_mean": _mean(collected.unhinted_rewards),
-        "hinted_reward_mean": _mean(collected.hinted_rewards),
-        "hint_fraction": round(collected.hinted_prompts / drawn, 6),
-        "filtered_fraction": round(collected.dropped_groups / drawn, 6),
-        "prompts_drawn": collected.prompts_drawn,
-        "groups": len(collected.groups),
-        "guided_groups": sum(g.hinted for g in collected.groups),
-        "batch_full": len(collected.groups) >= batch_prompts,
-        "completion_tokens": collected.generated_tokens,
-        "mean_completion_tokens": round(collected.generated_tokens / max(collected.samples, 1), 2),
-    }
-
-
-def _memory() -> dict[str, float]:
-    if not torch.cuda.is_available():
-        return {}
-    peak = torch.cuda.max_memory_allocated() / 2**30
-    torch.cuda.reset_peak_memory_stats()
-    return {"gpu_peak_gib": round(peak, 3)}
 
 
 def train(
@@ -372,7 +388,7 @@ def train(
             run.metrics.append(record)
             if progress is not None:
                 progress(record)
-        stop = should_stop is not None and should_stop()
+        stop = run.agree(should_stop is not None and should_stop())
         if step % config.checkpoint_every == 0 or step == config.steps or stop:
             run.checkpoint(step)
         if stop and step < config.steps:

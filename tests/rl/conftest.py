@@ -4,8 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from naa.config.plugins import Plugin, PluginRegistry
-from naa.rl.tasks import RLTask, parse_task, save_tasks
+from naa.config.plugins import PluginRegistry
+from naa.rl.tasks import parse_task, save_tasks
+
+from .reward_plugin import plugin
 
 _QUESTIONS = [
     ("Can I return a tent delivered 95 days ago that I just do not want?", True),
@@ -15,12 +17,6 @@ _QUESTIONS = [
     ("Can I return a gift card?", True),
     ("Can I exchange my jacket for a bigger size, delivered 5 days ago?", False),
 ]
-
-
-def vowel_share(task: RLTask, reply: str) -> float:
-    """A graded reward below 1 for almost any reply: rollouts differ, none is "correct" (reward 1)."""
-    letters = [c for c in reply.lower() if c.isalpha()]
-    return sum(c in "aeiou" for c in letters) / len(letters) if letters else 0.0
 
 
 @pytest.fixture(scope="session")
@@ -45,4 +41,4 @@ def short_tasks_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def graded_rewards() -> PluginRegistry:
-    return PluginRegistry([Plugin("tests", {"reward": {"vowel_share": lambda: vowel_share}})])
+    return PluginRegistry([plugin])

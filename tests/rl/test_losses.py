@@ -13,7 +13,6 @@ from naa.rl.losses import (
     guide_token_loss,
     importance_ratios,
     k3_kl,
-    masked_summary,
     regularised_token_loss,
     shaped_token_loss,
     shaping_gamma,
@@ -133,9 +132,3 @@ def test_regularised_token_loss_adds_kl_and_subtracts_entropy() -> None:
     total = regularised_token_loss(pg, torch.tensor([[0.2]]), 0.5, torch.tensor([[2.0]]), 0.1)
     assert total.item() == pytest.approx(0.9)
     assert regularised_token_loss(pg, torch.tensor([[0.2]]), 0.0).item() == pytest.approx(1.0)
-
-
-def test_masked_summary_ignores_padding() -> None:
-    values = torch.tensor([[1.0, 3.0, 99.0], [2.0, 99.0, 99.0]])
-    mask = torch.tensor([[1, 1, 0], [1, 0, 0]])
-    assert masked_summary(values, mask) == pytest.approx((2.0, 1.0, 3.0))
