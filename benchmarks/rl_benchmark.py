@@ -4,8 +4,8 @@ Same model, tasks, steps and seed for every variant (DESIGN.md "Guide-GRPO"). Pe
 held-out pass@k after training, seconds per step split into generation and training, tokens per second
 and peak GPU memory; the start model is evaluated once as the common "before". A rollout section times
 ``generate`` (dynamic cache) against ``generate(cache_implementation="static")`` on one batch, after a
-warm-up call, with the compile (first-call) time reported apart. TRL's GRPOTrainer is compared only
-where the ``trl`` package is importable (it is not on the lent GPU machine: recorded as unavailable).
+warm-up call, with the compile (first-call) time reported apart. TRL's GRPOTrainer is not run yet: the
+report records only whether ``trl`` is importable (benchmarks/gpu/ carries it to the lent GPU machine).
 
 GPU (sized for a few minutes; SmolLM2-135M-Instruct as a converted folder or its GGUF file):
 
@@ -65,9 +65,7 @@ def device_name(device: str) -> str:
 def prepare_model(args: argparse.Namespace, work: Path) -> str:
     """A model folder: a tiny random Llama (--tiny), a folder as given, a .gguf file converted once into the
     work dir, or a packaged model name (converted by the same code the generator uses)."""
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    from naa.generation.model_files import resolve_model_source
+    from naa.generation.model_files import convert_gguf, resolve_model_source
 
     if args.tiny:
         return tiny_model(work / "tiny-model")
@@ -75,11 +73,7 @@ def prepare_model(args: argparse.Namespace, work: Path) -> str:
         return resolve_model_source(str(args.model), work / "models")
     out = work / "model"
     if not (out / "config.json").is_file():
-        gguf = Path(args.model)
-        tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-        model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
-        model.save_pretrained(out)
-        tokenizer.save_pretrained(out)
+        convert_gguf(Path(args.model), out)
     return str(out)
 
 
@@ -250,9 +244,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             }
             report["runs"].append(entry)
             print(json.dumps(entry), flush=True)
-    report["trl"] = {"available": importlib.util.find_spec("trl") is not None}
-    if not report["trl"]["available"]:
-        report["trl"]["note"] = "trl is not installed here: no GRPOTrainer comparison in this run"
+    report["trl"] = {
+        "available": importlib.util.find_spec("trl") is not None,
+        "note": "no GRPOTrainer comparison: this script does not run TRL yet",
+    }
     report["rollout"] = rollout_bench(model_dir, heldout or tasks, args, dtype)
     report["wall_s"] = round(time.perf_counter() - started, 1)
     return report

@@ -98,14 +98,19 @@ def ensure_converted(name: str, models_dir: Path) -> Path:
         tmp = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=models_dir))
         try:
             logger.info("converting %s from %s to safetensors in %s (once)", name, gguf, target)
-            _convert_gguf(gguf, tmp)
+            convert_gguf(gguf, tmp)
             _publish(tmp, target)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     return target
 
 
-def _convert_gguf(gguf: Path, out_dir: Path) -> None:
+def convert_gguf(gguf: Path, out_dir: Path) -> None:
+    """Write the dequantised float32 model and tokenizer of a GGUF file to ``out_dir`` (save_pretrained).
+
+    Raises:
+        ModelUnavailableError: the file cannot be read as a model.
+    """
     # Imported here: transformers and torch take seconds to import, and only a first run converts.
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer, GgufConfig

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Call 2 on the GPU machine (after stage.sh, same warm machine): joins the GGUF, checks its sha256, installs
+# the wheels if stage.sh has not, then runs the RL benchmark and the rollout benchmark, each under `timeout`,
+# writing logs and results to $OUT. About 8-9 minutes in all; give the call timeout_s 580.
+#
+#   run: command "bash benchmarks/gpu/run.sh",
+#        carry [".gpu-carry/smollm2.gguf.part2", ".gpu-carry/smollm2.gguf.sha256"], timeout_s 580
+#
+# The RL benchmark goes first: it writes its JSON only at the end (its log keeps one line per variant), while
+# the rollout benchmark rewrites its JSON after every path and so can take whatever time is left.
+# Environment (defaults for the GPU): NAA_GPU_BUDGET_S (540: the whole script, kept under the call's
+# timeout_s), NAA_GPU_RL_TIMEOUT_S (270), NAA_GPU_RL_ARGS, NAA_GPU_ROLLOUT_ARGS, NAA_GPU_SKIP_RL=1,
+# NAA_GPU_SKIP_ROLLOUT=1; NAA_GPU_DEVICE=cpu picks tiny sizes for the dry run (README.md).
+set -uo pipefail
+# shellcheck source=benchmarks/gpu/setup.sh
+source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
+: "${OUT:?OUT must name the folder whose files come back}"
+mkdir -p "$OUT"
+exec > >(tee -a "$OUT/run.log") 2>&1
+tee_pid=$!
+trap 'exec >&- 2>&-; wait "$tee_pid"' EXIT # run.log complete before the files go back
+
+if [[ $DEVICE == cpu ]]; then
+  # A dry run of the mechanics: the real GGUF through the RL script at toy sizes, the tiny rollout model.
+  RL_ARGS=${NAA_GPU_RL_ARGS:---steps 1 --variants vanilla --group-size 2 --batch-prompts 2 --max-new-tokens 8
+    --per-template 2 --heldout-limit 2 --n 2 --rollout-prompts 2 --micro-batch 4 --rollout-batch 8}
+  ROLLOUT_ARGS=${NAA_GPU_ROLLOUT_ARGS:---tiny --check --profile}
+  RL_TIMEOUT_S=${NAA_GPU_RL_TIMEOUT_S:-1200}
+  BUDGET_S=${NAA_GPU_BUDGET_S:-2400}
+else
+  # Step 1 of each variant is left out of the timings, so 5 steps give 4 timed ones per variant.
+  RL_ARGS=${NAA_GPU_RL_ARGS:---steps 5}
+  # One top-p (each static path compiles afresh, about 46 s on an H200), and the paths in order of worth:
+  # the project's own sampler, then its baseline, then generate's static cache; a cut loses the last.
+  ROLLOUT_ARGS=${NAA_GPU_ROLLOUT_ARGS:---check --profile --top-p 1.0 --paths static generate_dynamic generate_static}
+  RL_TIMEOUT_S=${NAA_GPU_RL_TIMEOUT_S:-270}
+  BUDGET_S=${NAA_GPU_BUDGET_S:-540}
+fi
+
+print_environment
+gguf=$STAGE/smollm2.gguf
+[[ -f $CARRY/smollm2.gguf.sha256 ]] || {
+  echo "no $CARRY/smollm2.gguf.sha256: carry it with part 2" >&2
+  exit 1
+}
+if ! (cd "$STAGE" && grep -s ' smollm2.gguf$' "$CARRY/smollm2.gguf.sha256" | sha256sum --quiet -c - >/dev/null 2>&1); then
+  [[ -f $STAGE/smollm2.gguf.part1 ]] || {
+    echo "no $STAGE/smollm2.gguf.part1: this machine is not the one stage.sh ran on; run stage.sh again" >&2
+    exit 1
+  }
+  cat "$STAGE/smollm2.gguf.part1" "$CARRY/smollm2.gguf.part2" >"$gguf"
+  (cd "$STAGE" && grep ' smollm2.gguf$' "$CARRY/smollm2.gguf.sha256" | sha256sum -c -) || {
+    echo "joined GGUF does not match its sha256: rerun prepare.sh here and stage.sh there" >&2
+    exit 1
+  }
+fi
+echo "GGUF: $gguf ($(stat -c %s "$gguf") bytes, sha256 ok)"
+install_wheels || exit 1
+
+slug=cpu_dryrun # file names as rollout_benchmark.py gives them: rollout_nvidia_h200.json
+if [[ $DEVICE == cuda ]]; then
+  slug=$("$PY" -c "import re, torch; print(re.sub(r'[^a-z0-9]+', '_', torch.cuda.get_device_name(0).lower()).strip('_'))")
+fi
+remaining() { echo $((BUDGET_S - SECONDS)); }
+status=()
+
+# Word splitting of the *_ARGS strings is wanted: they are flag lists.
+# shellcheck disable=SC2086
+if [[ ${NAA_GPU_SKIP_RL:-0} != 1 ]]; then
+  limit=$(($(remaining) < RL_TIMEOUT_S ? $(remaining) : RL_TIMEOUT_S))
+  echo "== $(date -u +%T) rl_benchmark (timeout ${limit}s): $RL_ARGS"
+  (cd "$ROOT" && timeout -k 10 "$limit" "$PY" benchmarks/rl_benchmark.py --device "$DEVICE" --model "$gguf" \
+    $RL_ARGS --out "$OUT/rl_benchmark_$slug.json" >"$OUT/rl.log" 2>&1)
+  status+=("rl_benchmark exit $? after ${SECONDS}s")
+fi
+# shellcheck disable=SC2086
+if [[ ${NAA_GPU_SKIP_ROLLOUT:-0} != 1 ]]; then
+  limit=$(($(remaining) - 10))
+  if ((limit < 30)); then
+    status+=("rollout_benchmark skipped: ${limit}s left")
+  else
+    echo "== $(date -u +%T) rollout_benchmark (timeout ${limit}s): $ROLLOUT_ARGS"
+    (cd "$ROOT" && timeout -k 10 "$limit" "$PY" benchmarks/rollout_benchmark.py --device "$DEVICE" \
+      $ROLLOUT_ARGS --out "$OUT/rollout_$slug.json" >"$OUT/rollout.log" 2>&1)
+    status+=("rollout_benchmark exit $? after ${SECONDS}s")
+  fi
+fi
+
+# The reply shows the last 12,000 characters: the tables last, without the progress-bar lines.
+for log in rl rollout; do
+  [[ -f $OUT/$log.log ]] && echo "== tail of $log.log" && grep -v 'it/s]' "$OUT/$log.log" | tail -n 25
+done
+echo "== files in \$OUT (exit 124 = stopped by timeout)"
+ls -l "$OUT"
+printf '%s\n' "${status[@]}"
