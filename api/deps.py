@@ -57,6 +57,16 @@ async def get_state(request: Request) -> AppState:
 StateDep = Annotated[AppState, Depends(get_state)]
 
 
+async def check_path_ids(request: Request) -> None:
+    """Run on every route (``create_app``): an id in the path never holds NUL (``%00``), so it names nothing.
+
+    Without this, PostgreSQL refuses the NUL in the lookup and the request is a 500 instead of a 404.
+    """
+    for name, value in request.path_params.items():
+        if "\x00" in value:
+            raise NotFoundError(f"{name} {value!r} does not exist: no id holds NUL (%00)")
+
+
 def get_session(state: StateDep) -> Iterator[Session]:
     """One transaction per request: committed before the response is sent, rolled back if the route raised."""
     with session_scope(state.sessions) as session:

@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from naa.errors import (
     ConfigError,
@@ -103,14 +104,47 @@ async def _validation_error(request: Request, error: Exception) -> JSONResponse:
     return error_response(422, "invalid_request", f"{where}: {first['msg']}{more}")
 
 
+def _unparsable_body(error: StarletteHTTPException) -> JSONResponse:
+    # The framework's 400s: a JSON body that is not UTF-8 or nests too deeply for the parser (the cause),
+    # a multipart body without a boundary or cut short (Starlette's own detail). The API documents these as
+    # malformed requests, a 422, like JSON that does not parse.
+    cause = error.__cause__
+    if isinstance(cause, UnicodeDecodeError):
+        return error_response(422, "malformed_json", "the request body is not valid JSON: it is not UTF-8")
+    if isinstance(cause, RecursionError):
+        return error_response(
+            422, "malformed_json", "the request body is not valid JSON: it nests too deeply"
+        )
+    return error_response(422, "malformed_body", f"the request body cannot be parsed: {error.detail}")
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method an API route takes at this path. The router's 405 names those of the first route it
+    tried only: ``Allow: POST`` for ``/v1/conversations``, which takes GET too."""
+    return [
+        method
+        for method in ("GET", "POST", "PUT", "PATCH", "DELETE")
+        if any(
+            route.matches({**request.scope, "method": method})[0] == Match.FULL
+            for route in request.app.routes
+        )
+    ]
+
+
 async def _http_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, StarletteHTTPException)
+    if error.status_code == 400:  # only the framework's body parsing raises these: routers never do
+        return _unparsable_body(error)
     codes = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
     code = codes.get(error.status_code, "http_error")
     message = (
         f"no route {request.method} {request.url.path}" if error.status_code == 404 else str(error.detail)
     )
-    return error_response(error.status_code, code, message, dict(error.headers or {}))
+    headers = dict(error.headers or {})
+    if error.status_code == 405 and (allowed := _allowed_methods(request)):
+        headers["Allow"] = ", ".join(allowed)
+        message = f"{request.url.path} takes {headers['Allow']}, not {request.method}"
+    return error_response(error.status_code, code, message, headers)
 
 
 async def _unexpected_error(request: Request, error: Exception) -> JSONResponse:
@@ -136,4 +170,9 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
         413: "The request body is larger than the server's limit.",
         422: "The request is malformed or fails validation.",
     }.items()
+}
+
+# The cancel routes' 409: the job already ended (succeeded, failed or cancelled).
+FINISHED_JOB: dict[int | str, dict[str, object]] = {
+    409: {"model": ErrorBody, "description": "The job has already finished; nothing to cancel."}
 }

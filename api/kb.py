@@ -22,7 +22,7 @@ from naa.retrieval import KnowledgeBase
 from naa.retrieval.documents import SUPPORTED_EXTENSIONS
 from naa.storage import documents
 from naa.storage.documents import DocumentMeta
-from naa.storage.models import Document, DocumentStatus
+from naa.storage.models import DOC_ID_LENGTH, Document, DocumentStatus
 from naa.workspace import Workspace
 from pipelines.celery_app import NAACelery
 from pipelines.submit import submit_kb_index
@@ -32,6 +32,14 @@ def _checked_name(upload: UploadFile) -> str:
     name = Path(upload.filename or "").name
     if not name or name.startswith("."):
         raise InputError(f"upload {upload.filename!r} needs a file name with an extension, like faq.md")
+    if "\x00" in name:
+        raise InputError(f"upload {upload.filename!r}: a file name cannot hold NUL; rename the file")
+    # Bytes, not characters: they bound both the doc_id column and the file system's 255-byte names.
+    if len(name.encode()) > DOC_ID_LENGTH:
+        raise InputError(
+            f"{name}: the file name has {len(name.encode())} bytes in UTF-8, the limit is {DOC_ID_LENGTH}; "
+            "rename the file"
+        )
     if Path(name).suffix.lower() not in SUPPORTED_EXTENSIONS:
         raise UnsupportedMediaTypeError(
             f"{name}: the knowledge base cannot read {Path(name).suffix or 'files without an extension'}; "

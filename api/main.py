@@ -6,11 +6,13 @@ independent app (its own database engine, assistants and metrics), so tests can 
 
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.routing import Match, Mount
+from starlette.types import Scope
 
 from api.assistants import AssistantCache
-from api.deps import AppState
+from api.deps import AppState, check_path_ids
 from api.errors import register_error_handlers
 from api.limits import BodySizeLimitMiddleware
 from api.metrics import Metrics, MetricsMiddleware
@@ -55,6 +57,19 @@ _TAGS = [
 ]
 
 
+class _ConsoleMount(Mount):
+    """The console at ``/``, chosen only when no API route's path matches.
+
+    A mount at ``/`` matches every path fully, so it used to answer an API path called with another
+    method (``GET /v1/chat``: a 404; ``OPTIONS /v1/chat``: a 405 that allowed GET and HEAD). Reported as a
+    partial match, it loses to the API route's own partial match, whose 405 names the allowed methods.
+    """
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        match, child_scope = super().matches(scope)
+        return (Match.PARTIAL if match == Match.FULL else match), child_scope
+
+
 def create_app(settings: NAASettings, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> FastAPI:
     """Build the API for ``settings``; the database schema is created or upgraded here."""
     url = settings.resolved_database_url()
@@ -67,6 +82,7 @@ def create_app(settings: NAASettings, *, max_body_bytes: int = DEFAULT_MAX_BODY_
         version="0.1.0",
         summary="Customer-service neural agent assistant: intent, retrieval, grounded generation.",
         openapi_tags=_TAGS,
+        dependencies=[Depends(check_path_ids)],
     )
     app.state.naa = AppState(
         settings=settings,
@@ -96,7 +112,9 @@ def create_app(settings: NAASettings, *, max_body_bytes: int = DEFAULT_MAX_BODY_
     ):
         app.include_router(module.router)
     if CONSOLE_DIR.is_dir():  # mounted last, so every API route matches first
-        app.mount("/", StaticFiles(directory=CONSOLE_DIR, html=True), name="console")
+        app.router.routes.append(
+            _ConsoleMount("/", app=StaticFiles(directory=CONSOLE_DIR, html=True), name="console")
+        )
     return app
 
 

@@ -3,7 +3,7 @@
 from fastapi import APIRouter, status
 
 from api.deps import AdminDep, JobsAppDep, SessionDep
-from api.errors import ERROR_RESPONSES
+from api.errors import ERROR_RESPONSES, ErrorBody
 from api.onboarding import queue_build
 from api.schemas.admin import (
     ApiKeyCreate,
@@ -26,7 +26,10 @@ def _created_key(session: SessionDep, partner_id: str, name: str) -> ApiKeyCreat
 
 
 @router.post(
-    "/partners", status_code=status.HTTP_201_CREATED, summary="Create a partner from its YAML config"
+    "/partners",
+    status_code=status.HTTP_201_CREATED,
+    summary="Create a partner from its YAML config",
+    responses={409: {"model": ErrorBody, "description": "A partner of this id is already there."}},
 )
 def create_partner(body: PartnerCreate, session: SessionDep) -> PartnerCreated:
     """Store the partner file (validated now) and return a first API key, shown once.

@@ -23,6 +23,8 @@ router = APIRouter(prefix="/v1/conversations", tags=["conversations"], responses
 
 # The export holds every conversation in one response; past this many, page through the list instead.
 EXPORT_LIMIT = 10_000
+# SQL's OFFSET is a 64-bit integer in PostgreSQL and SQLite alike: past it, the query fails (a 500).
+MAX_OFFSET = 2**63 - 1
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Start a conversation")
@@ -69,7 +71,7 @@ def list_conversations(
     caller: PartnerDep,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> ConversationsPublic:
     """The partner's conversations, newest first."""
     found = conversations.list_conversations(session, caller.partner_id, limit=limit, offset=offset)

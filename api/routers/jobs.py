@@ -3,7 +3,7 @@
 from fastapi import APIRouter
 
 from api.deps import PartnerDep, SessionDep
-from api.errors import ERROR_RESPONSES
+from api.errors import ERROR_RESPONSES, FINISHED_JOB
 from api.schemas.jobs import JobPublic, JobsPublic
 from naa.storage import jobs
 
@@ -23,7 +23,7 @@ def get_job(job_id: str, caller: PartnerDep, session: SessionDep) -> JobPublic:
     return JobPublic.model_validate(jobs.get_job(session, caller.partner_id, job_id))
 
 
-@router.post("/{job_id}/cancel", summary="Cancel a job")
+@router.post("/{job_id}/cancel", summary="Cancel a job", responses=FINISHED_JOB)
 def cancel_job(job_id: str, caller: PartnerDep, session: SessionDep) -> JobPublic:
     """A queued or running job stops at its next progress check; a finished one is a 409."""
     return JobPublic.model_validate(jobs.cancel_job(session, caller.partner_id, job_id))

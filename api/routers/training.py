@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from api.deps import JobsAppDep, PartnerDep, SessionDep, StateDep
-from api.errors import ERROR_RESPONSES
+from api.errors import ERROR_RESPONSES, FINISHED_JOB, ErrorBody
 from api.schemas.training import (
     GeneratorPublic,
     GeneratorUpdate,
@@ -23,7 +23,12 @@ from pipelines.submit import cancel, rl_run_metrics, submit_rl_train
 router = APIRouter(prefix="/v1", tags=["training"], responses=ERROR_RESPONSES)
 
 
-@router.post("/training/runs", status_code=status.HTTP_202_ACCEPTED, summary="Start an RL training run")
+@router.post(
+    "/training/runs",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Start an RL training run",
+    responses={409: {"model": ErrorBody, "description": "A model version already has this run_name."}},
+)
 def create_run(
     body: TrainingRunCreate, caller: PartnerDep, session: SessionDep, jobs_app: JobsAppDep
 ) -> TrainingRunPublic:
@@ -56,7 +61,7 @@ def get_run(
     return TrainingRunPublic.of(job, metrics)
 
 
-@router.post("/training/runs/{job_id}/cancel", summary="Cancel a training run")
+@router.post("/training/runs/{job_id}/cancel", summary="Cancel a training run", responses=FINISHED_JOB)
 def cancel_run(
     job_id: str, caller: PartnerDep, session: SessionDep, jobs_app: JobsAppDep
 ) -> TrainingRunPublic:

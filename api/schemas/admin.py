@@ -6,6 +6,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.config import JsonDict
 
+from api.schemas.request import RequestBody
 from naa.config.partner import PartnerConfig
 from naa.errors import ConfigError
 
@@ -20,7 +21,7 @@ handoff:
 """
 
 
-class PartnerCreate(BaseModel):
+class PartnerCreate(RequestBody):
     model_config = ConfigDict(
         extra="forbid", json_schema_extra={"examples": [{"config_yaml": _PARTNER_YAML}]}
     )
@@ -82,7 +83,7 @@ _KEY_EXAMPLE: JsonDict = {
 }
 
 
-class ApiKeyCreate(BaseModel):
+class ApiKeyCreate(RequestBody):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"name": "agent console"}]})
 
     name: str = Field(..., min_length=1, max_length=200, description="What the key is for.")

@@ -6,6 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.config import JsonDict
 
 from api.schemas.assistant import CitationPublic, IntentPublic, PassagePublic
+from api.schemas.request import RequestBody
 
 _REPLY_EXAMPLE: JsonDict = {
     "conversation_id": "7f0c2d9b6a0e4a51b0e3c1d2e3f4a5b6",
@@ -20,7 +21,7 @@ _REPLY_EXAMPLE: JsonDict = {
 }
 
 
-class ChatCreate(BaseModel):
+class ChatCreate(RequestBody):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={

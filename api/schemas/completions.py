@@ -11,6 +11,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas.assistant import CitationPublic, IntentPublic
+from api.schemas.request import RequestBody
 from naa.generation.base import ChatMessage, SamplingParams
 
 
@@ -23,7 +24,7 @@ class StreamOptions(BaseModel):
     include_usage: bool = Field(False, description="Send a last chunk with token counts and no choices.")
 
 
-class ChatCompletionCreate(BaseModel):
+class ChatCompletionCreate(RequestBody):
     model_config = ConfigDict(
         extra="ignore",
         json_schema_extra={

@@ -6,6 +6,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.config import JsonDict
 
+from api.schemas.request import RequestBody
 from naa.storage.models import Role
 
 _MESSAGE_EXAMPLE: JsonDict = {
@@ -22,7 +23,7 @@ _MESSAGE_EXAMPLE: JsonDict = {
 }
 
 
-class ConversationCreate(BaseModel):
+class ConversationCreate(RequestBody):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"channel": "console"}]})
 
     channel: str = Field(
@@ -35,7 +36,7 @@ class ConversationCreate(BaseModel):
     )
 
 
-class TurnCreate(BaseModel):
+class TurnCreate(RequestBody):
     """A person's turn: the customer's message, or the reply a human agent sent."""
 
     model_config = ConfigDict(

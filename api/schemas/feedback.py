@@ -4,10 +4,11 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.schemas.request import RequestBody
 from naa.storage.models import Rating
 
 
-class FeedbackCreate(BaseModel):
+class FeedbackCreate(RequestBody):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={

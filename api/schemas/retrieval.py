@@ -3,9 +3,10 @@
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas.assistant import IntentPublic, PassagePublic
+from api.schemas.request import RequestBody
 
 
-class ClassifyCreate(BaseModel):
+class ClassifyCreate(RequestBody):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={"examples": [{"texts": ["where is my parcel", "I want my money back"]}]},
@@ -33,7 +34,7 @@ class ClassifyPublic(BaseModel):
     predictions: list[IntentPublic] = Field(..., description="One per text, in order.")
 
 
-class SearchCreate(BaseModel):
+class SearchCreate(RequestBody):
     model_config = ConfigDict(
         extra="forbid", json_schema_extra={"examples": [{"query": "how long do refunds take", "top_k": 3}]}
     )

@@ -6,11 +6,12 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.schemas.assistant import CitationPublic, IntentPublic
 from api.schemas.conversations import TurnCreate
+from api.schemas.request import RequestBody
 from naa.assistant import AssistantReply
 from naa.generation.base import ChatMessage
 
 
-class SuggestCreate(BaseModel):
+class SuggestCreate(RequestBody):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={

@@ -2,6 +2,7 @@
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.schemas.request import RequestBody
 from naa.config.plugins import ToolValue
 
 
@@ -28,7 +29,7 @@ class ToolsPublic(BaseModel):
     tools: list[ToolPublic] = Field(..., description="The partner's enabled tools.")
 
 
-class ToolRunCreate(BaseModel):
+class ToolRunCreate(RequestBody):
     model_config = ConfigDict(
         extra="forbid", json_schema_extra={"examples": [{"arguments": {"order_id": "A1001"}}]}
     )

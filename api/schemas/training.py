@@ -1,12 +1,13 @@
 """RL training runs, the model versions they register, and the generator version serving a partner."""
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, RootModel
 from pydantic.config import JsonDict
 
 from api.schemas.jobs import JOB_EXAMPLE
+from api.schemas.request import RequestBody, check_text
 from naa.storage.models import Job, JobStatus, ModelKind
 
 _RUN_CONFIG_EXAMPLE: JsonDict = {
@@ -48,7 +49,7 @@ _RUN_EXAMPLE: JsonDict = {
 }
 
 
-class TrainingRunCreate(RootModel[dict[str, Any]]):
+class TrainingRunCreate(RootModel[Annotated[dict[str, Any], BeforeValidator(check_text)]]):
     """Fields of ``RLConfig`` (naa/rl/config.py), validated by it: a bad field is a 422 naming it.
 
     ``tasks`` is a JSONL task file relative to the partner's folder in the data dir. ``model`` is a
@@ -116,7 +117,7 @@ class ModelVersionsPublic(BaseModel):
     versions: list[ModelVersionPublic] = Field(..., description="Newest first.")
 
 
-class GeneratorUpdate(BaseModel):
+class GeneratorUpdate(RequestBody):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={"examples": [{"model_version": "guide-2026-11-27"}, {"model_version": None}]},

@@ -102,7 +102,12 @@ class PartnerConfig(_Strict):
     id: str = Field(
         ..., pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$", description="Stable partner id, used in paths."
     )
-    name: str = Field(..., min_length=1, description="Company name shown in prompts and the console.")
+    name: str = Field(
+        ...,
+        min_length=1,
+        max_length=200,  # the partners.name column
+        description="Company name shown in prompts and the console.",
+    )
     intent: IntentSlot = Field(default_factory=EmbeddingIntentConfig)
     knowledge_base: KnowledgeBaseConfig = Field(default_factory=KnowledgeBaseConfig)
     retrieval: RetrievalSlot = Field(default_factory=FaissRetrieverConfig)

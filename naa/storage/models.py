@@ -38,6 +38,7 @@ _NAMING = {
 }
 
 PARTNER_ID_LENGTH = 63
+DOC_ID_LENGTH = 200  # an uploaded file's name is its document id
 
 
 def new_id() -> str:
@@ -172,7 +173,7 @@ class Document(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     partner_id: Mapped[str] = _partner_fk()
     kb_id: Mapped[str] = mapped_column(String(32), ForeignKey("knowledge_bases.id", ondelete="CASCADE"))
-    doc_id: Mapped[str] = mapped_column(String(200))
+    doc_id: Mapped[str] = mapped_column(String(DOC_ID_LENGTH))
     title: Mapped[str] = mapped_column(String(500), default="")
     source: Mapped[str] = mapped_column(String(1000), default="")
     url: Mapped[str] = mapped_column(String(2000), default="")

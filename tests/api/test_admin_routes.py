@@ -44,6 +44,12 @@ def test_a_partner_file_with_a_typo_is_refused_with_its_field_path(client: TestC
     broken = client.post("/v1/admin/partners", json={"config_yaml": "id: [unclosed"}, headers=ADMIN)
     assert (broken.status_code, broken.json()["code"]) == (422, "invalid_config")
     assert "not valid YAML" in broken.json()["message"]
+    # Past the partners.name column: a 500 on PostgreSQL before the config limited it.
+    long_name = client.post(
+        "/v1/admin/partners", json={"config_yaml": f"id: x2\nname: {'N' * 201}\n"}, headers=ADMIN
+    )
+    assert (long_name.status_code, long_name.json()["code"]) == (422, "invalid_config")
+    assert long_name.json()["message"].startswith("config_yaml: name: String should have at most 200")
 
 
 def test_keys_are_created_listed_and_revoked(client: TestClient) -> None:

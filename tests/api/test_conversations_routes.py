@@ -135,3 +135,14 @@ def test_turns_posted_at_the_same_moment_are_all_stored(client: TestClient, keys
     assert sorted(m["content"] for m in stored["messages"]) == sorted(
         f"{w}-{t}" for w in range(writers) for t in range(turns)
     )
+
+
+def test_an_offset_past_64_bits_is_refused_and_the_largest_lists_nothing(
+    client: TestClient, keys: Keys
+) -> None:
+    # Found by schemathesis: the database's OFFSET overflowed, a 500 (PostgreSQL: bigint out of range).
+    huge = client.get("/v1/conversations", params={"offset": 2**63}, headers=keys.headers("acme"))
+    assert (huge.status_code, huge.json()["code"]) == (422, "invalid_request")
+    assert huge.json()["message"].startswith("query.offset")
+    largest = client.get("/v1/conversations", params={"offset": 2**63 - 1}, headers=keys.headers("acme"))
+    assert largest.json() == {"conversations": []}

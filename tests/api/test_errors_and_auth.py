@@ -1,5 +1,6 @@
 """Bad input and bad credentials: every error is a 4xx with exactly {code, message}."""
 
+import pytest
 from api_support import Keys
 from fastapi.testclient import TestClient
 from httpx import Response
@@ -69,3 +70,94 @@ def test_unknown_objects_and_routes_are_404s_in_the_same_shape(client: TestClien
     _error(client.get("/v1/jobs/nope", headers=keys.headers("acme")), 404, "not_found")
     assert "no route" in _error(client.get("/v1/nothing-here"), 404, "not_found")
     _error(client.put("/healthz"), 405, "method_not_allowed")
+
+
+# Each was a 500 (found by schemathesis and by hand): JSON may spell a lone surrogate or NUL, Python's parser
+# keeps it, and the tokenizer, the file system or PostgreSQL failed on it. The raw bytes hold the escapes.
+@pytest.mark.parametrize(
+    ("method", "path", "body", "where"),
+    [
+        (
+            "POST",
+            "/v1/intents/classify",
+            rb'{"texts": ["ok", "\ud800"]}',
+            "texts.1 contains a lone surrogate",
+        ),
+        ("POST", "/v1/chat", rb'{"message": "hi", "conversation_id": "\udfff"}', "conversation_id"),
+        ("POST", "/v1/suggest", rb'{"conversation_id": "\ud800"}', "conversation_id"),
+        (
+            "POST",
+            "/v1/chat/completions",
+            rb'{"messages": [{"role": "user", "content": "a\ud800"}]}',
+            "messages.0.content",
+        ),
+        ("POST", "/v1/feedback", rb'{"message_id": "\ud800", "rating": "up"}', "message_id"),
+        ("PUT", "/v1/generator", rb'{"model_version": "\ud800"}', "model_version"),
+        ("POST", "/v1/training/runs", rb'{"tasks": "\ud800"}', "tasks contains a lone surrogate"),
+        ("POST", "/v1/training/runs", rb'{"tasks": "rl/\u0000.jsonl"}', "tasks contains NUL"),
+        ("POST", "/v1/tools/order_lookup", rb'{"arguments": {"\ud800": 1}}', "arguments.\\ud800"),
+    ],
+)
+def test_strings_that_are_not_text_are_a_422_naming_the_field(
+    client: TestClient, keys: Keys, method: str, path: str, body: bytes, where: str
+) -> None:
+    headers = {**keys.headers("acme"), "content-type": "application/json"}
+    message = _error(client.request(method, path, content=body, headers=headers), 422, "invalid_request")
+    assert message.startswith(f"body: {where}"), message
+
+
+def test_a_turn_with_nul_is_refused_before_the_database_sees_it(client: TestClient, keys: Keys) -> None:
+    # PostgreSQL refuses NUL in a text column: this was a 500 there, and stored as given in SQLite.
+    conversation = client.post("/v1/conversations", headers=keys.headers("acme")).json()["id"]
+    headers = {**keys.headers("acme"), "content-type": "application/json"}
+    body = rb'{"role": "customer", "content": "my order\u0000"}'
+    turn = client.post(f"/v1/conversations/{conversation}/messages", content=body, headers=headers)
+    assert "content contains NUL" in _error(turn, 422, "invalid_request")
+    assert (
+        client.get(f"/v1/conversations/{conversation}", headers=keys.headers("acme")).json()["messages"] == []
+    )
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/conversations/a%00b",
+        "/v1/jobs/a%00b",
+        "/v1/training/runs/a%00b",
+        "/v1/model-versions/a%00b",
+        "/v1/admin/partners/a%00b/keys",
+    ],
+)
+def test_an_id_with_nul_in_the_path_names_nothing(client: TestClient, keys: Keys, path: str) -> None:
+    # Each was a 500 on PostgreSQL, which refuses NUL in the lookup's parameter.
+    headers = ADMIN if path.startswith("/v1/admin/") else keys.headers("acme")
+    assert "no id holds NUL" in _error(client.get(path, headers=headers), 404, "not_found")
+
+
+def test_bodies_the_framework_cannot_parse_are_422s_like_bad_json(client: TestClient, keys: Keys) -> None:
+    # Each was a 400, a status no route documents, with the code http_error.
+    headers = {**keys.headers("acme"), "content-type": "application/json"}
+    not_utf8 = client.post("/v1/search", content=b'{"query": "\xff"}', headers=headers)
+    assert "not UTF-8" in _error(not_utf8, 422, "malformed_json")
+    deep = client.post("/v1/search", content=b"[" * 100_000 + b"]" * 100_000, headers=headers)
+    assert "nests too deeply" in _error(deep, 422, "malformed_json")
+    no_boundary = client.post(
+        "/v1/kb/documents",
+        content=b"garbage",
+        headers={**keys.headers("acme"), "content-type": "multipart/form-data"},
+    )
+    assert "boundary" in _error(no_boundary, 422, "malformed_body")
+
+
+def test_an_api_path_called_with_another_method_is_a_405_naming_every_allowed_one(
+    client: TestClient, keys: Keys
+) -> None:
+    # Found by schemathesis. The console, mounted at /, took these: GET /v1/chat was a 404, OPTIONS a 405
+    # allowing GET and HEAD. And the router's 405 named the first route's methods only: Allow: POST here.
+    for method in ("GET", "OPTIONS", "PUT"):
+        response = client.request(method, "/v1/chat", headers=keys.headers("acme"))
+        assert "/v1/chat takes POST, not" in _error(response, 405, "method_not_allowed")
+        assert response.headers["allow"] == "POST", method
+    both = client.delete("/v1/conversations", headers=keys.headers("acme"))
+    _error(both, 405, "method_not_allowed")
+    assert both.headers["allow"] == "GET, POST"

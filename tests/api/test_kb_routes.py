@@ -76,3 +76,19 @@ def test_unsupported_and_empty_files_are_refused_with_a_clear_message(client: Te
     assert (empty.status_code, empty.json()["code"]) == (422, "invalid_input")
     nothing = client.post("/v1/kb/documents", headers=keys.headers("acme"))
     assert (nothing.status_code, nothing.json()["code"]) == (422, "invalid_request")
+
+
+def test_file_names_that_cannot_be_stored_are_refused(client: TestClient, keys: Keys) -> None:
+    # Both were 500s: a name past the doc_id column (PostgreSQL) or the file system's 255 bytes, and NUL.
+    long = _upload(client, keys, ("é" * 150 + ".md", b"# Returns\n\nWithin 30 days.\n"))
+    assert (long.status_code, long.json()["code"]) == (422, "invalid_input")
+    assert "303 bytes in UTF-8, the limit is 200" in long.json()["message"]
+    # Written by hand: httpx would escape the NUL in the file name.
+    part = b'Content-Disposition: form-data; name="files"; filename="a\x00b.md"\r\n\r\n# Hi\r\n'
+    body = b"--XB\r\n" + part + b"--XB--\r\n"
+    headers = {**keys.headers("acme"), "content-type": "multipart/form-data; boundary=XB"}
+    nul = client.post("/v1/kb/documents", content=body, headers=headers)
+    assert (nul.status_code, nul.json()["code"]) == (422, "invalid_input")
+    assert "cannot hold NUL" in nul.json()["message"]
+    listed = client.get("/v1/kb/documents", headers=keys.headers("acme")).json()["documents"]
+    assert not [d for d in listed if d["doc_id"].startswith(("é", "a\x00"))]
