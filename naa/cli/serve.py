@@ -1,5 +1,6 @@
 """`naa serve` and `naa build`: prepare a partner's models and index, then run the API."""
 
+import signal
 from typing import Annotated
 
 import typer
@@ -56,8 +57,14 @@ def serve(
         console.print(f"Web console: {url}/")
     if key:
         console.print(f"Demo API key (shown once): {key}")
+    # uvicorn shuts down gracefully on SIGINT and SIGTERM, then re-raises the signal to the handler it
+    # replaced: Python's default for SIGTERM ends the process at once, before the job worker is stopped
+    # below, which would leave it running. As KeyboardInterrupt, SIGTERM takes the same way out as Ctrl-C.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         uvicorn.run(app, host=host, port=port, log_level="warning")
+    except KeyboardInterrupt:
+        pass  # stopped by a signal, after a graceful shutdown: a normal exit
     finally:
         if jobs is not None:
             stop_worker_process(jobs)

@@ -8,18 +8,16 @@ missing. Building the demo partner trains its intent model: a few minutes on 2 c
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from served import free_port, healthy
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "frontend" / "e2e" / "console.e2e.mjs"
@@ -57,20 +55,6 @@ class Served:
     output: ServerOutput
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/healthz", timeout=5) as response:
-            return response.status == 200
-    except (urllib.error.URLError, OSError):
-        return False
-
-
 def _stop(server: subprocess.Popen[str]) -> None:
     """Ctrl-C as a user would (uvicorn exits, then serve stops its job worker); if stuck, kill the group."""
     if server.poll() is None:
@@ -97,7 +81,7 @@ def _require_built_console() -> None:
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """`naa serve` on a free port with the embedded defaults (SQLite, SQLite broker) in a fresh data dir."""
     _require_built_console()
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     # The developer's own NAA_ settings (a PostgreSQL URL, a partners folder) must not leak into the run.
     env = {name: value for name, value in os.environ.items() if not name.startswith("NAA_")}
@@ -122,7 +106,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     reader.start()
     try:
         deadline = time.monotonic() + START_TIMEOUT_S
-        while not _healthy(url):
+        while not healthy(url):
             if server.poll() is not None:
                 pytest.fail(f"naa serve exited with {server.returncode} before serving:\n{output.tail()}")
             if time.monotonic() > deadline:
