@@ -17,6 +17,7 @@ import yaml
 from naa.errors import ConfigError, NotFoundError
 
 MIN_EXAMPLES_PER_INTENT = 2
+MAX_INTENT_NAME_CHARS = 200  # stored with each answered turn (messages.intent)
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,11 @@ def check_examples(
             raise ConfigError(f"{source}: intent {example.intent!r} has an empty example text: remove it")
         if not example.intent.strip():
             raise ConfigError(f"{source}: example {example.text!r} has no intent: add one")
+        if len(example.intent) > MAX_INTENT_NAME_CHARS:
+            raise ConfigError(
+                f"{source}: intent {example.intent[:40]!r}... has {len(example.intent)} characters; "
+                f"the limit is {MAX_INTENT_NAME_CHARS}: shorten the name"
+            )
     counts = Counter(example.intent for example in examples)
     if len(counts) < 2:
         raise ConfigError(

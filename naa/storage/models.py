@@ -28,6 +28,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, MappedColumn, mapped_column, relationship
 
+from naa.intent.examples import MAX_INTENT_NAME_CHARS
+
 # Fixed constraint names make migrations reproducible and let PostgreSQL and SQLite agree on them.
 _NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -215,7 +217,7 @@ class Message(Base):
     position: Mapped[int] = mapped_column(Integer, doc="0, 1, 2... within the conversation: the turn order.")
     role: Mapped[Role] = mapped_column(_enum(Role))
     content: Mapped[str] = mapped_column(Text)
-    intent: Mapped[str | None] = mapped_column(String(200))
+    intent: Mapped[str | None] = mapped_column(String(MAX_INTENT_NAME_CHARS))
     intent_confidence: Mapped[float | None] = mapped_column(Float)
     passages: Mapped[list[Any]] = mapped_column(default=list)
     citations: Mapped[list[Any]] = mapped_column(default=list)

@@ -47,6 +47,7 @@ def test_reads_a_csv_with_text_and_intent(tmp_path: Path) -> None:
         ("i.yaml", "greeting: [hi, '  ']\nrefund: [a, b]\n", "empty example text"),
         ("i.yaml", "greeting: [hi]\nrefund: [a, b]\n", "fewer than 2 examples"),
         ("i.yaml", "greeting: [hi, hello]\n", "single intent"),
+        ("i.yaml", f"{'x' * 201}: [hi, hello]\nrefund: [a, b]\n", "201 characters; the limit is 200"),
         ("i.csv", "", "is empty"),
         ("i.csv", "utterance,label\nhi,greeting\n", "header 'text,intent'"),
         ("i.csv", "text,intent\nhi\n", "line 2"),
