@@ -38,7 +38,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from naa.embeddings import embed, load_encoder, native_bfloat16  # noqa: E402
+from naa.embeddings import embed, load_encoder, resolved_precision  # noqa: E402
 from naa.retrieval import Document, FaissRetrieverConfig, KnowledgeBase, chunk_documents  # noqa: E402
 from naa.retrieval.faiss_index import IndexKind, build_index, ivf_lists, search_index  # noqa: E402
 
@@ -102,7 +102,7 @@ def measure_ingestion(target_chunks: int, config: FaissRetrieverConfig) -> dict[
         "mean_tokens_per_chunk": statistics.mean(tokens),
         "chunk_size": config.chunk_size,
         "batch_size": config.embedding_batch_size,
-        "precision": _precision(config),
+        "precision": resolved_precision(config.embedding_precision),
         "chunking_chunks_per_s": len(chunks) / chunking_s,
         "embedding_chunks_per_s": report.chunks / embedding_s,
         "embedding_tokens_per_s": sum(tokens) / embedding_s,
@@ -121,7 +121,8 @@ def measure_query_embedding(count: int, config: FaissRetrieverConfig) -> dict[st
     ]
     embed(queries[:4], config.embedding_model, precision=config.embedding_precision)
     default_threads = torch.get_num_threads()
-    results: dict[str, Any] = {"queries": len(queries), "precision": _precision(config)}
+    precision = resolved_precision(config.embedding_precision)
+    results: dict[str, Any] = {"queries": len(queries), "precision": precision}
     for threads in sorted({default_threads, 1}, reverse=True):
         torch.set_num_threads(threads)
         samples = []
@@ -132,13 +133,6 @@ def measure_query_embedding(count: int, config: FaissRetrieverConfig) -> dict[st
         results[f"torch_threads_{threads}"] = _percentiles(samples)
     torch.set_num_threads(default_threads)
     return results
-
-
-def _precision(config: FaissRetrieverConfig) -> str:
-    """What "auto" resolved to on this machine."""
-    if config.embedding_precision != "auto":
-        return config.embedding_precision
-    return "bfloat16" if native_bfloat16() else "float32"
 
 
 def measure_search(size: int, queries: int, top_k: int, ef_search: int, nprobe: int) -> dict[str, Any]:

@@ -82,6 +82,7 @@ def embed(
     return np.ascontiguousarray(vectors, dtype=np.float32)
 
 
+@functools.cache
 def native_bfloat16() -> bool:
     """Whether this CPU has bfloat16 instructions (AVX512-BF16 or AMX); torch exposes no public check."""
     import torch
@@ -89,9 +90,16 @@ def native_bfloat16() -> bool:
     return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
 
 
+def resolved_precision(precision: Precision) -> Literal["float32", "bfloat16"]:
+    """The arithmetic ``precision`` means on this machine ("auto": bfloat16 only where it is native)."""
+    if precision == "auto":
+        return "bfloat16" if native_bfloat16() else "float32"
+    return precision
+
+
 def _autocast(precision: Precision) -> contextlib.AbstractContextManager[object]:
     import torch
 
-    if precision == "bfloat16" or (precision == "auto" and native_bfloat16()):
+    if resolved_precision(precision) == "bfloat16":
         return torch.autocast("cpu", dtype=torch.bfloat16)
     return contextlib.nullcontext()

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from naa.embeddings import embed, load_encoder, native_bfloat16
+from naa.embeddings import embed, load_encoder, native_bfloat16, resolved_precision
 
 TEXTS = [
     "How do I return a tent I bought last month?",
@@ -30,4 +30,5 @@ def test_bfloat16_vectors_are_unit_length_and_agree_with_float32() -> None:
 
 def test_auto_uses_bfloat16_only_where_the_cpu_computes_it() -> None:
     expected = embed(TEXTS, precision="bfloat16" if native_bfloat16() else "float32")
+    assert resolved_precision("auto") == ("bfloat16" if native_bfloat16() else "float32")
     np.testing.assert_array_equal(embed(TEXTS, precision="auto"), expected)
