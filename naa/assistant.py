@@ -277,13 +277,11 @@ def _citations(text: str, passages: list[Passage]) -> list[Citation]:
     cited = extract_citations(text, passages)
     if cited:
         return cited
-    first_passage_of_doc: dict[str, int] = {}
-    for number, passage in enumerate(passages, start=1):
-        first_passage_of_doc.setdefault(passage.doc_id, number)
-    return [
-        Citation(number=n, doc_id=p.doc_id, title=p.title, url=p.url, source=p.source)
-        for n, p in ((n, passages[n - 1]) for n in first_passage_of_doc.values())
-    ]
+    citations: list[Citation] = []
+    for n, p in enumerate(passages, start=1):
+        if all(c.doc_id != p.doc_id for c in citations):  # a document's first passage stands for it
+            citations.append(Citation(number=n, doc_id=p.doc_id, title=p.title, url=p.url, source=p.source))
+    return citations
 
 
 def _ms_since(start: float) -> float:
