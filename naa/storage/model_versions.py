@@ -27,12 +27,7 @@ def register_model_version(
 ) -> ModelVersion:
     """Record a finished model; names are unique per partner and kind so a config can refer to one."""
     check_name_free(session, partner_id, kind, name)
-    row = ModelVersion(
-        partner_id=partner_id, kind=ModelKind(kind), name=name, path=str(path), metrics=dict(metrics or {})
-    )
-    session.add(row)
-    session.flush()
-    return row
+    return _insert(session, partner_id, kind, name, path, metrics)
 
 
 def register_job_result(
@@ -49,7 +44,7 @@ def register_job_result(
     """
     row = _by_name(session, partner_id, kind, name)
     if row is None:
-        return register_model_version(session, partner_id, kind, name, path, metrics)
+        return _insert(session, partner_id, kind, name, path, metrics)
     if row.path != str(path):
         raise ConflictError(
             f"{kind.value} model version {name!r} already exists for {row.path}; pick another name"
@@ -120,3 +115,19 @@ def _by_name(session: Session, partner_id: str, kind: ModelKind, name: str) -> M
         ModelVersion.partner_id == partner_id, ModelVersion.kind == kind, ModelVersion.name == name
     )
     return session.scalar(query)
+
+
+def _insert(
+    session: Session,
+    partner_id: str,
+    kind: ModelKind,
+    name: str,
+    path: Path,
+    metrics: Mapping[str, Any] | None,
+) -> ModelVersion:
+    row = ModelVersion(
+        partner_id=partner_id, kind=ModelKind(kind), name=name, path=str(path), metrics=dict(metrics or {})
+    )
+    session.add(row)
+    session.flush()
+    return row
