@@ -4,8 +4,11 @@ Same model, tasks, steps and seed for every variant (DESIGN.md "Guide-GRPO"). Pe
 held-out pass@k after training, seconds per step split into generation and training, tokens per second
 and peak GPU memory; the start model is evaluated once as the common "before". A rollout section times
 ``generate`` (dynamic cache) against ``generate(cache_implementation="static")`` on one batch, after a
-warm-up call, with the compile (first-call) time reported apart. TRL's GRPOTrainer is not run yet: the
-report records only whether ``trl`` is importable (benchmarks/gpu/ carries it to the lent GPU machine).
+warm-up call, with the compile (first-call) time reported apart (``--rollout-prompts 0`` skips it, for runs
+where benchmarks/rollout_benchmark.py times rollouts). TRL's GRPOTrainer then trains the same model with the
+same LoRA, batch (prompts x completions), completion budget, learning rate and reward for ``--trl-steps``
+steps, as the throughput baseline; it is skipped, and the report says why, where ``trl`` does not import
+(benchmarks/gpu/ carries it to the lent GPU machine).
 
 GPU (sized for a few minutes; SmolLM2-135M-Instruct as a converted folder or its GGUF file):
 
@@ -46,6 +49,7 @@ from naa.rl.config import RLConfig  # noqa: E402
 from naa.rl.evaluation import EvalResult, evaluate_model  # noqa: E402
 from naa.rl.groups import PromptEncoder  # noqa: E402
 from naa.rl.policy import load_causal_lm  # noqa: E402
+from naa.rl.prompts import task_messages  # noqa: E402
 from naa.rl.rewards import RewardScorer  # noqa: E402
 from naa.rl.rollout import SamplingSettings  # noqa: E402
 from naa.rl.task_generator import TaskSources, generate_tasks  # noqa: E402
@@ -191,6 +195,109 @@ def rollout_bench(
     return out
 
 
+def trl_bench(
+    model_dir: str, tasks: list[RLTask], args: argparse.Namespace, dtype: str, work: Path
+) -> dict[str, Any]:
+    """TRL's GRPOTrainer on the same model, LoRA, batch, completion budget, learning rate and reward: the
+    throughput baseline. Generation is timed around its ``_generate`` (sampling only), the step by callbacks;
+    the first step (CUDA start-up) is left out of the means on a GPU, as for the naa runs."""
+    if args.trl_steps == 0:
+        return {"available": importlib.util.find_spec("trl") is not None, "skipped": "--trl-steps 0"}
+    try:
+        from datasets import Dataset
+        from peft import LoraConfig
+        from transformers import TrainerCallback
+        from trl import GRPOConfig, GRPOTrainer
+    except ImportError as err:
+        return {"available": False, "skipped": f"trl does not import here: {err}"}
+    import trl
+
+    timings: dict[str, list[float]] = {"step_s": [], "generation_s": [], "tokens": []}
+
+    class StepTimer(TrainerCallback):  # type: ignore[misc]
+        def on_step_begin(self, *_: Any, **__: Any) -> None:
+            _sync(args.device)
+            self.start = time.perf_counter()
+
+        def on_step_end(self, *_: Any, **__: Any) -> None:
+            _sync(args.device)
+            timings["step_s"].append(time.perf_counter() - self.start)
+
+    class TimedGRPOTrainer(GRPOTrainer):  # type: ignore[misc]
+        def _generate(self, prompts: list[Any]) -> Any:
+            _sync(args.device)
+            start = time.perf_counter()
+            out = super()._generate(prompts)
+            _sync(args.device)
+            timings["generation_s"].append(time.perf_counter() - start)
+            return out
+
+        def _generate_and_score_completions(self, inputs: Any) -> Any:
+            out = super()._generate_and_score_completions(inputs)
+            timings["tokens"].append(float(out["completion_mask"].sum().item()))
+            return out
+
+    scorer = RewardScorer()
+
+    def naa_reward(completions: list[Any], task_index: list[int], **_: Any) -> list[float]:
+        replies = [c[-1]["content"] if isinstance(c, list) else c for c in completions]
+        return scorer.score([tasks[i] for i in task_index], replies)
+
+    rl = RLConfig(model=model_dir, tasks=work / "tasks.jsonl")  # the LoRA settings the naa runs use
+    micro = min(args.micro_batch, args.batch_prompts * args.group_size)
+    config = GRPOConfig(
+        output_dir=str(work / "trl"), max_steps=args.trl_steps, learning_rate=args.lr, seed=args.seeds[0],
+        num_generations=args.group_size, per_device_train_batch_size=micro,
+        gradient_accumulation_steps=args.batch_prompts * args.group_size // micro,
+        max_completion_length=args.max_new_tokens, temperature=1.0, top_p=1.0, beta=0.0, epsilon=0.2,
+        gradient_checkpointing=False, bf16=dtype == "bfloat16", use_cpu=args.device == "cpu",
+        logging_steps=1, report_to="none", save_strategy="no", disable_tqdm=True,
+    )  # fmt: skip
+    lora = LoraConfig(
+        r=rl.lora_rank, lora_alpha=rl.lora_alpha, lora_dropout=rl.lora_dropout,
+        target_modules=list(rl.lora_target_modules), task_type="CAUSAL_LM",
+    )  # fmt: skip
+    dataset = Dataset.from_list(
+        [{"prompt": task_messages(task, False), "task_index": i} for i, task in enumerate(tasks)]
+    )
+    set_seed(args.seeds[0])
+    model, tokenizer = load_causal_lm(model_dir, dtype, args.device)
+    if args.device == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+    start = time.perf_counter()
+    try:
+        trainer = TimedGRPOTrainer(
+            model=model, reward_funcs=naa_reward, args=config, train_dataset=dataset,
+            processing_class=tokenizer, peft_config=lora, callbacks=[StepTimer()],
+        )  # fmt: skip
+        trainer.train()
+    except Exception as err:  # the baseline failing must not lose the naa runs already measured
+        return {"available": True, "version": trl.__version__, "skipped": f"GRPOTrainer failed: {err!r}"}
+    train_s = time.perf_counter() - start
+    skip = 1 if args.device == "cuda" and len(timings["step_s"]) > 1 else 0
+    steps = timings["step_s"][skip:]
+    generation = timings["generation_s"][skip : skip + len(steps)]
+    tokens = timings["tokens"][skip : skip + len(steps)]
+    rewards = [row["reward"] for row in trainer.state.log_history if "reward" in row]
+    peak = torch.cuda.max_memory_allocated() / 2**30 if args.device == "cuda" else None
+    del trainer, model
+    return {
+        "available": True,
+        "version": trl.__version__,
+        "steps": len(timings["step_s"]),
+        "train_s": round(train_s, 2),
+        "reward_mean_first": rewards[0] if rewards else None,
+        "reward_mean_last": rewards[-1] if rewards else None,
+        "step_s": round(sum(steps) / len(steps), 4),
+        "generation_s": round(sum(generation) / len(generation), 4),
+        "training_s": round((sum(steps) - sum(generation)) / len(steps), 4),
+        "tokens_per_s": round(sum(tokens) / sum(steps), 1),
+        "generation_tokens_per_s": round(sum(tokens) / sum(generation), 1),
+        "gpu_peak_gib": round(peak, 3) if peak is not None else None,
+        "settings": "LoRA as naa, beta 0, epsilon 0.2, no gradient checkpointing, transformers generate",
+    }
+
+
 def _sync(device: str) -> None:
     if device == "cuda":
         torch.cuda.synchronize()
@@ -243,14 +350,21 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 "eval_s": round(after_s, 2),
             }
             report["runs"].append(entry)
+            save(report, args.out)
             print(json.dumps(entry), flush=True)
-    report["trl"] = {
-        "available": importlib.util.find_spec("trl") is not None,
-        "note": "no GRPOTrainer comparison: this script does not run TRL yet",
-    }
-    report["rollout"] = rollout_bench(model_dir, heldout or tasks, args, dtype)
+    report["trl"] = trl_bench(model_dir, [t for t in tasks if t.split == "train"], args, dtype, work)
+    save(report, args.out)
+    print(json.dumps({"trl": report["trl"]}), flush=True)
+    if args.rollout_prompts:
+        report["rollout"] = rollout_bench(model_dir, heldout or tasks, args, dtype)
     report["wall_s"] = round(time.perf_counter() - started, 1)
     return report
+
+
+def save(report: dict[str, Any], out: Path) -> None:
+    """Rewritten after every run, so a run stopped by a time limit keeps what it measured."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2), encoding="utf-8")
 
 
 def print_table(report: dict[str, Any], n: int) -> None:
@@ -268,9 +382,19 @@ def print_table(report: dict[str, Any], n: int) -> None:
             f"{r['hint_fraction']:>6.2f} {r['filtered_fraction']:>8.2f} {r['step_s']:>7.2f} "
             f"{r['generation_s']:>6.2f} {r['training_s']:>7.2f} {r['tokens_per_s']:>8.1f} {gib:>5}"
         )
-    roll = report["rollout"]
+    trl = report["trl"]
+    if "step_s" in trl:
+        gib = f"{trl['gpu_peak_gib']:.1f}" if trl["gpu_peak_gib"] else "-"
+        print(
+            f"{'trl ' + trl['version']:<14} {'(GRPOTrainer, same batch)':<36} {trl['step_s']:>7.2f} "
+            f"{trl['generation_s']:>6.2f} {trl['training_s']:>7.2f} {trl['tokens_per_s']:>8.1f} {gib:>5}"
+        )
+    else:
+        print(f"trl: {trl['skipped']}")
     for name in ("generate_dynamic", "generate_static"):
-        row = roll[name]
+        if name not in report.get("rollout", {}):
+            continue
+        row = report["rollout"][name]
         print(
             f"{name}: {row['tokens_per_s']:.0f} tok/s warm ({row['warm_s']} s; "
             f"first call {row['first_call_s']} s)"
@@ -303,14 +427,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--per-template", type=int, default=40)
     parser.add_argument("--heldout-limit", type=int, default=64)
     parser.add_argument("--n", type=int, default=8, help="samples per held-out task (pass@1 and pass@n)")
-    parser.add_argument("--rollout-prompts", type=int, default=512)
+    parser.add_argument(
+        "--rollout-prompts", type=int, default=512, help="generate timing batch; 0 skips that section"
+    )
+    parser.add_argument("--trl-steps", type=int, default=5, help="TRL GRPOTrainer baseline steps; 0 skips it")
     parser.add_argument("--work-dir", default=None, help="keeps runs and the converted model between reruns")
     parser.add_argument("--out", type=Path, default=None, help="JSON path; default under benchmarks/results/")
     args = parser.parse_args(argv)
     if args.tiny:
         args.steps, args.group_size, args.batch_prompts, args.max_new_tokens = min(args.steps, 2), 2, 2, 8
         args.per_template, args.heldout_limit, args.n, args.rollout_prompts = 2, 4, 2, 4
-        args.micro_batch, args.rollout_batch = 4, 8
+        args.micro_batch, args.rollout_batch, args.trl_steps = 4, 8, min(args.trl_steps, 2)
     return args
 
 
@@ -318,13 +445,11 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     if args.device == "cuda" and not torch.cuda.is_available():
         raise SystemExit("no CUDA device: use --device cpu --tiny for a smoke check")
+    args.out = args.out or RESULTS / f"rl_benchmark_{'cpu_tiny' if args.tiny else args.device}.json"
     report = run(args)
     print_table(report, args.n)
-    suffix = "cpu_tiny" if args.tiny else args.device
-    out = args.out or RESULTS / f"rl_benchmark_{suffix}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=2), encoding="utf-8")
-    print(f"wrote {out}")
+    save(report, args.out)
+    print(f"wrote {args.out}")
 
 
 if __name__ == "__main__":

@@ -23,13 +23,15 @@ trap 'exec >&- 2>&-; wait "$tee_pid"' EXIT # run.log complete before the files g
 if [[ $DEVICE == cpu ]]; then
   # A dry run of the mechanics: the real GGUF through the RL script at toy sizes, the tiny rollout model.
   RL_ARGS=${NAA_GPU_RL_ARGS:---steps 1 --variants vanilla --group-size 2 --batch-prompts 2 --max-new-tokens 8
-    --per-template 2 --heldout-limit 2 --n 2 --rollout-prompts 2 --micro-batch 4 --rollout-batch 8}
+    --per-template 2 --heldout-limit 2 --n 2 --rollout-prompts 2 --micro-batch 4 --rollout-batch 8 --trl-steps 2}
   ROLLOUT_ARGS=${NAA_GPU_ROLLOUT_ARGS:---tiny --check --profile}
   RL_TIMEOUT_S=${NAA_GPU_RL_TIMEOUT_S:-1200}
   BUDGET_S=${NAA_GPU_BUDGET_S:-2400}
 else
-  # Step 1 of each variant is left out of the timings, so 5 steps give 4 timed ones per variant.
-  RL_ARGS=${NAA_GPU_RL_ARGS:---steps 5}
+  # Step 1 of each variant is left out of the timings, so 6 steps give 5 timed ones per variant. LoRA at
+  # 1e-4 (the script's 2e-5 barely moves the adapters in 6 steps); TRL's GRPOTrainer runs the same batch
+  # for 5 steps; the generate timings are left to rollout_benchmark.py (--rollout-prompts 0).
+  RL_ARGS=${NAA_GPU_RL_ARGS:---steps 6 --lr 1e-4 --trl-steps 5 --rollout-prompts 0}
   # One top-p (each static path compiles afresh, about 46 s on an H200), and the paths in order of worth:
   # the project's own sampler, then its baseline, then generate's static cache; a cut loses the last.
   ROLLOUT_ARGS=${NAA_GPU_ROLLOUT_ARGS:---check --profile --top-p 1.0 --paths static generate_dynamic generate_static}
