@@ -38,6 +38,23 @@ _ATTENTION = ("sdpa", "eager")  # implementations that take a prepared 4-D mask 
 _GROUPED = "naa_grouped_decode"  # its name in transformers' AttentionInterface
 
 
+@torch.library.custom_op("naa::prefix_sum", mutates_args=())
+def prefix_sum(values: Tensor) -> Tensor:
+    """``values.cumsum(dim=-1)`` as an op Inductor cannot see into, so a compiled step calls ATen's kernel.
+
+    torch 2.11's Inductor splits a scan over a long last dimension with few rows (top-p over a 49k vocabulary
+    at 8 sequences) and its split-scan codegen fails on CUDA ("Error in codegen for ... SplitScan": TypeError,
+    list indices must be integers or slices, not NoneType; seen on an H200, benchmarks/results/). ATen's
+    cumsum is one kernel with no host sync, so it stays inside the CUDA graph.
+    """
+    return values.cumsum(dim=-1)
+
+
+@prefix_sum.register_fake
+def _prefix_sum_shape(values: Tensor) -> Tensor:
+    return torch.empty_like(values)
+
+
 def top_p_filter(logits: Tensor, top_p: float) -> Tensor:
     """Logits ``(B, V)`` with every token outside the nucleus set to -inf (Holtzman et al. 2019,
     arXiv 1904.09751).
@@ -47,7 +64,7 @@ def top_p_filter(logits: Tensor, top_p: float) -> Tensor:
     """
     ranked, order = logits.sort(dim=-1, descending=True)  # (B, V)
     probs = ranked.softmax(dim=-1)
-    mass_above = probs.cumsum(dim=-1) - probs  # (B, V) mass of the higher-ranked tokens
+    mass_above = prefix_sum(probs) - probs  # (B, V) mass of the higher-ranked tokens
     drop_ranked = mass_above >= top_p
     drop = torch.zeros_like(drop_ranked).scatter(-1, order, drop_ranked)  # back to vocabulary order
     return logits.masked_fill(drop, float("-inf"))
