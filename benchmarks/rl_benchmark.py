@@ -7,8 +7,9 @@ and peak GPU memory; the start model is evaluated once as the common "before". A
 warm-up call, with the compile (first-call) time reported apart (``--rollout-prompts 0`` skips it, for runs
 where benchmarks/rollout_benchmark.py times rollouts). TRL's GRPOTrainer then trains the same model with the
 same LoRA, batch (prompts x completions), completion budget, learning rate and reward for ``--trl-steps``
-steps, as the throughput baseline; it is skipped, and the report says why, where ``trl`` does not import
-(benchmarks/gpu/ carries it to the lent GPU machine).
+steps, as the throughput baseline, before the naa runs; it is skipped, and the report says why, where
+``trl`` does not import (benchmarks/gpu/ carries it to the lent GPU machine). ``--rollout-backend static``
+gives the naa runs the static-cache sampler (naa/rl/static_rollout.py) instead of ``generate``.
 
 GPU (sized for a few minutes; SmolLM2-135M-Instruct as a converted folder or its GGUF file):
 
@@ -114,15 +115,21 @@ def held_out(tasks: list[RLTask], limit: int) -> list[RLTask]:
 
 
 def evaluate(
-    model_dir: str, name: str, tasks: list[RLTask], args: argparse.Namespace, dtype: str
+    model_dir: str,
+    name: str,
+    tasks: list[RLTask],
+    args: argparse.Namespace,
+    dtype: str,
+    with_hint: bool = False,
 ) -> tuple[EvalResult, float]:
     set_seed(args.seeds[0])
     model, tokenizer = load_causal_lm(model_dir, dtype, args.device)
     settings = SamplingSettings(args.max_new_tokens, 1.0, 1.0, args.rollout_batch)
     start = time.perf_counter()
     result = evaluate_model(
-        model, tokenizer, tasks, name=name, n=args.n, settings=settings, scorer=RewardScorer()
-    )
+        model, tokenizer, tasks, name=name, n=args.n, settings=settings, scorer=RewardScorer(),
+        with_hint=with_hint,
+    )  # fmt: skip
     seconds = time.perf_counter() - start
     del model
     return result, seconds
@@ -313,6 +320,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     save_tasks(tasks, task_file)
     heldout = held_out(tasks, args.heldout_limit)
     before, before_s = evaluate(model_dir, "start", heldout, args, dtype)
+    hinted, hinted_s = evaluate(model_dir, "start, hinted", heldout, args, dtype, with_hint=True)
     report: dict[str, Any] = {
         "device": device_name(args.device),
         "label": "CPU smoke run (tiny random-weight model): checks the script, not learning"
@@ -324,8 +332,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "tasks": {"train": sum(t.split == "train" for t in tasks), "heldout_evaluated": len(heldout)},
         "before": {f"pass@{k}": round(before.pass_at(k), 4) for k in (1, args.n)}
         | {"eval_s": round(before_s, 2)},
+        # Guide-GRPO learns from hinted groups only where the start model sometimes succeeds with the hint.
+        "before_hinted": {f"pass@{k}": round(hinted.pass_at(k), 4) for k in (1, args.n)}
+        | {"eval_s": round(hinted_s, 2)},
         "runs": [],
     }
+    # The baseline first: a run cut by a time limit then loses a variant, not the comparison's other side.
+    report["trl"] = trl_bench(model_dir, [t for t in tasks if t.split == "train"], args, dtype, work)
+    save(report, args.out)
+    print(json.dumps({"trl": report["trl"]}), flush=True)
     for seed in args.seeds:
         for variant in args.variants:
             config = RLConfig(
@@ -333,7 +348,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 steps=args.steps, group_size=args.group_size, batch_prompts=args.batch_prompts,
                 max_new_tokens=args.max_new_tokens, lr=args.lr, seed=seed, dtype=dtype,
                 micro_batch_size=args.micro_batch, rollout_batch_size=args.rollout_batch,
-                checkpoint_every=args.steps,
+                rollout_backend=args.rollout_backend, checkpoint_every=args.steps,
                 **({} if variant == "vanilla" else {"max_draw_rounds": args.max_draw_rounds}),
             )  # fmt: skip
             start = time.perf_counter()
@@ -352,9 +367,6 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             report["runs"].append(entry)
             save(report, args.out)
             print(json.dumps(entry), flush=True)
-    report["trl"] = trl_bench(model_dir, [t for t in tasks if t.split == "train"], args, dtype, work)
-    save(report, args.out)
-    print(json.dumps({"trl": report["trl"]}), flush=True)
     if args.rollout_prompts:
         report["rollout"] = rollout_bench(model_dir, heldout or tasks, args, dtype)
     report["wall_s"] = round(time.perf_counter() - started, 1)
@@ -371,6 +383,8 @@ def print_table(report: dict[str, Any], n: int) -> None:
     print(f"\n{report['label']}\ndevice: {report['device']}")
     print(
         f"start model: pass@1 {report['before']['pass@1']:.3f}  pass@{n} {report['before'][f'pass@{n}']:.3f}"
+        f"  (hint in the prompt: pass@1 {report['before_hinted']['pass@1']:.3f}"
+        f"  pass@{n} {report['before_hinted'][f'pass@{n}']:.3f})"
     )
     header = f"{'variant':<9} {'seed':>4} {'pass@1':>7} {f'pass@{n}':>7} {'hints':>6} {'filtered':>8} "
     header += f"{'s/step':>7} {'gen s':>6} {'train s':>7} {'tok/s':>8} {'GiB':>5}"
@@ -423,6 +437,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--max-draw-rounds", type=int, default=2, help="re-draws to refill a filtered batch")
     parser.add_argument("--lr", type=float, default=2e-5)
     parser.add_argument("--micro-batch", type=int, default=32)
+    parser.add_argument(
+        "--rollout-backend",
+        choices=("transformers", "static"),
+        default="transformers",
+        help="the naa runs' sampler (static: compiled to CUDA graphs on a GPU); TRL uses generate",
+    )
     parser.add_argument("--rollout-batch", type=int, default=256)
     parser.add_argument("--per-template", type=int, default=40)
     parser.add_argument("--heldout-limit", type=int, default=64)

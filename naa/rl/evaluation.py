@@ -92,11 +92,18 @@ def evaluate_model(
     settings: SamplingSettings,
     scorer: RewardScorer,
     success_threshold: float = 1.0,
+    with_hint: bool = False,
 ) -> EvalResult:
-    """Sample ``n`` unhinted replies per task with ``model`` and count the correct ones."""
+    """Sample ``n`` replies per task with ``model`` and count the correct ones.
+
+    Args:
+        with_hint: put each task's hint in the prompt. Not a score of the policy (it is judged without
+            hints) but a check that Guide-GRPO can learn here: a model that fails with the hint too gets
+            no reward from hinted groups either.
+    """
     encode = PromptEncoder(tokenizer, tasks)
     sampler = TransformersSampler(model, tokenizer, settings)
-    groups = sampler.sample([encode(i, with_hint=False) for i in range(len(tasks))], n)
+    groups = sampler.sample([encode(i, with_hint) for i in range(len(tasks))], n)
     flat = scorer.score([t for t in tasks for _ in range(n)], [s.text for g in groups for s in g])
     rewards = as_rewards([flat[i * n : (i + 1) * n] for i in range(len(tasks))])  # (N, n)
     correct = correct_counts(rewards, success_threshold).tolist()
