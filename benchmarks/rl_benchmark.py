@@ -323,9 +323,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     hinted, hinted_s = evaluate(model_dir, "start, hinted", heldout, args, dtype, with_hint=True)
     report: dict[str, Any] = {
         "device": device_name(args.device),
-        "label": "CPU smoke run (tiny random-weight model): checks the script, not learning"
-        if args.device == "cpu"
-        else f"GPU run on {device_name(args.device)}",
+        "label": "smoke run (tiny random-weight model): checks the script, not learning"
+        if args.tiny
+        else f"run on {device_name(args.device)}",
         "versions": {"torch": torch.__version__, "transformers": transformers.__version__},
         "settings": {k: v for k, v in vars(args).items() if k != "out"},
         "model": "tiny random Llama (SmolLM2 tokenizer)" if args.tiny else str(args.model),
