@@ -21,7 +21,9 @@ class CompletionMessage(BaseModel):
 
 
 class StreamOptions(BaseModel):
-    include_usage: bool = Field(False, description="Send a last chunk with token counts and no choices.")
+    include_usage: bool = Field(
+        False, strict=True, description="Send a last chunk with token counts and no choices."
+    )
 
 
 class ChatCompletionCreate(RequestBody):
@@ -41,14 +43,17 @@ class ChatCompletionCreate(RequestBody):
 
     model: str = Field("naa", description="Echoed back; the partner of the API key decides the model.")
     messages: list[CompletionMessage] = Field(..., min_length=1, max_length=200)
-    stream: bool = False
+    # strict: pydantic's lax mode would read `true` as 1 and `"0.5"` as 0.5 where OpenAI refuses both.
+    stream: bool = Field(False, strict=True)
     stream_options: StreamOptions | None = None
-    max_tokens: int | None = Field(None, ge=1, le=8192)
-    max_completion_tokens: int | None = Field(None, ge=1, le=8192, description="Newer name of max_tokens.")
-    temperature: float | None = Field(None, ge=0, le=2)
-    top_p: float | None = Field(None, gt=0, le=1)
+    max_tokens: int | None = Field(None, ge=1, le=8192, strict=True)
+    max_completion_tokens: int | None = Field(
+        None, ge=1, le=8192, strict=True, description="Newer name of max_tokens."
+    )
+    temperature: float | None = Field(None, ge=0, le=2, strict=True)
+    top_p: float | None = Field(None, gt=0, le=1, strict=True)
     stop: str | list[str] | None = Field(None, description="Up to four stop strings.")
-    n: int = Field(1, ge=1, le=1, description="Only one choice is generated.")
+    n: int = Field(1, ge=1, le=1, strict=True, description="Only one choice is generated.")
 
     def conversation(self) -> list[ChatMessage]:
         """User and assistant turns; the client's system and tool messages are dropped, because the

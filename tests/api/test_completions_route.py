@@ -93,3 +93,24 @@ def test_system_messages_are_dropped_and_the_last_message_must_be_the_users(
     assert (refused.status_code, refused.json()["code"]) == (422, "invalid_input")
     models = client.get("/v1/models", headers=keys.headers("acme")).json()
     assert models["data"][0]["id"] == "naa"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("temperature", False), ("top_p", "0.5"), ("max_tokens", True), ("stream", "true"), ("n", 1.0)],
+)
+def test_sampling_fields_of_the_wrong_json_type_are_refused_as_openai_does(
+    client: TestClient, keys: Keys, field: str, value: object
+) -> None:
+    refused = client.post(
+        "/v1/chat/completions", json={"messages": QUESTION, field: value}, headers=keys.headers("acme")
+    )
+    assert (refused.status_code, refused.json()["code"]) == (422, "invalid_request")
+    assert field in refused.json()["message"]
+
+
+def test_an_integer_temperature_is_a_number(client: TestClient, keys: Keys) -> None:
+    body = {"messages": QUESTION, "temperature": 0, "max_tokens": 4}
+    answered = client.post("/v1/chat/completions", json=body, headers=keys.headers("acme"))
+    assert answered.status_code == 200
+    assert answered.json()["choices"][0]["message"]["role"] == "assistant"
