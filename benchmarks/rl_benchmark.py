@@ -10,6 +10,8 @@ same LoRA, batch (prompts x completions), completion budget, learning rate and r
 steps, as the throughput baseline, before the naa runs; it is skipped, and the report says why, where
 ``trl`` does not import (benchmarks/gpu/ carries it to the lent GPU machine). ``--rollout-backend static``
 gives the naa runs the static-cache sampler (naa/rl/static_rollout.py) instead of ``generate``.
+``--warmup-steps N`` first fine-tunes the model on demonstrations of the train tasks (naa/rl/warmup.py),
+for a start model that scores 0 even with hints, where no variant can learn.
 
 GPU (sized for a few minutes; SmolLM2-135M-Instruct as a converted folder or its GGUF file):
 
@@ -319,6 +321,21 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     task_file = work / "tasks.jsonl"
     save_tasks(tasks, task_file)
     heldout = held_out(tasks, args.heldout_limit)
+    warmup = None
+    if args.warmup_steps:  # every variant then starts from the warmed model (naa/rl/warmup.py)
+        from naa.rl.warmup import warm_up
+
+        warmed = warm_up(
+            model_dir, [t for t in tasks if t.split == "train"], work / "warmed", steps=args.warmup_steps,
+            batch_size=args.warmup_batch, lr=args.warmup_lr, seed=args.seeds[0], device=args.device,
+        )  # fmt: skip
+        model_dir = str(warmed.model_path)
+        warmup = {
+            "steps": args.warmup_steps,
+            "loss_first": warmed.losses[0],
+            "loss_last": warmed.losses[-1],
+            "seconds": warmed.seconds,
+        }
     before, before_s = evaluate(model_dir, "start", heldout, args, dtype)
     hinted, hinted_s = evaluate(model_dir, "start, hinted", heldout, args, dtype, with_hint=True)
     report: dict[str, Any] = {
@@ -330,6 +347,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "settings": {k: v for k, v in vars(args).items() if k != "out"},
         "model": "tiny random Llama (SmolLM2 tokenizer)" if args.tiny else str(args.model),
         "tasks": {"train": sum(t.split == "train" for t in tasks), "heldout_evaluated": len(heldout)},
+        "warmup": warmup,
         "before": {f"pass@{k}": round(before.pass_at(k), 4) for k in (1, args.n)}
         | {"eval_s": round(before_s, 2)},
         # Guide-GRPO learns from hinted groups only where the start model sometimes succeeds with the hint.
@@ -381,6 +399,12 @@ def save(report: dict[str, Any], out: Path) -> None:
 
 def print_table(report: dict[str, Any], n: int) -> None:
     print(f"\n{report['label']}\ndevice: {report['device']}")
+    if report["warmup"]:
+        w = report["warmup"]
+        print(
+            f"warm-up: {w['steps']} steps, loss {w['loss_first']:.3f} -> {w['loss_last']:.3f} "
+            f"({w['seconds']} s)"
+        )
     print(
         f"start model: pass@1 {report['before']['pass@1']:.3f}  pass@{n} {report['before'][f'pass@{n}']:.3f}"
         f"  (hint in the prompt: pass@1 {report['before_hinted']['pass@1']:.3f}"
@@ -436,6 +460,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--max-new-tokens", type=int, default=128)
     parser.add_argument("--max-draw-rounds", type=int, default=2, help="re-draws to refill a filtered batch")
     parser.add_argument("--lr", type=float, default=2e-5)
+    parser.add_argument(
+        "--warmup-steps", type=int, default=0, help="supervised warm-up steps before RL (0: none)"
+    )
+    parser.add_argument("--warmup-batch", type=int, default=8, help="demonstrations per warm-up step")
+    parser.add_argument("--warmup-lr", type=float, default=2e-5)
     parser.add_argument("--micro-batch", type=int, default=32)
     parser.add_argument(
         "--rollout-backend",

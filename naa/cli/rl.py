@@ -37,6 +37,41 @@ def generate(
     console.print(f"wrote {len(tasks)} tasks to {path}")
 
 
+@app.command()
+def warmup(
+    tasks: Annotated[Path, typer.Option("--tasks", help="Task file; its train split is the data.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for the warmed model (the RL run's model:).")],
+    model: Annotated[
+        str, typer.Option("--model", help="Packaged model name or a save_pretrained folder.")
+    ] = "SmolLM2-135M-Instruct",
+    steps: Annotated[int, typer.Option("--steps", min=1, help="Optimisation steps.")] = 200,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Demonstrations per step.")] = 8,
+    lr: Annotated[float, typer.Option("--lr", min=0.0, help="AdamW learning rate.")] = 2e-5,
+    seed: Annotated[int, typer.Option("--seed", help="Seeds the data order.")] = 0,
+) -> None:
+    """Supervised warm-up before RL: learn to end replies with the final JSON block the verifiers read.
+
+    Demonstrations are the train tasks' hints followed by their answers. Use it when the start model scores
+    0 even with hints (`naa rl eval` on it), where no GRPO variant can learn.
+    """
+    from naa.generation.model_files import resolve_model_source
+    from naa.rl.tasks import load_tasks
+    from naa.rl.warmup import warm_up
+
+    with user_errors():
+        train_tasks = load_tasks(tasks, split="train")
+        source = resolve_model_source(model, workspace().models_dir)
+        with progress_bar("warm-up") as report:
+            result = warm_up(
+                source, train_tasks, out, steps=steps, batch_size=batch_size, lr=lr, seed=seed,
+                progress=lambda step, loss: report(step / steps, f"step {step}: loss {loss:.4f}"),
+            )  # fmt: skip
+    console.print(
+        f"warmed up in {result.seconds:.0f} s: loss {result.losses[0]:.4f} -> {result.losses[-1]:.4f}; "
+        f"model: {result.model_path} (set it as model: in the RL config)"
+    )
+
+
 def _step_line(record: dict[str, Any]) -> str:
     loss = "-" if record["loss"] is None else f"{record['loss']:+.4f}"
     reward = "-" if record["reward_mean"] is None else f"{record['reward_mean']:.3f}"

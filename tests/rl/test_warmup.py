@@ -1,0 +1,57 @@
+"""The supervised warm-up: demonstrations earn full reward, it learns them, it writes a model whole."""
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from naa.cli.rl import app
+from naa.errors import ModelUnavailableError
+from naa.rl.policy import load_causal_lm
+from naa.rl.rewards import RewardScorer
+from naa.rl.task_generator import TaskSources, generate_tasks
+from naa.rl.tasks import load_tasks
+from naa.rl.warmup import demonstration, warm_up
+
+
+def test_every_demonstration_earns_its_tasks_full_reward() -> None:
+    tasks = generate_tasks(TaskSources.demo(), per_template=4, seed=0)
+    assert {t.type for t in tasks} == {"intent", "action", "computation", "citation", "refusal"}
+    rewards = RewardScorer().score(tasks, [demonstration(t) for t in tasks])
+    assert rewards == [1.0] * len(tasks)
+
+
+def test_warm_up_learns_the_demonstrations_and_saves_a_loadable_model(
+    tmp_path: Path, tiny_lm_dir: Path, short_tasks_file: Path
+) -> None:
+    tasks = load_tasks(short_tasks_file, split="train")
+    out = tmp_path / "warm"
+    result = warm_up(str(tiny_lm_dir), tasks, out, steps=12, batch_size=len(tasks), lr=3e-3, device="cpu")
+    assert len(result.losses) == 12
+    assert result.losses[-1] < 0.5 * result.losses[0]  # the same four replies, seen twelve times
+    _, tokenizer = load_causal_lm(str(out), "float32")
+    assert tokenizer.chat_template
+    assert [p.name for p in tmp_path.iterdir()] == ["warm"]  # no staging folder left behind
+
+
+def test_a_missing_model_leaves_the_output_as_it_was(tmp_path: Path, short_tasks_file: Path) -> None:
+    out = tmp_path / "warm"
+    out.mkdir()
+    (out / "keep.txt").write_text("earlier model")
+    with pytest.raises(ModelUnavailableError):
+        warm_up(str(tmp_path / "nowhere"), load_tasks(short_tasks_file, split="train"), out, steps=1)
+    assert [p.name for p in tmp_path.iterdir()] == ["warm"]
+    assert (out / "keep.txt").read_text() == "earlier model"
+
+
+def test_cli_warmup_writes_the_model_and_reports_the_loss(
+    tmp_path: Path, tiny_lm_dir: Path, short_tasks_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NAA_DATA_DIR", str(tmp_path / "data"))
+    out = tmp_path / "warm"
+    args = ["warmup", "--tasks", str(short_tasks_file), "--out", str(out), "--model", str(tiny_lm_dir)]
+    result = CliRunner().invoke(app, [*args, "--steps", "2", "--batch-size", "2"])
+    assert result.exit_code == 0, result.output
+    assert "loss" in result.output and (out / "config.json").is_file()
+    missing = CliRunner().invoke(app, ["warmup", "--tasks", str(tmp_path / "none.jsonl"), "--out", str(out)])
+    assert missing.exit_code == 1 and "cannot read task file" in missing.output
