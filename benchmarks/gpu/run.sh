@@ -28,14 +28,16 @@ if [[ $DEVICE == cpu ]]; then
   RL_TIMEOUT_S=${NAA_GPU_RL_TIMEOUT_S:-1200}
   BUDGET_S=${NAA_GPU_BUDGET_S:-2400}
 else
-  # Step 1 of each variant is left out of the timings, so 6 steps give 5 timed ones per variant. LoRA at
-  # 1e-4 (the script's 2e-5 barely moves the adapters in 6 steps); TRL's GRPOTrainer runs the same batch
-  # for 5 steps; the generate timings are left to rollout_benchmark.py (--rollout-prompts 0).
-  RL_ARGS=${NAA_GPU_RL_ARGS:---steps 6 --lr 1e-4 --trl-steps 5 --rollout-prompts 0}
-  # One top-p (each static path compiles afresh, about 46 s on an H200), and the paths in order of worth:
-  # the project's own sampler, then its baseline, then generate's static cache; a cut loses the last.
-  ROLLOUT_ARGS=${NAA_GPU_ROLLOUT_ARGS:---check --profile --top-p 1.0 --paths static generate_dynamic generate_static}
-  RL_TIMEOUT_S=${NAA_GPU_RL_TIMEOUT_S:-270}
+  # The 2026-11-27 H200 run measured the rollout paths (benchmarks/results/rollout_nvidia_h200*.json) and
+  # found the start model scoring 0 with and without hints; a 60-step warm-up (naa/rl/warmup.py) lifted it
+  # to pass@1 0.23 / 0.38 with the hint on CPU. So the RL run gets most of the time: the same warm-up, then
+  # TRL's GRPOTrainer (5 steps, the throughput baseline) and the variants, guide first (a cut loses the
+  # last). Step 1 of each variant is left out of the timings; LoRA at 1e-4.
+  RL_ARGS=${NAA_GPU_RL_ARGS:---warmup-steps 60 --warmup-batch 4 --warmup-lr 5e-5 --steps 6 --lr 1e-4
+    --variants guide vanilla filtered --trl-steps 5 --rollout-prompts 0}
+  # What the rest allows: generate's dynamic-cache row at top-p 0.9, the one baseline still missing.
+  ROLLOUT_ARGS=${NAA_GPU_ROLLOUT_ARGS:---top-p 0.9 --paths generate_dynamic}
+  RL_TIMEOUT_S=${NAA_GPU_RL_TIMEOUT_S:-470}
   BUDGET_S=${NAA_GPU_BUDGET_S:-540}
 fi
 
