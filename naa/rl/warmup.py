@@ -23,6 +23,7 @@ from typing import Any
 
 import torch
 
+from naa.errors import ConfigError
 from naa.rl.groups import PromptEncoder
 from naa.rl.logprobs import completion_logprobs
 from naa.rl.policy import load_causal_lm
@@ -48,6 +49,11 @@ def final_answer(task: RLTask) -> dict[str, Any]:
 def demonstration(task: RLTask) -> str:
     """A correct reply to ``task``: its hint as the reasoning, then the final JSON block."""
     return f"{task.hint}\n\n```json\n{json.dumps(final_answer(task))}\n```"
+
+
+def _replaceable(folder: Path) -> bool:
+    """An empty folder, or an earlier model (``config.json``): ``--out .`` must not delete a project."""
+    return (folder / "config.json").is_file() or not any(folder.iterdir())
 
 
 @dataclass(frozen=True)
@@ -76,12 +82,15 @@ def warm_up(
 
     Raises:
         ModelUnavailableError: ``model`` is no loadable model folder.
+        ConfigError: ``out`` is a file, or a folder holding files but no model (it would be replaced).
         ValueError: no tasks, or ``steps`` / ``batch_size`` below 1.
     """
     if not tasks:
         raise ValueError("no tasks to warm up on: the task file's train split is empty")
     if steps < 1 or batch_size < 1:
         raise ValueError(f"steps and batch_size must be at least 1, not {steps} and {batch_size}")
+    if out.exists() and not (out.is_dir() and _replaceable(out)):
+        raise ConfigError(f"{out} is not an empty folder or a model folder; warm up into a new folder")
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     torch.manual_seed(seed)
     # float32 weights (bfloat16 ones would round away updates of lr 2e-5); the GPU computes in bfloat16.

@@ -6,7 +6,7 @@ import pytest
 from typer.testing import CliRunner
 
 from naa.cli.rl import app
-from naa.errors import ModelUnavailableError
+from naa.errors import ConfigError, ModelUnavailableError
 from naa.rl.policy import load_causal_lm
 from naa.rl.rewards import RewardScorer
 from naa.rl.task_generator import TaskSources, generate_tasks
@@ -34,14 +34,23 @@ def test_warm_up_learns_the_demonstrations_and_saves_a_loadable_model(
     assert [p.name for p in tmp_path.iterdir()] == ["warm"]  # no staging folder left behind
 
 
-def test_a_missing_model_leaves_the_output_as_it_was(tmp_path: Path, short_tasks_file: Path) -> None:
+def test_a_missing_model_leaves_the_earlier_output_as_it_was(tmp_path: Path, short_tasks_file: Path) -> None:
     out = tmp_path / "warm"
     out.mkdir()
-    (out / "keep.txt").write_text("earlier model")
+    (out / "config.json").write_text("{}")  # an earlier warm-up's model
     with pytest.raises(ModelUnavailableError):
         warm_up(str(tmp_path / "nowhere"), load_tasks(short_tasks_file, split="train"), out, steps=1)
     assert [p.name for p in tmp_path.iterdir()] == ["warm"]
-    assert (out / "keep.txt").read_text() == "earlier model"
+    assert (out / "config.json").read_text() == "{}"
+
+
+def test_a_folder_of_other_files_is_never_replaced(
+    tmp_path: Path, tiny_lm_dir: Path, short_tasks_file: Path
+) -> None:
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(ConfigError, match="not an empty folder or a model folder"):
+        warm_up(str(tiny_lm_dir), load_tasks(short_tasks_file, split="train"), tmp_path, steps=1)
+    assert (tmp_path / "notes.txt").read_text() == "mine"
 
 
 def test_cli_warmup_writes_the_model_and_reports_the_loss(
