@@ -29,11 +29,11 @@ from naa.intent.model_files import (
     ENCODER_DIR,
     MAX_LENGTH,
     IntentModelMeta,
-    atomic_model_dir,
     save_head,
     save_memory,
     write_meta,
 )
+from naa.model_dirs import atomic_model_dir
 
 Progress = Callable[[float, str], None]
 

@@ -12,8 +12,6 @@ RL then starts from the warmed model.
 import contextlib
 import json
 import random
-import shutil
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -24,6 +22,7 @@ from typing import Any
 import torch
 
 from naa.errors import ConfigError
+from naa.model_dirs import atomic_model_dir
 from naa.rl.groups import PromptEncoder
 from naa.rl.logprobs import completion_logprobs
 from naa.rl.policy import load_causal_lm
@@ -77,8 +76,8 @@ def warm_up(
 ) -> WarmupResult:
     """Fine-tune every weight of ``model`` (a folder) on demonstrations of ``tasks``; save it to ``out``.
 
-    Batches cycle through the tasks in a seeded shuffled order. The model is written to a temporary folder
-    beside ``out`` and renamed into place, so a failed or killed warm-up leaves ``out`` as it was.
+    Batches cycle through the tasks in a seeded shuffled order. The model is written with
+    ``atomic_model_dir``, so a failed or killed warm-up leaves ``out`` as it was.
 
     Raises:
         ModelUnavailableError: ``model`` is no loadable model folder.
@@ -123,15 +122,7 @@ def warm_up(
         losses.append(round(loss.item(), 6))
         if progress is not None:
             progress(step, losses[-1])
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
-    try:
+    with atomic_model_dir(out) as staging:
         policy.save_pretrained(staging)  # type: ignore[operator]  # a transformers model: nn.Module to mypy
         tokenizer.save_pretrained(staging)
-        if out.exists():
-            shutil.rmtree(out)
-        staging.rename(out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return WarmupResult(out, losses, round(time.perf_counter() - start, 2))
