@@ -51,7 +51,7 @@ from accelerate.utils import set_seed  # noqa: E402
 from naa.rl.config import RLConfig  # noqa: E402
 from naa.rl.evaluation import EvalResult, evaluate_model  # noqa: E402
 from naa.rl.groups import PromptEncoder  # noqa: E402
-from naa.rl.policy import load_causal_lm  # noqa: E402
+from naa.rl.policy import load_causal_lm, lora_config  # noqa: E402
 from naa.rl.prompts import task_messages  # noqa: E402
 from naa.rl.rewards import RewardScorer  # noqa: E402
 from naa.rl.rollout import SamplingSettings  # noqa: E402
@@ -214,7 +214,6 @@ def trl_bench(
         return {"available": importlib.util.find_spec("trl") is not None, "skipped": "--trl-steps 0"}
     try:
         from datasets import Dataset
-        from peft import LoraConfig
         from transformers import TrainerCallback
         from trl import GRPOConfig, GRPOTrainer
     except ImportError as err:
@@ -252,7 +251,7 @@ def trl_bench(
         replies = [c[-1]["content"] if isinstance(c, list) else c for c in completions]
         return scorer.score([tasks[i] for i in task_index], replies)
 
-    rl = RLConfig(model=model_dir, tasks=work / "tasks.jsonl")  # the LoRA settings the naa runs use
+    lora = lora_config(RLConfig(model=model_dir, tasks=work / "tasks.jsonl"))  # as the naa runs
     micro = min(args.micro_batch, args.batch_prompts * args.group_size)
     config = GRPOConfig(
         output_dir=str(work / "trl"), max_steps=args.trl_steps, learning_rate=args.lr, seed=args.seeds[0],
@@ -261,10 +260,6 @@ def trl_bench(
         max_completion_length=args.max_new_tokens, temperature=1.0, top_p=1.0, beta=0.0, epsilon=0.2,
         gradient_checkpointing=False, bf16=dtype == "bfloat16", use_cpu=args.device == "cpu",
         logging_steps=1, report_to="none", save_strategy="no", disable_tqdm=True,
-    )  # fmt: skip
-    lora = LoraConfig(
-        r=rl.lora_rank, lora_alpha=rl.lora_alpha, lora_dropout=rl.lora_dropout,
-        target_modules=list(rl.lora_target_modules), task_type="CAUSAL_LM",
     )  # fmt: skip
     dataset = Dataset.from_list(
         [{"prompt": task_messages(task, False), "task_index": i} for i, task in enumerate(tasks)]

@@ -27,16 +27,22 @@ def load_causal_lm(source: str, dtype: str, device: torch.device | str = "cpu") 
     return model.to(device), tokenizer
 
 
-def with_lora(model: nn.Module, config: RLConfig) -> nn.Module:
-    """Wrap ``model`` with trainable LoRA adapters (peft); the base weights are frozen."""
-    from peft import LoraConfig, get_peft_model
+def lora_config(config: RLConfig) -> Any:
+    """peft's ``LoraConfig`` for the run's LoRA fields (also what the TRL baseline of the benchmark gets)."""
+    from peft import LoraConfig
 
-    lora = LoraConfig(
+    return LoraConfig(
         r=config.lora_rank,
         lora_alpha=config.lora_alpha,
         lora_dropout=config.lora_dropout,
         target_modules=list(config.lora_target_modules),
         task_type="CAUSAL_LM",
     )
-    peft_model: nn.Module = get_peft_model(model, lora)
+
+
+def with_lora(model: nn.Module, config: RLConfig) -> nn.Module:
+    """Wrap ``model`` with trainable LoRA adapters (peft); the base weights are frozen."""
+    from peft import get_peft_model
+
+    peft_model: nn.Module = get_peft_model(model, lora_config(config))
     return peft_model
