@@ -1,7 +1,7 @@
 """A model folder replaced whole: written beside the old one, then swapped in with renames.
 
-The intent classifier and the RL warm-up both write model folders that a failed or interrupted run must
-leave as they were.
+The intent classifier, the RL warm-up and RL checkpoints write folders that a failed or interrupted run
+must leave as they were.
 """
 
 import os

@@ -15,7 +15,6 @@ import json
 import os
 import random
 import shutil
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ import torch
 from torch import nn
 
 from naa.errors import TrainingError
+from naa.model_dirs import atomic_model_dir
 
 _PREFIX = "step-"
 
@@ -113,21 +113,13 @@ def save_checkpoint(
 
     ``rng_states`` holds every process's ``rng_state()`` (rank order); None saves this process's.
     """
-    root = run_dir / "checkpoints"
-    root.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=root))
-    try:
+    target = run_dir / "checkpoints" / f"{_PREFIX}{step:06d}"
+    with atomic_model_dir(target) as tmp:  # its staging folder's name does not start with _PREFIX
         trainable = {n: p.detach().cpu() for n, p in model.named_parameters() if p.requires_grad}
         torch.save(trainable, tmp / "trainable.pt")
         torch.save(optimizer.state_dict(), tmp / "optimizer.pt")
         torch.save(list(rng_states or [rng_state()]), tmp / "rng.pt")
         (tmp / "state.json").write_text(json.dumps({"step": step, **state}, indent=2), encoding="utf-8")
-        target = root / f"{_PREFIX}{step:06d}"
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(tmp, target)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     for old in list_checkpoints(run_dir)[:-keep]:
         shutil.rmtree(old, ignore_errors=True)
     return target
