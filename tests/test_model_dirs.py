@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from naa.intent.model_files import atomic_model_dir
+from naa.model_dirs import atomic_model_dir
 
 
 def test_success_replaces_the_old_folder(tmp_path: Path) -> None:
