@@ -100,7 +100,15 @@ def train(
             def progress(record: dict[str, Any]) -> None:
                 report(record["step"] / rl_config.steps, f"step {record['step']}: {_step_line(record)}")
 
-            result = run_training(rl_config, models_dir=workspace().models_dir, progress=progress)
+            def warmup_progress(step: int, loss: float) -> None:
+                report(0.0, f"warm-up step {step}/{rl_config.warmup_steps}: loss {loss:.4f}")
+
+            result = run_training(
+                rl_config,
+                models_dir=workspace().models_dir,
+                progress=progress,
+                warmup_progress=warmup_progress,
+            )
     console.print(
         f"trained {result.step} steps; model: {result.model_path}; metrics: {result.run_dir}/metrics.jsonl"
     )

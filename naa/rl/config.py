@@ -36,6 +36,7 @@ GROUP_RULES: dict[Variant, GroupRule] = {
 
 _GUIDE_ONLY = ("gamma_mode", "gamma_value", "gamma_quantile")
 _LORA_ONLY = ("lora_rank", "lora_alpha", "lora_dropout", "lora_target_modules")
+_WARMUP_ONLY = ("warmup_batch_size", "warmup_lr")
 
 
 class RLConfig(BaseModel):
@@ -77,6 +78,15 @@ class RLConfig(BaseModel):
     entropy_coef: float = Field(0.0, ge=0.0, description="Weight of the entropy bonus; 0 is off.")
     ppo_epochs: int = Field(1, ge=1, description="Optimisation passes over each batch.")
     advantage_eps: float = Field(1e-6, gt=0.0, description="eps in (r - mean) / (std + eps).")
+    # supervised warm-up before RL (naa/rl/warmup.py)
+    warmup_steps: int = Field(
+        0,
+        ge=0,
+        description="Supervised steps on the train tasks' demonstrations before RL, for a model that never "
+        "writes the final JSON block; 0 is off. The warmed model (output_dir/warmup) is RL's start model.",
+    )
+    warmup_batch_size: int = Field(8, ge=1, description="Demonstrations per warm-up step.")
+    warmup_lr: float = Field(2e-5, gt=0.0, description="AdamW learning rate of the warm-up (every weight).")
     # optimisation
     steps: int = Field(100, ge=1, description="Optimisation steps of the run.")
     lr: float = Field(1e-5, gt=0.0, description="AdamW learning rate.")
@@ -133,6 +143,12 @@ class RLConfig(BaseModel):
                 raise ValueError(
                     f"{', '.join(wrong)} only apply to finetune: lora; remove them or set finetune: lora"
                 )
+        if self.warmup_steps == 0:
+            wrong = [name for name in _WARMUP_ONLY if name in set_fields]
+            if wrong:
+                raise ValueError(
+                    f"{', '.join(wrong)} need warmup_steps above 0; set warmup_steps or remove them"
+                )
         if self.rollout_backend != "static" and "compile_rollout" in set_fields:
             raise ValueError("compile_rollout applies only to rollout_backend: static; set that or remove it")
         if self.gamma_mode == "quantile" and "gamma_value" in set_fields:
@@ -146,6 +162,11 @@ class RLConfig(BaseModel):
     @property
     def group_rule(self) -> GroupRule:
         return GROUP_RULES[self.variant]
+
+    @property
+    def warmed_model_dir(self) -> Path | None:
+        """Where the warm-up writes RL's start model; None when the run has no warm-up."""
+        return self.output_dir / "warmup" if self.warmup_steps else None
 
     @classmethod
     def from_yaml(cls, path: Path) -> "RLConfig":

@@ -202,7 +202,8 @@ def evaluate_run(
     models_dir: Path | None = None,
     plugins: PluginRegistry | None = None,
 ) -> dict[str, Any]:
-    """Evaluate a finished run's start model and trained model; write ``eval.json`` and ``eval.png``.
+    """Evaluate a finished run's start model (its warmed model, with a warm-up) and trained model; write
+    ``eval.json`` and ``eval.png``.
 
     The run's ``config.json`` gives the tasks file, sampling settings, seed and success threshold;
     ``model_version.json`` gives the trained model, and gets the after-training pass@k in its metrics.
@@ -227,8 +228,12 @@ def evaluate_run(
     scorer = RewardScorer(plugins, default=config.reward)
     device = "cuda" if torch.cuda.is_available() else "cpu"
     results = []
+    warmed = config.warmed_model_dir  # with a warm-up, RL started from the warmed model
+    start_source = (
+        str(warmed) if warmed else resolve_model_source(config.model, models_dir or run_dir / "models")
+    )
     sources = [
-        ("before", resolve_model_source(config.model, models_dir or run_dir / "models")),
+        ("before", start_source),
         ("after", str(manifest.path)),
     ]
     for name, source in sources:

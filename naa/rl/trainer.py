@@ -58,9 +58,12 @@ from naa.rl.run_state import (
 from naa.rl.static_rollout import StaticCacheSampler
 from naa.rl.step_metrics import Trained, step_partials, step_record
 from naa.rl.tasks import load_tasks
+from naa.rl.warmup import LOG_NAME as WARMUP_LOG
+from naa.rl.warmup import warm_up
 
 CONFIG_NAME = "config.json"  # the run's RLConfig, for resuming by hand and for `naa rl eval`
 ProgressFn = Callable[[dict[str, Any]], None]
+WarmupProgressFn = Callable[[int, float], None]  # warm-up step, its loss
 StopFn = Callable[[], bool]
 
 
@@ -101,15 +104,27 @@ def _flatten(collected: Collected, eps: float, device: torch.device) -> TrainBat
 
 
 class _Run:
-    def __init__(self, config: RLConfig, models_dir: Path, plugins: PluginRegistry | None) -> None:
+    def __init__(
+        self,
+        config: RLConfig,
+        models_dir: Path,
+        plugins: PluginRegistry | None,
+        warmup_progress: WarmupProgressFn | None,
+    ) -> None:
         self.config = config
         self.accelerator = make_accelerator()
-        # Rank r samples from seed + r (rank 0 as with one process): one seed everywhere would give every
-        # process the same random draws. The weights still start equal: prepare broadcasts rank 0's.
-        set_seed(config.seed, device_specific=True)
         self.tasks = load_tasks(config.tasks, split="train")
         with self.accelerator.local_main_process_first():  # a packaged model is converted once per machine
             self.source = resolve_model_source(config.model, models_dir)
+        if config.warmed_model_dir is not None:
+            with (
+                self.accelerator.main_process_first()
+            ):  # the main process warms up; the others load its model
+                self.source = self._warm_up(config.warmed_model_dir, warmup_progress)
+        # Seeded after the warm-up, so a run draws the same whether its warm-up ran now or before a resume.
+        # Rank r samples from seed + r (rank 0 as with one process): one seed everywhere would give every
+        # process the same random draws. The weights still start equal: prepare broadcasts rank 0's.
+        set_seed(config.seed, device_specific=True)
         model, self.tokenizer = load_causal_lm(self.source, config.dtype)
         if config.finetune == "lora":
             model = with_lora(model, config)
@@ -136,6 +151,17 @@ class _Run:
             max_rounds=config.max_draw_rounds,
             success_threshold=config.success_threshold,
         )
+
+    def _warm_up(self, out: Path, progress: WarmupProgressFn | None) -> str:
+        """Run the config's warm-up into ``out``, unless an earlier attempt of the run finished it."""
+        c = self.config
+        if self.accelerator.is_main_process and not (out / WARMUP_LOG).is_file():
+            device = str(self.accelerator.device)
+            warm_up(
+                self.source, self.tasks, out, steps=c.warmup_steps, batch_size=c.warmup_batch_size,
+                lr=c.warmup_lr, seed=c.seed, device=device, progress=progress,
+            )  # fmt: skip
+        return str(out)
 
     def _sampler(self) -> Sampler:
         c = self.config
@@ -357,6 +383,7 @@ def train(
     plugins: PluginRegistry | None = None,
     progress: ProgressFn | None = None,
     should_stop: StopFn | None = None,
+    warmup_progress: WarmupProgressFn | None = None,
 ) -> RunResult:
     """Run (or resume) the training run that ``config`` describes, in this process.
 
@@ -365,11 +392,13 @@ def train(
         plugins: reward plugins; the installed ``naa.plugins`` entry points when None.
         progress: called with each step's metrics (the CLI's progress bar, a Celery task's job row).
         should_stop: asked after every step; True checkpoints the step and returns (a cancel).
+        warmup_progress: called after each step of the config's warm-up (``warmup_steps``), which runs
+            first, once: a resumed run whose warm-up finished starts from its saved model.
 
     Raises:
         TrainingError: the tasks or a checkpoint cannot be used. ModelUnavailableError: the model cannot load.
     """
-    run = _Run(config, models_dir or config.output_dir / "models", plugins)
+    run = _Run(config, models_dir or config.output_dir / "models", plugins, warmup_progress)
     if run.accelerator.is_main_process:
         # Only the fields the user set (so it validates again), absolute paths (so it loads from anywhere).
         saved = config.model_dump(mode="json", exclude_unset=True)

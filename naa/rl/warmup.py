@@ -28,6 +28,8 @@ from naa.rl.logprobs import completion_logprobs
 from naa.rl.policy import load_causal_lm
 from naa.rl.tasks import ActionTask, CitationTask, ComputationTask, IntentTask, RefusalTask, RLTask
 
+LOG_NAME = "warmup.json"  # beside the warmed model's weights
+
 
 def final_answer(task: RLTask) -> dict[str, Any]:
     """The final JSON block that earns the task's full reward (the keys ``prompts.ANSWER_FORMATS`` shows)."""
@@ -77,7 +79,8 @@ def warm_up(
     """Fine-tune every weight of ``model`` (a folder) on demonstrations of ``tasks``; save it to ``out``.
 
     Batches cycle through the tasks in a seeded shuffled order. The model is written with
-    ``atomic_model_dir``, so a failed or killed warm-up leaves ``out`` as it was.
+    ``atomic_model_dir``, so a failed or killed warm-up leaves ``out`` as it was; its ``warmup.json`` keeps
+    the settings and the loss curve.
 
     Raises:
         ModelUnavailableError: ``model`` is no loadable model folder.
@@ -94,7 +97,8 @@ def warm_up(
     torch.manual_seed(seed)
     # float32 weights (bfloat16 ones would round away updates of lr 2e-5); the GPU computes in bfloat16.
     policy, tokenizer = load_causal_lm(model, "float32", device)
-    compute = torch.autocast("cuda", torch.bfloat16) if device == "cuda" else contextlib.nullcontext()
+    on_gpu = torch.device(device).type == "cuda"
+    compute = torch.autocast("cuda", torch.bfloat16) if on_gpu else contextlib.nullcontext()
     policy.train()
     encode = PromptEncoder(tokenizer, tasks)
     end = () if tokenizer.eos_token_id is None else (tokenizer.eos_token_id,)  # the reply stops there
@@ -122,7 +126,17 @@ def warm_up(
         losses.append(round(loss.item(), 6))
         if progress is not None:
             progress(step, losses[-1])
+    seconds = round(time.perf_counter() - start, 2)
+    log = {
+        "model": model,
+        "tasks": len(tasks),
+        "steps": steps,
+        "batch_size": batch_size,
+        "lr": lr,
+        "seed": seed,
+    }
     with atomic_model_dir(out) as staging:
         policy.save_pretrained(staging)  # type: ignore[operator]  # a transformers model: nn.Module to mypy
         tokenizer.save_pretrained(staging)
-    return WarmupResult(out, losses, round(time.perf_counter() - start, 2))
+        (staging / LOG_NAME).write_text(json.dumps({**log, "seconds": seconds, "losses": losses}) + "\n")
+    return WarmupResult(out, losses, seconds)

@@ -59,11 +59,16 @@ def train_rl(self: Task, job_id: str, partner_id: str, config: dict[str, Any]) -
                 except JobCancelled:
                     cancelled = True  # finish the step's checkpoint first, then stop
 
+            def on_warmup_step(step: int, loss: float) -> None:
+                # A cancel aborts the warm-up at once (JobCancelled): it writes its model only when done.
+                progress(0.0, f"warm-up step {step}/{rl_config.warmup_steps}: loss {loss:.4f}")
+
             result = train(
                 rl_config,
                 models_dir=app.workspace.models_dir,
                 progress=on_step,
                 should_stop=lambda: cancelled,
+                warmup_progress=on_warmup_step,
             )
             if result.stopped:
                 raise JobCancelled(job_id)

@@ -6,6 +6,7 @@ entry point names a Plugin (written into a folder put on sys.path for the test).
 
 import json
 import textwrap
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -111,3 +112,33 @@ def test_guide_run_on_a_gpu_queue_worker_writes_metrics_checkpoints_and_a_versio
     assert (done.status, done.progress) == (JobStatus.SUCCEEDED, 1.0)
     assert version.name == f"rl-job-{job.id}" and Path(version.path, "config.json").is_file()
     assert version.metrics["step"] == 2
+
+
+def test_a_cancel_during_the_warm_up_stops_it_and_writes_no_model(tmp_path: Path, tiny_lm_dir: Path) -> None:
+    data_dir = tmp_path / "data"
+    app = make_celery(NAASettings(data_dir=data_dir, database_url=f"sqlite:///{data_dir / 'naa.db'}"))
+    config = {
+        "model": str(tiny_lm_dir),
+        "tasks": str(_tasks(tmp_path / "tasks.jsonl")),
+        "warmup_steps": 100_000,  # hours: only the cancel ends it
+        "warmup_batch_size": 2,
+    }
+    with session_scope(app.session_factory()) as session:
+        create_partner(session, "acme", "Acme")
+        job = submit(app, session, "acme", JobKind.RL_TRAIN, RL_TRAIN_TASK, {"config": config})
+    with start_worker(app, pool="solo", queues=["gpu"], perform_ping_check=False, shutdown_timeout=60):
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            with session_scope(app.session_factory()) as session:
+                message = jobs.get_job(session, "acme", job.id).message
+            if message.startswith("warm-up step"):
+                break
+            time.sleep(0.05)
+        assert message.startswith("warm-up step") and "/100000: loss" in message
+        with session_scope(app.session_factory()) as session:
+            jobs.cancel_job(session, "acme", job.id)
+        assert app.AsyncResult(job.id).get(timeout=60) == {"cancelled": True}
+    run_dir = data_dir / "partners" / "acme" / "rl" / f"job-{job.id}"
+    assert not run_dir.exists()  # the warm-up writes its model (and the run folder) only when it ends
+    with session_scope(app.session_factory()) as session:
+        assert jobs.get_job(session, "acme", job.id).status is JobStatus.CANCELLED

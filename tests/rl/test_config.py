@@ -28,6 +28,7 @@ def test_defaults_are_guide_grpo_as_designed() -> None:
         ({"gamma_value": 0.5}, "only with gamma_mode: constant"),
         ({"gamma_mode": "constant", "gamma_quantile": 0.5}, "only with gamma_mode: quantile"),
         ({"compile_rollout": True}, "only to rollout_backend: static"),
+        ({"warmup_lr": 1e-4}, "warmup_lr need warmup_steps above 0"),
         ({"group_size": 1}, "group_size"),
         ({"aggregation": "sum"}, "aggregation"),
         ({"learning_rate": 1e-5}, "learning_rate"),

@@ -8,6 +8,7 @@ import pytest
 
 from naa.config.plugins import PluginRegistry
 from naa.rl.config import RLConfig, Variant
+from naa.rl.evaluation import evaluate_run
 from naa.rl.model_version import read_manifest
 from naa.rl.trainer import train
 
@@ -79,6 +80,30 @@ def test_guide_hints_failed_groups_and_drops_them_when_the_hint_does_not_help(
     assert record["prompts_drawn"] == 4  # 2 prompts, then 2 re-drawn
     assert record["hint_fraction"] == 1.0 and record["filtered_fraction"] == 1.0
     assert record["groups"] == 0 and record["loss"] is None
+
+
+def test_a_warm_up_runs_once_before_rl_and_is_the_runs_start_model(
+    tmp_path: Path, tiny_lm_dir: Path, short_tasks_file: Path
+) -> None:
+    # The random model scores 0 under the real verifier (test above); 40 warm-up steps on the four train
+    # demonstrations teach it the final JSON block, so RL's first rollouts already earn reward.
+    warm = {"warmup_steps": 40, "warmup_batch_size": 4, "warmup_lr": 5e-3}
+    config = _config(
+        tmp_path, tiny_lm_dir, short_tasks_file, variant="vanilla", steps=1, max_new_tokens=48, **warm
+    )
+    warm_steps: list[int] = []
+    first = train(config, warmup_progress=lambda step, loss: warm_steps.append(step))
+    assert warm_steps == list(range(1, 41))
+    assert first.metrics[0]["reward_mean"] > 0
+    log = json.loads((config.output_dir / "warmup" / "warmup.json").read_text())
+    assert log["steps"] == 40 and log["losses"][-1] < 0.1 * log["losses"][0]
+
+    more = train(
+        config.model_copy(update={"steps": 2}), warmup_progress=lambda step, loss: warm_steps.append(step)
+    )
+    assert [r["step"] for r in more.metrics] == [1, 2] and len(warm_steps) == 40  # no second warm-up
+    report = evaluate_run(config.output_dir, n=2, ks=(1,), split="train")
+    assert report["before"]["model"] == "before" and report["before"]["pass_at"]["1"] > 0  # the warmed model
 
 
 def test_a_stopped_run_resumes_at_the_next_step_with_the_same_result(
