@@ -250,6 +250,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         except Exception as err:  # recorded; the speed figures are still worth having
             report["check"] = {"error": f"{type(err).__name__}: {err}"[:2000]}
         print(json.dumps({"check": report["check"]}), flush=True)
+    if any(path.startswith("static") for path in args.paths) and min(args.top_p) < 1.0:
+        try:
+            report["nucleus_check"] = check_nucleus(args.device)
+        except Exception as err:
+            report["nucleus_check"] = {"error": f"{type(err).__name__}: {err}"[:2000]}
+        print(json.dumps({"nucleus_check": report["nucleus_check"]}), flush=True)
     model, tokenizer, name = build_model(args)
     report["label"] = f"rollout speed, {name}, {args.dtype}" + (
         " (CPU smoke run: checks the script, not GPU speed)" if args.device == "cpu" else ""
@@ -287,6 +293,30 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 def save(report: dict[str, Any], out: Path) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2), encoding="utf-8")
+
+
+def check_nucleus(device: str, top_p: float = 0.9) -> dict[str, Any]:
+    """On this device, the compiled top-p nucleus (static_rollout's search, no sort) against float64
+    arithmetic, over the full SmolLM2 vocabulary: no token may differ but within float noise of the edge."""
+    from naa.rl.static_rollout import nucleus
+
+    torch.manual_seed(0)
+    probs = (torch.randn(64, SMOLLM2_135M["vocab_size"], device=device) * 3).softmax(dim=-1)
+    start = time.perf_counter()
+    found = torch.compile(nucleus)(probs, top_p)
+    sync(device)
+    compile_s = time.perf_counter() - start
+    exact = probs.double()
+    ranked, order = exact.sort(dim=-1, descending=True)
+    mass_above = torch.zeros_like(exact).scatter(-1, order, ranked.cumsum(dim=-1) - ranked)
+    wrong, edge = found != (mass_above < top_p), (mass_above - top_p).abs() < 1e-5
+    return {
+        "top_p": top_p,
+        "kept_per_row": round(found.sum(dim=-1).float().mean().item(), 1),
+        "wrong_off_edge": int((wrong & ~edge).sum()),  # must be 0
+        "wrong_at_edge": int((wrong & edge).sum()),
+        "compile_s": round(compile_s, 1),
+    }
 
 
 def check_compiled(args: argparse.Namespace) -> dict[str, Any]:

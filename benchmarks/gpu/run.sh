@@ -9,7 +9,7 @@
 # The RL benchmark goes first: it writes its JSON only at the end (its log keeps one line per variant), while
 # the rollout benchmark rewrites its JSON after every path and so can take whatever time is left.
 # Environment (defaults for the GPU): NAA_GPU_BUDGET_S (540: the whole script, kept under the call's
-# timeout_s), NAA_GPU_RL_TIMEOUT_S (270), NAA_GPU_RL_ARGS, NAA_GPU_ROLLOUT_ARGS, NAA_GPU_SKIP_RL=1,
+# timeout_s), NAA_GPU_RL_TIMEOUT_S (440), NAA_GPU_RL_ARGS, NAA_GPU_ROLLOUT_ARGS, NAA_GPU_SKIP_RL=1,
 # NAA_GPU_SKIP_ROLLOUT=1; NAA_GPU_DEVICE=cpu picks tiny sizes for the dry run (README.md).
 set -uo pipefail
 # shellcheck source=benchmarks/gpu/setup.sh
@@ -25,6 +25,7 @@ if [[ $DEVICE == cpu ]]; then
   RL_ARGS=${NAA_GPU_RL_ARGS:---steps 1 --variants vanilla --group-size 2 --batch-prompts 2 --max-new-tokens 8
     --per-template 2 --heldout-limit 2 --n 2 --rollout-prompts 2 --micro-batch 4 --rollout-batch 8 --trl-steps 2}
   ROLLOUT_ARGS=${NAA_GPU_ROLLOUT_ARGS:---tiny --check --profile}
+  SAMPLING_ARGS="--rows 8 --top-p 0.9 --calls 2"
   RL_TIMEOUT_S=${NAA_GPU_RL_TIMEOUT_S:-1200}
   BUDGET_S=${NAA_GPU_BUDGET_S:-2400}
 else
@@ -35,9 +36,11 @@ else
   # last). Step 1 of each variant is left out of the timings; LoRA at 1e-4.
   RL_ARGS=${NAA_GPU_RL_ARGS:---warmup-steps 60 --warmup-batch 4 --warmup-lr 5e-5 --steps 6 --lr 1e-4
     --variants guide vanilla filtered --trl-steps 5 --rollout-prompts 0}
-  # What the rest allows: generate's dynamic-cache row at top-p 0.9, the one baseline still missing.
-  ROLLOUT_ARGS=${NAA_GPU_ROLLOUT_ARGS:---top-p 0.9 --paths generate_dynamic}
-  RL_TIMEOUT_S=${NAA_GPU_RL_TIMEOUT_S:-470}
+  # The rest (about 90 s): the static sampler at top-p 0.9 with the sort-free nucleus search (2026-11-27,
+  # fourth session; on-device exactness check first), and generate's dynamic-cache row at top-p 0.9.
+  ROLLOUT_ARGS=${NAA_GPU_ROLLOUT_ARGS:---top-p 0.9 --paths static generate_dynamic}
+  SAMPLING_ARGS="--rows 512 --top-p 0.9"
+  RL_TIMEOUT_S=${NAA_GPU_RL_TIMEOUT_S:-440}
   BUDGET_S=${NAA_GPU_BUDGET_S:-540}
 fi
 
@@ -77,6 +80,14 @@ if [[ ${NAA_GPU_SKIP_RL:-0} != 1 ]]; then
     $RL_ARGS --out "$OUT/rl_benchmark_$slug.json" >"$OUT/rl.log" 2>&1)
   status+=("rl_benchmark exit $? after ${SECONDS}s")
 fi
+# The draw alone, sort against search (seconds): the cost of the nucleus apart from the model.
+# shellcheck disable=SC2086
+if [[ ${NAA_GPU_SKIP_ROLLOUT:-0} != 1 ]] && (($(remaining) > 150)); then
+  echo "== $(date -u +%T) sampling_benchmark"
+  (cd "$ROOT" && timeout -k 5 60 "$PY" benchmarks/sampling_benchmark.py --device "$DEVICE" $SAMPLING_ARGS \
+    --out "$OUT/sampling_$slug.json" >"$OUT/sampling.log" 2>&1)
+  status+=("sampling_benchmark exit $? after ${SECONDS}s")
+fi
 # shellcheck disable=SC2086
 if [[ ${NAA_GPU_SKIP_ROLLOUT:-0} != 1 ]]; then
   limit=$(($(remaining) - 10))
@@ -91,7 +102,7 @@ if [[ ${NAA_GPU_SKIP_ROLLOUT:-0} != 1 ]]; then
 fi
 
 # The reply shows the last 12,000 characters: the tables last, without the progress-bar lines.
-for log in rl rollout; do
+for log in rl sampling rollout; do
   [[ -f $OUT/$log.log ]] && echo "== tail of $log.log" && grep -v 'it/s]' "$OUT/$log.log" | tail -n 25
 done
 echo "== files in \$OUT (exit 124 = stopped by timeout)"
