@@ -14,13 +14,15 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from naa.config.plugins import PluginComponentConfig
-from naa.errors import ConfigError, NotFoundError
+from naa.errors import ConfigError, ConflictError, NotFoundError
 from naa.generation.config import DEFAULT_GENERATOR_MODEL, OpenAIGeneratorConfig
 from naa.rl.config import RLConfig
+from naa.rl.evaluation import plan_evaluation
 from naa.rl.run_state import MetricsLog
+from naa.rl.tasks import Split
 from naa.storage import jobs
 from naa.storage.model_versions import VERSION_PREFIX, check_name_free, get_model_version_by_name
-from naa.storage.models import Job, JobKind, ModelKind
+from naa.storage.models import Job, JobKind, JobStatus, ModelKind
 from naa.storage.partners import get_partner, partner_config
 from naa.workspace import Workspace
 from pipelines.celery_app import NAACelery
@@ -30,6 +32,7 @@ _PENDING = "naa_after_commit"
 KB_INDEX_TASK = "naa.kb.index"
 INTENT_TRAIN_TASK = "naa.intent.train"
 RL_TRAIN_TASK = "naa.rl.train"
+RL_EVAL_TASK = "naa.rl.eval"
 
 
 def submit_kb_index(
@@ -87,6 +90,30 @@ def submit_rl_train(app: NAACelery, session: Session, partner_id: str, fields: M
     if "run_name" in fields:
         check_name_free(session, partner_id, ModelKind.GENERATOR, rl_config.run_name)
     return submit(app, session, partner_id, JobKind.RL_TRAIN, RL_TRAIN_TASK, {"config": config})
+
+
+def submit_rl_eval(
+    app: NAACelery,
+    session: Session,
+    partner_id: str,
+    run_id: str,
+    *,
+    n: int,
+    ks: Sequence[int],
+    split: Split,
+    limit: int | None,
+) -> Job:
+    """Queue pass@k of a succeeded run's start and trained models on the ``gpu`` queue (``EVAL`` job).
+
+    Checked here, so a bad request is the caller's error: the run must have succeeded (ConflictError), ks
+    must not exceed n and the split must hold tasks (ConfigError).
+    """
+    run = jobs.get_job(session, partner_id, run_id, kind=JobKind.RL_TRAIN)
+    if run.status is not JobStatus.SUCCEEDED:
+        raise ConflictError(f"run {run_id!r} is {run.status.value}; evaluate it once it has succeeded")
+    plan_evaluation(app.workspace.rl_run_dir(partner_id, run_id), n=n, ks=ks, split=split, limit=limit)
+    params = {"run_id": run_id, "n": n, "ks": list(ks), "split": split, "limit": limit}
+    return submit(app, session, partner_id, JobKind.EVAL, RL_EVAL_TASK, params)
 
 
 def rl_run_metrics(

@@ -7,18 +7,20 @@ from fastapi import APIRouter, Query, status
 
 from api.deps import JobsAppDep, PartnerDep, SessionDep, StateDep
 from api.errors import ERROR_RESPONSES, FINISHED_JOB, ErrorBody
+from api.schemas.jobs import JobPublic
 from api.schemas.training import (
     GeneratorPublic,
     GeneratorUpdate,
     ModelVersionPublic,
     ModelVersionsPublic,
+    RunEvaluationCreate,
     TrainingRunCreate,
     TrainingRunPublic,
     TrainingRunsPublic,
 )
 from naa.storage import jobs, model_versions, partners
 from naa.storage.models import JobKind
-from pipelines.submit import cancel, rl_run_metrics, submit_rl_train
+from pipelines.submit import cancel, rl_run_metrics, submit_rl_eval, submit_rl_train
 
 router = APIRouter(prefix="/v1", tags=["training"], responses=ERROR_RESPONSES)
 
@@ -68,6 +70,22 @@ def cancel_run(
     """A queued run never starts; a running one stops after its current step's checkpoint. Finished: 409."""
     job = cancel(jobs_app, session, caller.partner_id, job_id, kind=JobKind.RL_TRAIN)
     return TrainingRunPublic.of(job, [])
+
+
+@router.post(
+    "/training/runs/{job_id}/evaluations",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Evaluate a finished run with pass@k",
+    responses={409: {"model": ErrorBody, "description": "The run has not succeeded."}},
+)
+def evaluate_run(
+    job_id: str, body: RunEvaluationCreate, caller: PartnerDep, session: SessionDep, jobs_app: JobsAppDep
+) -> JobPublic:
+    """Sample n replies per task from the run's start and trained models and score them; poll the job."""
+    job = submit_rl_eval(
+        jobs_app, session, caller.partner_id, job_id, n=body.n, ks=body.ks, split=body.split, limit=body.limit
+    )
+    return JobPublic.model_validate(job)
 
 
 @router.get("/model-versions", summary="List registered model versions")

@@ -8,6 +8,7 @@ from pydantic.config import JsonDict
 
 from api.schemas.jobs import JOB_EXAMPLE
 from api.schemas.request import RequestBody, check_text
+from naa.rl.tasks import Split
 from naa.storage.models import Job, JobStatus, ModelKind
 
 _RUN_CONFIG_EXAMPLE: JsonDict = {
@@ -59,6 +60,28 @@ class TrainingRunCreate(RootModel[Annotated[dict[str, Any], BeforeValidator(chec
     """
 
     model_config = ConfigDict(json_schema_extra={"examples": [_RUN_CONFIG_EXAMPLE]})
+
+
+class RunEvaluationCreate(RequestBody):
+    """pass@k of a succeeded run's start model and trained model (``naa rl eval``), as a job on the ``gpu``
+    queue: poll ``GET /v1/jobs/{id}``; its ``result`` holds pass@k, mean reward and the compression and
+    capability-gain split, and the run's model version gets the trained model's pass@k in its metrics."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"n": 8, "k": [1, 8]}, {"n": 4, "split": "train", "limit": 20}]},
+    )
+
+    n: int = Field(8, ge=1, le=256, description="Replies sampled per task.")
+    k: list[int] | None = Field(
+        None, min_length=1, description="The k of pass@k, each at most n; default 1 and n."
+    )
+    split: Split = Field("heldout", description="Which tasks of the run's task file: heldout or train.")
+    limit: int | None = Field(None, ge=1, description="Evaluate only the first this many tasks.")
+
+    @property
+    def ks(self) -> list[int]:
+        return sorted(set(self.k or (1, self.n)))
 
 
 class TrainingRunPublic(BaseModel):

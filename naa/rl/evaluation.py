@@ -11,7 +11,7 @@ Per task, "solved at pass@k" means its estimated pass@k is at least 0.5. Then, o
 """
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,7 @@ from naa.generation.model_files import resolve_model_source
 from naa.rl.advantages import as_rewards, correct_counts
 from naa.rl.config import RLConfig
 from naa.rl.groups import PromptEncoder
-from naa.rl.model_version import read_manifest, write_manifest
+from naa.rl.model_version import ModelVersionManifest, read_manifest, write_manifest
 from naa.rl.policy import load_causal_lm
 from naa.rl.rewards import RewardScorer
 from naa.rl.rollout import SamplingSettings, TransformersSampler
@@ -191,22 +191,25 @@ def plot_curves(path: Path, metrics: Sequence[dict[str, Any]], results: Sequence
     return path
 
 
-def evaluate_run(
+@dataclass(frozen=True)
+class EvalPlan:
+    """What an evaluation of a finished run will score, checked before any model loads."""
+
+    config: RLConfig
+    manifest: ModelVersionManifest
+    tasks: list[RLTask]
+
+
+def plan_evaluation(
     run_dir: Path,
     *,
-    n: int = 8,
-    ks: Sequence[int] = (1, 8),
+    n: int,
+    ks: Sequence[int],
     tasks_path: Path | None = None,
     split: Split = "heldout",
     limit: int | None = None,
-    models_dir: Path | None = None,
-    plugins: PluginRegistry | None = None,
-) -> dict[str, Any]:
-    """Evaluate a finished run's start model (its warmed model, with a warm-up) and trained model; write
-    ``eval.json`` and ``eval.png``.
-
-    The run's ``config.json`` gives the tasks file, sampling settings, seed and success threshold;
-    ``model_version.json`` gives the trained model, and gets the after-training pass@k in its metrics.
+) -> EvalPlan:
+    """Check an evaluation request against the run; the API calls it before queueing the job.
 
     Raises:
         ConfigError: the run has no config or manifest, ``ks`` exceed ``n``, or the split is empty.
@@ -221,7 +224,33 @@ def evaluate_run(
     except OSError as err:
         raise ConfigError(f"{run_dir} has no {CONFIG_NAME}: is it a `naa rl train` output_dir?") from err
     manifest = read_manifest(run_dir)
-    tasks = load_tasks(tasks_path or config.tasks, split=split)[:limit]
+    return EvalPlan(config, manifest, load_tasks(tasks_path or config.tasks, split=split)[:limit])
+
+
+def evaluate_run(
+    run_dir: Path,
+    *,
+    n: int = 8,
+    ks: Sequence[int] = (1, 8),
+    tasks_path: Path | None = None,
+    split: Split = "heldout",
+    limit: int | None = None,
+    models_dir: Path | None = None,
+    plugins: PluginRegistry | None = None,
+    progress: Callable[[float, str], None] | None = None,
+) -> dict[str, Any]:
+    """Evaluate a finished run's start model (its warmed model, with a warm-up) and trained model; write
+    ``eval.json`` and ``eval.png``.
+
+    The run's ``config.json`` gives the tasks file, sampling settings, seed and success threshold;
+    ``model_version.json`` gives the trained model, and gets the after-training pass@k in its metrics
+    (``heldout_pass@k``, or ``train_pass@k``). ``progress`` hears of each model before it is sampled.
+
+    Raises:
+        ConfigError: as ``plan_evaluation``.
+    """
+    plan = plan_evaluation(run_dir, n=n, ks=ks, tasks_path=tasks_path, split=split, limit=limit)
+    config, manifest, tasks = plan.config, plan.manifest, plan.tasks
     settings = SamplingSettings(
         config.max_new_tokens, config.temperature, config.top_p, config.rollout_batch_size
     )
@@ -236,7 +265,9 @@ def evaluate_run(
         ("before", start_source),
         ("after", str(manifest.path)),
     ]
-    for name, source in sources:
+    for done, (name, source) in enumerate(sources):
+        if progress is not None:
+            progress(done / len(sources), f"sampling {n} replies to each of {len(tasks)} tasks, {name} model")
         set_seed(config.seed)
         model, tokenizer = load_causal_lm(source, config.dtype, device)
         results.append(
@@ -265,6 +296,6 @@ def evaluate_run(
     }
     write_json(run_dir / "eval.json", report)
     plot_curves(run_dir / "eval.png", MetricsLog(run_dir / "metrics.jsonl").read(), results, n)
-    manifest.metrics.update({f"heldout_pass@{k}": round(after.pass_at(k), 6) for k in ks})
+    manifest.metrics.update({f"{split}_pass@{k}": round(after.pass_at(k), 6) for k in ks})
     write_manifest(run_dir, manifest)
     return report

@@ -52,6 +52,16 @@ def register_job_result(
     return row
 
 
+def add_model_version_metrics(
+    session: Session, partner_id: str, kind: ModelKind, name: str, metrics: Mapping[str, Any]
+) -> ModelVersion:
+    """Merge ``metrics`` (an evaluation's pass@k, run after registration) into a version's metrics."""
+    row = get_model_version_by_name(session, partner_id, kind, name)
+    row.metrics = {**row.metrics, **metrics}  # a new dict: the JSON column sees the change
+    session.flush()
+    return row
+
+
 def get_model_version(session: Session, partner_id: str, version_id: str) -> ModelVersion:
     query = select(ModelVersion).where(ModelVersion.id == version_id, ModelVersion.partner_id == partner_id)
     row = session.scalar(query)

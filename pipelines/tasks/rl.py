@@ -1,4 +1,5 @@
-"""RL training on the ``gpu`` queue: one Guide-GRPO (or baseline) run, registered as a generator version.
+"""RL training on the ``gpu`` queue: one Guide-GRPO (or baseline) run, registered as a generator version;
+and the pass@k evaluation of a finished run, whose figures join that version's metrics.
 
 The run folder is fixed by the job id, so a redelivered task (``acks_late``, a worker lost) resumes the
 same run from its last checkpoint instead of starting over; a run that already finished is only
@@ -12,15 +13,18 @@ from pydantic import ValidationError
 
 from naa.errors import ConfigError
 from naa.rl.config import RLConfig
+from naa.rl.evaluation import evaluate_run
 from naa.rl.model_version import MANIFEST_NAME, read_manifest
+from naa.rl.tasks import Split
 from naa.rl.trainer import train
-from naa.storage.model_versions import register_job_result
+from naa.storage.model_versions import add_model_version_metrics, register_job_result
 from naa.storage.models import ModelKind
 from naa.storage.session import session_scope
 from pipelines.celery_app import naa_app
 from pipelines.tracking import JobCancelled, JobProgress, run_job
 
 RL_TRAIN_TASK = "naa.rl.train"
+RL_EVAL_TASK = "naa.rl.eval"
 
 
 def _step_message(record: dict[str, Any]) -> str:
@@ -84,5 +88,47 @@ def train_rl(self: Task, job_id: str, partner_id: str, config: dict[str, Any]) -
             "steps": manifest.steps,
             "metrics": manifest.metrics,
         }
+
+    return run_job(self, partner_id, job_id, work)
+
+
+@shared_task(bind=True, name=RL_EVAL_TASK)
+def evaluate_rl(
+    self: Task,
+    job_id: str,
+    partner_id: str,
+    run_id: str,
+    n: int,
+    ks: list[int],
+    split: Split,
+    limit: int | None,
+) -> dict[str, Any]:
+    """pass@k of run ``run_id``'s start and trained models (``naa rl eval``); the run folder gets eval.json
+    and eval.png, the job the summary, and the run's model version the after-training pass@k."""
+    app = naa_app(self)
+
+    def work(progress: JobProgress) -> dict[str, Any]:
+        report = evaluate_run(
+            app.workspace.rl_run_dir(partner_id, run_id),
+            n=n,
+            ks=ks,
+            split=split,
+            limit=limit,
+            models_dir=app.workspace.models_dir,
+            progress=progress.stage(0.0, 1.0, "pass@k"),
+        )
+        manifest = read_manifest(app.workspace.rl_run_dir(partner_id, run_id))
+        with session_scope(app.session_factory()) as session:
+            add_model_version_metrics(
+                session,
+                partner_id,
+                ModelKind.GENERATOR,
+                manifest.name,
+                {f"{split}_pass@{k}": manifest.metrics[f"{split}_pass@{k}"] for k in ks},
+            )
+        summary = {key: report[key] for key in ("split", "n", "ks", "comparison")}
+        for model in ("before", "after"):
+            summary[model] = {key: report[model][key] for key in ("pass_at", "reward_mean")}
+        return {"run_id": run_id, "model_version": manifest.name, **summary}
 
     return run_job(self, partner_id, job_id, work)

@@ -5,11 +5,14 @@ The partners, a telecom and a bank with their own intents and help centers, were
 topic, so a search that leaks across partners would show it.
 """
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
+from fastapi.testclient import TestClient
 
 INTENTS = {
     "acme": {
@@ -112,6 +115,17 @@ class Keys:
 
     def headers(self, partner: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {getattr(self, partner)}"}
+
+
+def finished_job(client: TestClient, keys: Keys, job_id: str, timeout_s: float = 90) -> dict[str, Any]:
+    """Poll acme's job until it ends; its last state."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        job: dict[str, Any] = client.get(f"/v1/jobs/{job_id}", headers=keys.headers("acme")).json()
+        if job["status"] in ("succeeded", "failed", "cancelled"):
+            return job
+        time.sleep(0.2)
+    raise AssertionError(f"job {job_id} did not finish in {timeout_s} s")
 
 
 SSEvent = tuple[str | None, str]

@@ -1,10 +1,9 @@
 """Two partners side by side: one partner's key never reaches the other's data."""
 
 import io
-import time
 
 import pytest
-from api_support import Keys
+from api_support import Keys, finished_job
 from fastapi.testclient import TestClient
 
 
@@ -66,14 +65,4 @@ def test_a_partner_cannot_see_search_or_delete_another_partners_documents_or_job
     assert client.delete("/v1/kb/documents/roaming.md", headers=globex).status_code == 404
     found = client.post("/v1/search", json={"query": "roaming data abroad in the EU"}, headers=globex).json()
     assert all(p["doc_id"] in ("cards.md", "transfers.md") for p in found["passages"])
-    _wait_for(client, keys, job_id)
-
-
-def _wait_for(client: TestClient, keys: Keys, job_id: str) -> None:
-    """Let the job end, so the worker is idle for the next test (it is a queued job, run or not)."""
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        job = client.get(f"/v1/jobs/{job_id}", headers=keys.headers("acme")).json()
-        if job["status"] in ("succeeded", "failed", "cancelled"):
-            return
-        time.sleep(0.2)
+    finished_job(client, keys, job_id, timeout_s=60)  # the worker is idle for the next test

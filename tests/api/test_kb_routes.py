@@ -1,12 +1,10 @@
 """Knowledge-base documents: upload -> indexing job on a real Celery worker -> searchable; list; delete."""
 
 import io
-import time
-from typing import Any
 
 import httpx
 import pytest
-from api_support import Keys
+from api_support import Keys, finished_job
 from fastapi.testclient import TestClient
 
 ESIM = b"---\ntitle: eSIM setup\n---\n# eSIM setup\n\nScan the Acme eSIM QR code in your phone's settings.\n"
@@ -18,16 +16,6 @@ def _upload(client: TestClient, keys: Keys, *files: tuple[str, bytes]) -> httpx.
     return client.post("/v1/kb/documents", files=parts, headers=keys.headers("acme"))
 
 
-def _finished_job(client: TestClient, keys: Keys, job_id: str, timeout_s: float = 90) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        job: dict[str, Any] = client.get(f"/v1/jobs/{job_id}", headers=keys.headers("acme")).json()
-        if job["status"] in ("succeeded", "failed", "cancelled"):
-            return job
-        time.sleep(0.2)
-    raise AssertionError(f"job {job_id} did not finish in {timeout_s} s")
-
-
 @pytest.mark.usefixtures("worker")
 def test_an_upload_is_indexed_by_a_job_then_found_and_deleted(client: TestClient, keys: Keys) -> None:
     acme = keys.headers("acme")
@@ -35,7 +23,7 @@ def test_an_upload_is_indexed_by_a_job_then_found_and_deleted(client: TestClient
     assert upload.status_code == 202, upload.text
     pending = upload.json()["documents"][0]
     assert (pending["doc_id"], pending["status"]) == ("esim.md", "pending")
-    job = _finished_job(client, keys, upload.json()["job"]["id"])
+    job = finished_job(client, keys, upload.json()["job"]["id"])
     assert job["status"] == "succeeded", job
     assert (job["kind"], job["progress"], job["result"]["documents"]) == ("kb_index", 1.0, 1)
 
@@ -64,7 +52,7 @@ def test_a_duplicate_document_id_is_a_409_and_nothing_else_is_stored(client: Tes
     assert [j["id"] for j in client.get("/v1/jobs", headers=acme).json()["jobs"]] == jobs_before
     listed = client.get("/v1/kb/documents", headers=acme).json()["documents"]
     assert "other.md" not in [d["doc_id"] for d in listed]
-    _finished_job(client, keys, first.json()["job"]["id"])
+    finished_job(client, keys, first.json()["job"]["id"])
 
 
 def test_unsupported_and_empty_files_are_refused_with_a_clear_message(client: TestClient, keys: Keys) -> None:

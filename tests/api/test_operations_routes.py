@@ -54,5 +54,6 @@ def test_every_route_that_can_answer_409_documents_it(client: TestClient) -> Non
         ("/v1/training/runs", "post"),
         ("/v1/jobs/{job_id}/cancel", "post"),
         ("/v1/training/runs/{job_id}/cancel", "post"),
+        ("/v1/training/runs/{job_id}/evaluations", "post"),
     ]:
         assert "409" in paths[path][method]["responses"], f"{method.upper()} {path}"

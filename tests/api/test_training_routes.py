@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from api_support import Keys
+from api_support import Keys, finished_job
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -162,6 +162,45 @@ def test_a_run_trains_on_the_worker_registers_a_version_that_serves_without_rest
     assert _cached_assistant(app, "acme").config.generation.model == str(tiny_lm_dir)
 
 
+def test_a_finished_run_is_evaluated_with_pass_at_k_and_its_version_gets_the_figures(
+    client: TestClient, keys: Keys, worker: None, task_file: Path
+) -> None:
+    acme = keys.headers("acme")
+    run = _finished(client, keys, _start(client, keys)["id"])
+    assert run["status"] == "succeeded", run["error"]
+    evaluations = f"/v1/training/runs/{run['id']}/evaluations"
+
+    no_heldout = client.post(evaluations, json={}, headers=acme)  # the task file has train tasks only
+    assert (no_heldout.status_code, no_heldout.json()["code"]) == (422, "invalid_config")
+    assert "holds no heldout tasks" in no_heldout.json()["message"]
+    too_big_k = client.post(evaluations, json={"n": 2, "k": [4], "split": "train"}, headers=acme)
+    assert too_big_k.status_code == 422 and "n >= k" in too_big_k.json()["message"]
+    assert client.post(evaluations, json={"split": "test"}, headers=acme).status_code == 422
+    assert (
+        client.post(evaluations, json={"split": "train"}, headers=keys.headers("globex")).status_code == 404
+    )
+
+    queued = client.post(evaluations, json={"n": 2, "split": "train"}, headers=acme)
+    assert queued.status_code == 202, queued.text
+    assert queued.json()["kind"] == "eval"
+    job = finished_job(client, keys, queued.json()["id"], timeout_s=240)
+    assert job["status"] == "succeeded", job["error"]
+    result = job["result"]
+    assert result["run_id"] == run["id"] and (result["split"], result["n"], result["ks"]) == (
+        "train",
+        2,
+        [1, 2],
+    )
+    for model in ("before", "after"):
+        assert set(result[model]["pass_at"]) == {"1", "2"}
+        assert 0.0 <= result[model]["pass_at"]["1"] <= result[model]["pass_at"]["2"] <= 1.0
+    assert result["comparison"]["tasks"] == 2
+    versions = client.get("/v1/model-versions", headers=acme).json()["versions"]
+    (version,) = [v for v in versions if v["name"] == run["model_version"]]
+    assert version["metrics"]["train_pass@2"] == result["after"]["pass_at"]["2"]
+    assert version["metrics"]["step"] == 2  # the training figures stay
+
+
 def test_a_cancelled_run_stops_and_cannot_be_cancelled_twice(
     app: FastAPI, client: TestClient, keys: Keys, worker: None, task_file: Path
 ) -> None:
@@ -180,6 +219,12 @@ def test_a_cancelled_run_stops_and_cannot_be_cancelled_twice(
     assert (again.status_code, again.json()["code"]) == (409, "conflict")
     other = client.post(f"/v1/training/runs/{started['id']}/cancel", headers=keys.headers("globex"))
     assert other.status_code == 404
+    unfinished = client.post(
+        f"/v1/training/runs/{started['id']}/evaluations",
+        json={"split": "train"},
+        headers=keys.headers("acme"),
+    )
+    assert (unfinished.status_code, unfinished.json()["code"]) == (409, "conflict")
 
 
 @pytest.mark.parametrize(
