@@ -117,24 +117,23 @@ def held_out(tasks: list[RLTask], limit: int) -> list[RLTask]:
 
 
 def evaluate(
-    model_dir: str,
-    name: str,
-    tasks: list[RLTask],
-    args: argparse.Namespace,
-    dtype: str,
-    with_hint: bool = False,
-) -> tuple[EvalResult, float]:
-    set_seed(args.seeds[0])
+    model_dir: str, tasks: list[RLTask], args: argparse.Namespace, dtype: str, runs: dict[str, bool]
+) -> dict[str, tuple[EvalResult, float]]:
+    """Load ``model_dir`` once; evaluate it once per entry of ``runs`` (name: hint in the prompt), each
+    from the same seed. Gives each run's result and seconds."""
     model, tokenizer = load_causal_lm(model_dir, dtype, args.device)
     settings = SamplingSettings(args.max_new_tokens, 1.0, 1.0, args.rollout_batch)
-    start = time.perf_counter()
-    result = evaluate_model(
-        model, tokenizer, tasks, name=name, n=args.n, settings=settings, scorer=RewardScorer(),
-        with_hint=with_hint,
-    )  # fmt: skip
-    seconds = time.perf_counter() - start
+    out = {}
+    for name, with_hint in runs.items():
+        set_seed(args.seeds[0])
+        start = time.perf_counter()
+        result = evaluate_model(
+            model, tokenizer, tasks, name=name, n=args.n, settings=settings, scorer=RewardScorer(),
+            with_hint=with_hint,
+        )  # fmt: skip
+        out[name] = (result, time.perf_counter() - start)
     del model
-    return result, seconds
+    return out
 
 
 def summarise_run(metrics: list[dict[str, Any]], skip_first: bool) -> dict[str, Any]:
@@ -331,8 +330,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "loss_last": warmed.losses[-1],
             "seconds": warmed.seconds,
         }
-    before, before_s = evaluate(model_dir, "start", heldout, args, dtype)
-    hinted, hinted_s = evaluate(model_dir, "start, hinted", heldout, args, dtype, with_hint=True)
+    start_runs = evaluate(model_dir, heldout, args, dtype, {"start": False, "start, hinted": True})
+    (before, before_s), (hinted, hinted_s) = start_runs["start"], start_runs["start, hinted"]
     report: dict[str, Any] = {
         "device": device_name(args.device),
         "label": "smoke run (tiny random-weight model): checks the script, not learning"
@@ -367,7 +366,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             start = time.perf_counter()
             result = train(config, models_dir=work / "models")
             train_s = time.perf_counter() - start
-            after, after_s = evaluate(str(result.model_path), variant, heldout, args, dtype)
+            after, after_s = evaluate(str(result.model_path), heldout, args, dtype, {variant: False})[variant]
             entry = {
                 "variant": variant,
                 "seed": seed,
