@@ -46,3 +46,28 @@ def with_lora(model: nn.Module, config: RLConfig) -> nn.Module:
 
     peft_model: nn.Module = get_peft_model(model, lora_config(config))
     return peft_model
+
+
+def merged_state_dict(model: nn.Module) -> dict[str, torch.Tensor]:
+    """The policy's whole weights under the base model's names, LoRA adapters folded in (what an
+    inference engine such as vLLM loads); a model without adapters gives its own state dict.
+
+    The sums are new tensors: peft's ``merge_adapter`` / ``unmerge_adapter`` would add each delta into the
+    frozen weights and subtract it again, and in bfloat16 the two roundings move those weights a little
+    at every sync.
+    """
+    from peft.tuners.lora import LoraLayer
+
+    deltas = {
+        f"{name}.base_layer.weight": sum(module.get_delta_weight(a) for a in module.active_adapters)
+        for name, module in model.named_modules()
+        if isinstance(module, LoraLayer)
+    }
+    return {
+        # Adapters are float32 (peft's default): the sum is rounded once, to the weight's dtype, as in peft.
+        name.removeprefix("base_model.model.").replace(".base_layer", ""): (
+            (value + deltas[name]).to(value.dtype) if name in deltas else value
+        ).detach()
+        for name, value in model.state_dict().items()
+        if "lora_" not in name
+    }

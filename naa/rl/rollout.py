@@ -167,7 +167,9 @@ class VLLMSampler:
         self.settings = settings
 
     def sync_weights(self, model: nn.Module) -> None:
-        merged = _merged_state_dict(model)
+        from naa.rl.policy import merged_state_dict  # here: rollout_benchmark loads this module alone
+
+        merged = merged_state_dict(model)
         engine_model = self.llm.llm_engine.model_executor.driver_worker.model_runner.model
         engine_model.load_weights(merged.items())
         self.llm.reset_prefix_cache()
@@ -190,19 +192,3 @@ class VLLMSampler:
             ]
             for out in outputs
         ]
-
-
-def _merged_state_dict(model: nn.Module) -> dict[str, torch.Tensor]:
-    """Full weights with LoRA adapters folded in, under the base model's parameter names."""
-    merge, unmerge = getattr(model, "merge_adapter", None), getattr(model, "unmerge_adapter", None)
-    if merge is None or unmerge is None:
-        return dict(model.state_dict())
-    merge()
-    try:
-        return {
-            name.removeprefix("base_model.model.").replace(".base_layer", ""): value.detach().clone()
-            for name, value in model.state_dict().items()
-            if "lora_" not in name
-        }
-    finally:
-        unmerge()
