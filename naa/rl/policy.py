@@ -59,7 +59,8 @@ def merged_state_dict(model: nn.Module) -> dict[str, torch.Tensor]:
     from peft.tuners.lora import LoraLayer
 
     deltas = {
-        f"{name}.base_layer.weight": sum(module.get_delta_weight(a) for a in module.active_adapters)
+        # Each LoRA layer kind (Linear, Embedding, Conv) defines get_delta_weight; their base class does not.
+        f"{name}.base_layer.weight": sum(module.get_delta_weight(a) for a in module.active_adapters)  # type: ignore[attr-defined]
         for name, module in model.named_modules()
         if isinstance(module, LoraLayer)
     }
