@@ -117,9 +117,8 @@ class _Run:
         with self.accelerator.local_main_process_first():  # a packaged model is converted once per machine
             self.source = resolve_model_source(config.model, models_dir)
         if config.warmed_model_dir is not None:
-            with (
-                self.accelerator.main_process_first()
-            ):  # the main process warms up; the others load its model
+            # The main process warms up while the others wait; then every process loads the warmed model.
+            with self.accelerator.main_process_first():
                 self.source = self._warm_up(config.warmed_model_dir, warmup_progress)
         # Seeded after the warm-up, so a run draws the same whether its warm-up ran now or before a resume.
         # Rank r samples from seed + r (rank 0 as with one process): one seed everywhere would give every
