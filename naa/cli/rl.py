@@ -132,15 +132,17 @@ def evaluate(
     with user_errors():
         if split not in ("heldout", "train"):
             raise ConfigError(f"--split is {split!r}; use heldout or train")
-        report = evaluate_run(
-            run,
-            n=n,
-            ks=tuple(k or sorted({1, n})),
-            tasks_path=tasks,
-            split="heldout" if split == "heldout" else "train",
-            limit=limit,
-            models_dir=workspace().models_dir,
-        )
+        with progress_bar("pass@k") as report_progress:
+            report = evaluate_run(
+                run,
+                n=n,
+                ks=tuple(k or sorted({1, n})),
+                tasks_path=tasks,
+                split="heldout" if split == "heldout" else "train",
+                limit=limit,
+                models_dir=workspace().models_dir,
+                progress=report_progress,
+            )
     console.print(report["table"])
     comparison = report["comparison"]
     console.print(
