@@ -32,6 +32,7 @@ sys.path.insert(0, str(REPO))
 from naa.eval.datasets import DATASETS, default_data_dir, load_dataset  # noqa: E402
 from naa.eval.intent_eval import evaluate_intent  # noqa: E402
 from naa.intent import EmbeddingIntentClassifier, EmbeddingIntentConfig  # noqa: E402
+from naa.intent.lexical import LEXICAL_FILE, LexicalModel, load_lexical  # noqa: E402
 
 LATENCY_QUERIES = 300
 
@@ -62,6 +63,7 @@ def main() -> None:
             "cpus": os.cpu_count(),
             "torch_threads": torch.get_num_threads(),
             "platform": platform.platform(),
+            "cpu": _cpu_model(),
             "torch": torch.__version__,
         },
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -76,6 +78,8 @@ def main() -> None:
             )
             entry = result.to_dict()
             entry["latency_ms"] = _latency(classifier, name, args.data_dir)
+            if (model_dir / LEXICAL_FILE).exists():  # its share of the latency above
+                entry["lexical_latency_ms"] = _latency(load_lexical(model_dir), name, args.data_dir)
             entry["load_average_after"] = os.getloadavg()
             entry["finished"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
             entry["commit"] = _commit()
@@ -84,6 +88,14 @@ def main() -> None:
         args.out.write_text(json.dumps(results, indent=2), encoding="utf-8")
     _print_table(results["datasets"])
     print(f"wrote {args.out}")
+
+
+def _cpu_model() -> str:
+    """The CPU's model name: the same 2 cores can be another processor from one run to the next."""
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor()
 
 
 def _previous(out: Path) -> dict[str, Any]:
@@ -117,15 +129,17 @@ def _printer(name: str):  # type: ignore[no-untyped-def]
     return report
 
 
-def _latency(classifier: EmbeddingIntentClassifier, name: str, data_dir: Path) -> dict[str, float]:
-    """Single-query predict() latency over test queries, after a warm-up, as the assistant calls it."""
+def _latency(model: EmbeddingIntentClassifier | LexicalModel, name: str, data_dir: Path) -> dict[str, float]:
+    """Single-query latency over test queries, after a warm-up, as the assistant calls it: the classifier's
+    predict(), or the n-gram model's log_probs() alone."""
+    predict = model.predict if isinstance(model, EmbeddingIntentClassifier) else model.log_probs
     queries = [e.text for e in load_dataset(name, data_dir).test[:LATENCY_QUERIES]]
     for query in queries[:20]:
-        classifier.predict([query])
+        predict([query])
     timings = []
     for query in queries:
         started = time.perf_counter()
-        classifier.predict([query])
+        predict([query])
         timings.append(1000 * (time.perf_counter() - started))
     timings.sort()
     return {
@@ -138,7 +152,7 @@ def _latency(classifier: EmbeddingIntentClassifier, name: str, data_dir: Path) -
 def _print_table(datasets: dict[str, Any]) -> None:
     header = (
         f"{'data set':<10} {'accuracy':>9} {'macro-F1':>9} {'in-scope':>9} {'oos rec.':>9} "
-        f"{'threshold':>9} {'train s':>8} {'p50 ms':>7} {'p99 ms':>7}"
+        f"{'threshold':>9} {'train s':>8} {'p50 ms':>7} {'p99 ms':>7} {'n-gram p50':>10}"
     )
     print(header)
     print("-" * len(header))
@@ -146,10 +160,12 @@ def _print_table(datasets: dict[str, Any]) -> None:
         m = entry["metrics"]
         oos = "-" if m["oos_recall"] is None else f"{100 * m['oos_recall']:.2f}%"
         in_scope = "-" if m["oos_recall"] is None else f"{100 * m['in_scope_accuracy']:.2f}%"
+        lexical = entry.get("lexical_latency_ms")
+        ngram = "-" if lexical is None else f"{lexical['p50']:.1f}"
         print(
             f"{name:<10} {100 * m['accuracy']:8.2f}% {100 * m['macro_f1']:8.2f}% {in_scope:>9} {oos:>9} "
             f"{entry['threshold']:9.3f} {entry['train']['train_seconds']:8.0f} "
-            f"{entry['latency_ms']['p50']:7.1f} {entry['latency_ms']['p99']:7.1f}"
+            f"{entry['latency_ms']['p50']:7.1f} {entry['latency_ms']['p99']:7.1f} {ngram:>10}"
         )
 
 

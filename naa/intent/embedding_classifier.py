@@ -1,4 +1,5 @@
-"""The default intent classifier: a fine-tuned sentence encoder plus a linear head.
+"""The default intent classifier: a fine-tuned sentence encoder plus a linear head, and beside it a word and
+character n-gram model (lexical.py) when training found that it helps.
 
 The ranked intents carry temperature-scaled softmax probabilities. The prediction's confidence is the
 probability that the top intent is right, from ``confidence.ConfidenceModel`` (top probability and
@@ -18,6 +19,7 @@ from naa.intent.base import OUT_OF_SCOPE, IntentPrediction, IntentScore
 from naa.intent.calibration import calibrated_probabilities
 from naa.intent.confidence import ConfidenceModel, nearest_similarity
 from naa.intent.config import EmbeddingIntentConfig
+from naa.intent.lexical import LexicalModel, combined_logits, load_lexical
 from naa.intent.model_files import ENCODER_DIR, MAX_LENGTH, IntentModelMeta, load_head, load_memory, read_meta
 
 
@@ -39,6 +41,7 @@ class EmbeddingIntentClassifier:
         self._bias = np.zeros(0, dtype=np.float32)
         self._memory = np.zeros((0, 0), dtype=np.float32)
         self._confidence: ConfidenceModel | None = None
+        self._lexical: LexicalModel | None = None
 
     @property
     def meta(self) -> IntentModelMeta:
@@ -73,6 +76,8 @@ class EmbeddingIntentClassifier:
                     f"cannot load the intent encoder in {self.model_dir}: {err}; run `naa intent train` again"
                 ) from err
             self._meta, self._weight, self._bias, self._memory = meta, weight, bias, memory
+            if meta.lexical_weight > 0:
+                self._lexical = load_lexical(self.model_dir)
             if meta.confidence_weights is not None:
                 w_probability, w_similarity, bias_term = meta.confidence_weights
                 self._confidence = ConfidenceModel((w_probability, w_similarity), bias_term)
@@ -82,9 +87,11 @@ class EmbeddingIntentClassifier:
         """``(N, C)`` calibrated class probabilities (``meta.labels`` order) and ``(N,)`` confidences."""
         self.warm_up()
         embeddings = self._encoder.embed(list(utterances)).numpy()  # (N, H)
-        probs = calibrated_probabilities(
-            embeddings @ self._weight.T + self._bias, self.meta.temperature
-        )  # (N, C)
+        logits = embeddings @ self._weight.T + self._bias  # (N, C)
+        if self._lexical is not None:
+            lexical = self._lexical.log_probs(list(utterances))
+            logits = combined_logits(logits, lexical, self.meta.lexical_weight)
+        probs = calibrated_probabilities(logits, self.meta.temperature)  # (N, C)
         top_probability = probs[:, self._in_scope].max(axis=1)  # (N,)
         if self._confidence is None:
             return probs, top_probability

@@ -3,6 +3,7 @@
     {model_dir}/encoder/           fine-tuned transformer and its tokenizer (transformers format)
     {model_dir}/head.npz           linear head: weight (C, H), bias (C,)
     {model_dir}/memory.npy         unit-length embeddings of the in-scope training examples, float16
+    {model_dir}/lexical.npz        the word and character n-gram model (lexical.py), when it is used
     {model_dir}/intent_model.json  labels, temperature, threshold and how they were obtained
 
 A new model is written to a temporary sibling folder and swapped in with renames, so a failed or
@@ -36,6 +37,9 @@ class IntentModelMeta:
     calibration: str  # where temperature and threshold came from: "validation", "held-out", or "default"
     # (w_logit_p, w_similarity, bias) of the confidence model; None: confidence is the top probability.
     confidence_weights: tuple[float, float, float] | None = None
+    # Weight of the n-gram model (lexical.py, stored beside the head) in the mean of log probabilities;
+    # 0: the encoder alone, and no lexical model is stored.
+    lexical_weight: float = 0.0
     format_version: int = FORMAT_VERSION
 
 

@@ -2,9 +2,11 @@
 
 Recipe: fine-tune the top layers of the configured sentence encoder with a linear head (cross-entropy,
 label smoothing 0.1, AdamW, linear warm-up and decay); out-of-scope examples, when given, form one more
-class. Then, on held-out examples (the validation set when given, else a stratified tenth of the
-training examples kept out of training): temperature scaling of the softmax, a confidence model that
-combines the top probability with the similarity to the nearest training example, and the threshold.
+class. Beside it, a word and character n-gram model (lexical.py). Then, on held-out examples (the
+validation set when given, else a stratified tenth of the training examples kept out of training): the
+weight of the n-gram model in the mean of the two models' log probabilities, temperature scaling of the
+softmax, a confidence model that combines the top probability with the similarity to the nearest
+training example, and the threshold.
 """
 
 import random
@@ -25,6 +27,7 @@ from naa.intent.confidence import fit_confidence, nearest_similarity, unit_rows
 from naa.intent.config import EmbeddingIntentConfig
 from naa.intent.examples import LabelledExample, check_examples
 from naa.intent.finetune import FineTuneSettings, SplitEncoder, fine_tune
+from naa.intent.lexical import LexicalModel, choose_weight, combined_logits, fit_lexical, save_lexical
 from naa.intent.model_files import (
     ENCODER_DIR,
     MAX_LENGTH,
@@ -103,10 +106,21 @@ def train_intent_classifier(
 
     report(0.9, f"calibrating on {len(held_out)} held-out examples")
     calibration = _Calibration(1.0, DEFAULT_THRESHOLD, None, None)
+    lexical, lexical_weight = None, 0.0
     if held_out:
-        embeddings = encoder.embed([e.text for e in held_out]).numpy()  # (N, H)
+        texts = [e.text for e in held_out]
+        embeddings = encoder.embed(texts).numpy()  # (N, H)
+        logits = embeddings @ weight.T + bias  # (N, C)
+        train_targets = np.array([index[e.intent] for e in train_set])
+        lexical = fit_lexical([e.text for e in train_set], train_targets, len(labels))
+        if lexical is not None:
+            lexical_log_probs = lexical.log_probs(texts)  # (N, C)
+            in_scope = np.array([e.intent != OUT_OF_SCOPE for e in held_out])
+            targets = np.array([index.get(e.intent, -1) for e in held_out])  # -1: out of scope
+            lexical_weight = choose_weight(logits[in_scope], lexical_log_probs[in_scope], targets[in_scope])
+            logits = combined_logits(logits, lexical_log_probs, lexical_weight)
         similarity = nearest_similarity(embeddings, memory.astype(np.float32))
-        calibration = _calibrate(embeddings @ weight.T + bias, similarity, held_out, labels)
+        calibration = _calibrate(logits, similarity, held_out, labels)
 
     report(0.97, f"saving to {out_dir}")
     meta = IntentModelMeta(
@@ -116,8 +130,9 @@ def train_intent_classifier(
         embedding_model=config.embedding_model,
         calibration=source,
         confidence_weights=calibration.confidence_weights,
+        lexical_weight=lexical_weight,
     )
-    _save(out_dir, encoder, weight, bias, memory, meta)
+    _save(out_dir, encoder, weight, bias, memory, meta, lexical if lexical_weight > 0 else None)
     report(1.0, "done")
     return TrainReport(
         model_dir=out_dir,
@@ -151,12 +166,15 @@ def _save(
     bias: np.ndarray,
     memory: np.ndarray,
     meta: IntentModelMeta,
+    lexical: LexicalModel | None,
 ) -> None:
     with atomic_model_dir(out_dir) as staging:
         encoder.transformer.save_pretrained(staging / ENCODER_DIR)
         encoder.tokenizer.save_pretrained(staging / ENCODER_DIR)
         save_head(staging, weight, bias)
         save_memory(staging, memory)
+        if lexical is not None:
+            save_lexical(staging, lexical)
         write_meta(staging, meta)
 
 

@@ -1,7 +1,10 @@
 """Predictions of a real trained model: ranking, calibrated confidence and the out-of-scope decision."""
 
+import dataclasses
+import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from naa.errors import NotFoundError
@@ -13,6 +16,9 @@ from naa.intent import (
     TrainReport,
     load_intent_classifier,
 )
+from naa.intent.calibration import calibrated_probabilities
+from naa.intent.lexical import LEXICAL_FILE, combined_logits, fit_lexical, save_lexical
+from naa.intent.model_files import read_meta, write_meta
 
 Slice = tuple[list[LabelledExample], list[LabelledExample], list[LabelledExample]]
 
@@ -82,3 +88,34 @@ def test_warm_up_twice_and_empty_batch(trained_model: tuple[Path, TrainReport]) 
 def test_missing_model_says_to_train(tmp_path: Path) -> None:
     with pytest.raises(NotFoundError, match="naa intent train"):
         load_intent_classifier(EmbeddingIntentConfig(), tmp_path / "nothing")
+
+
+def test_a_stored_ngram_model_joins_the_encoder_with_its_weight(
+    tmp_path: Path, trained_model: tuple[Path, TrainReport], banking_slice: Slice
+) -> None:
+    # The small slice leaves the n-gram weight at 0 (held-out accuracy decides); give a copy of the model
+    # one, as a larger training set does (Banking77: 0.3), and check prediction combines the two.
+    model_dir, _ = trained_model
+    train, _, test = banking_slice
+    combined_dir = tmp_path / "model"
+    shutil.copytree(model_dir, combined_dir)
+    meta = read_meta(combined_dir)
+    assert meta.lexical_weight == 0.0 and not (model_dir / LEXICAL_FILE).exists()
+    index = {label: i for i, label in enumerate(meta.labels)}
+    lexical = fit_lexical([e.text for e in train], np.array([index[e.intent] for e in train]), len(index))
+    assert lexical is not None
+    save_lexical(combined_dir, lexical)
+    write_meta(combined_dir, dataclasses.replace(meta, lexical_weight=0.3))
+
+    queries = [e.text for e in test]
+    encoder_only = EmbeddingIntentClassifier(EmbeddingIntentConfig(), model_dir)
+    combined = EmbeddingIntentClassifier(EmbeddingIntentConfig(), combined_dir)
+    encoder_probs, _ = encoder_only.scores(queries)
+    # T * log softmax(z / T) is the encoder's logits z less a constant per row, which the combination drops
+    encoder_logits = meta.temperature * np.log(encoder_probs)
+    expected = calibrated_probabilities(
+        combined_logits(encoder_logits, lexical.log_probs(queries), 0.3), meta.temperature
+    )
+    probs, confidence = combined.scores(queries)
+    assert np.allclose(probs, expected, atol=1e-6) and not np.allclose(probs, encoder_probs, atol=1e-3)
+    assert confidence.shape == (len(queries),)

@@ -13,6 +13,7 @@ from naa.intent import (
     load_intent_classifier,
     train_intent_classifier,
 )
+from naa.intent.lexical import LEXICAL_FILE, WEIGHTS
 from naa.intent.model_files import read_meta
 
 Slice = tuple[list[LabelledExample], list[LabelledExample], list[LabelledExample]]
@@ -29,6 +30,8 @@ def test_training_report_describes_the_calibrated_model(trained_model: tuple[Pat
     assert meta.threshold == report.threshold
     assert meta.temperature == report.temperature
     assert len(meta.labels) == 10 and OUT_OF_SCOPE not in meta.labels
+    assert meta.lexical_weight in WEIGHTS  # chosen on the validation examples
+    assert (model_dir / LEXICAL_FILE).exists() == (meta.lexical_weight > 0)
 
 
 def test_out_of_scope_examples_become_a_reject_class(
