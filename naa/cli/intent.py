@@ -51,7 +51,7 @@ def train(
         f"trained {result.intents} intents on {result.train_examples} examples "
         f"in {result.train_seconds:.0f} s; "
         f"held-out accuracy {_percent(result.held_out_accuracy)}, threshold {result.threshold:.3f} "
-        f"({result.calibration}); saved to {result.model_dir}"
+        f"({result.calibration}), n-gram model weight {result.lexical_weight}; saved to {result.model_dir}"
     )
 
 

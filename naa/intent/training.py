@@ -59,6 +59,7 @@ class TrainReport:
     temperature: float
     threshold: float
     held_out_accuracy: float | None  # top intent right on held-out in-scope examples
+    lexical_weight: float  # of the n-gram model beside the encoder; 0: the encoder alone
     train_seconds: float
 
 
@@ -144,6 +145,7 @@ def train_intent_classifier(
         temperature=calibration.temperature,
         threshold=calibration.threshold,
         held_out_accuracy=calibration.accuracy,
+        lexical_weight=lexical_weight,
         train_seconds=time.perf_counter() - started,
     )
 

@@ -30,7 +30,7 @@ def test_training_report_describes_the_calibrated_model(trained_model: tuple[Pat
     assert meta.threshold == report.threshold
     assert meta.temperature == report.temperature
     assert len(meta.labels) == 10 and OUT_OF_SCOPE not in meta.labels
-    assert meta.lexical_weight in WEIGHTS  # chosen on the validation examples
+    assert meta.lexical_weight in WEIGHTS and meta.lexical_weight == report.lexical_weight  # from validation
     assert (model_dir / LEXICAL_FILE).exists() == (meta.lexical_weight > 0)
 
 
