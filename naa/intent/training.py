@@ -105,7 +105,7 @@ def train_intent_classifier(
     in_scope_rows = [i for i, e in enumerate(train_set) if e.intent != OUT_OF_SCOPE]
     memory = unit_rows(train_embeddings.numpy()[in_scope_rows])  # (M, H)
 
-    report(0.9, f"calibrating on {len(held_out)} held-out examples")
+    report(0.9, f"n-gram model, then calibration on {len(held_out)} held-out examples")
     calibration = _Calibration(1.0, DEFAULT_THRESHOLD, None, None)
     lexical, lexical_weight = None, 0.0
     if held_out:
