@@ -27,18 +27,16 @@ from torch import Tensor
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from naa.rl.static_rollout import draw_tokens  # noqa: E402
+from naa.rl.static_rollout import draw_tokens, nucleus_by_sort  # noqa: E402
 
 VOCAB = 49152  # SmolLM2's
 
 
 def sorted_draw(logits: Tensor, temperature: float, top_p: float) -> Tensor:
-    """The baseline: the nucleus by sort and prefix sum (transformers' TopPLogitsWarper), then the race."""
+    """The baseline: draw_tokens with the nucleus by sort even when compiled, as the step had it before."""
     probs = (logits.float() / temperature).softmax(dim=-1)
     if top_p < 1.0:
-        ranked, order = probs.sort(dim=-1, descending=True)
-        keep = (ranked.cumsum(dim=-1) - ranked) < top_p
-        probs = probs.masked_fill(~torch.zeros_like(keep).scatter(-1, order, keep), 0.0)
+        probs = probs.masked_fill(~nucleus_by_sort(probs, top_p), 0.0)
     race = torch.empty_like(probs).exponential_(1.0).clamp_min_(torch.finfo(probs.dtype).tiny)
     return (probs / race).argmax(dim=-1)
 

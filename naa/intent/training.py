@@ -92,10 +92,12 @@ def train_intent_classifier(
     model = _load_fresh_encoder(config.embedding_model)
     encoder = SplitEncoder(model[0].auto_model, model.tokenizer, config.trainable_layers, MAX_LENGTH)
     index = {label: i for i, label in enumerate(labels)}
+    train_texts = [example.text for example in train_set]
+    train_targets = [index[example.intent] for example in train_set]
     head, train_embeddings = fine_tune(
         encoder,
-        [example.text for example in train_set],
-        [index[example.intent] for example in train_set],
+        train_texts,
+        train_targets,
         len(labels),
         _settings(config),
         lambda fraction, message: report(0.02 + 0.88 * fraction, message),
@@ -112,8 +114,7 @@ def train_intent_classifier(
         texts = [e.text for e in held_out]
         embeddings = encoder.embed(texts).numpy()  # (N, H)
         logits = embeddings @ weight.T + bias  # (N, C)
-        train_targets = np.array([index[e.intent] for e in train_set])
-        lexical = fit_lexical([e.text for e in train_set], train_targets, len(labels))
+        lexical = fit_lexical(train_texts, np.array(train_targets), len(labels))
         if lexical is not None:
             lexical_log_probs = lexical.log_probs(texts)  # (N, C)
             in_scope = np.array([e.intent != OUT_OF_SCOPE for e in held_out])

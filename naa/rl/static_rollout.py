@@ -56,6 +56,11 @@ def nucleus(probs: Tensor, top_p: float) -> Tensor:
     """
     if torch.compiler.is_compiling():
         return _nucleus_by_search(probs, top_p)
+    return nucleus_by_sort(probs, top_p)
+
+
+def nucleus_by_sort(probs: Tensor, top_p: float) -> Tensor:
+    """The nucleus by a vocabulary sort and a prefix sum, as transformers' TopPLogitsWarper finds it."""
     ranked, order = probs.sort(dim=-1, descending=True)  # (B, V)
     mass_above = ranked.cumsum(dim=-1) - ranked  # (B, V) mass of the higher-ranked tokens
     return torch.zeros_like(mass_above, dtype=torch.bool).scatter(-1, order, mass_above < top_p)

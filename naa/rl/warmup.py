@@ -134,9 +134,11 @@ def warm_up(
         "batch_size": batch_size,
         "lr": lr,
         "seed": seed,
+        "seconds": seconds,
+        "losses": losses,
     }
     with atomic_model_dir(out) as staging:
         policy.save_pretrained(staging)  # type: ignore[operator]  # a transformers model: nn.Module to mypy
         tokenizer.save_pretrained(staging)
-        (staging / LOG_NAME).write_text(json.dumps({**log, "seconds": seconds, "losses": losses}) + "\n")
+        (staging / LOG_NAME).write_text(json.dumps(log) + "\n")
     return WarmupResult(out, losses, seconds)
