@@ -27,6 +27,7 @@ from torch import Tensor
 from naa.config.plugins import PluginRegistry
 from naa.errors import TrainingError
 from naa.generation.model_files import resolve_model_source
+from naa.model_dirs import atomic_model_dir
 from naa.rl.advantages import as_rewards, group_advantages
 from naa.rl.config import RLConfig
 from naa.rl.groups import Collected, GroupCollector, PromptEncoder
@@ -359,9 +360,11 @@ class _Run:
         model = self.accelerator.unwrap_model(self.model)
         if self.accelerator.is_main_process:
             merged = model.merge_and_unload() if self.config.finetune == "lora" else model
-            merged.save_pretrained(target)
-            self.tokenizer.save_pretrained(target)
-            last = self.metrics.read()[-1] if self.metrics.read() else {}
+            with atomic_model_dir(target) as staging:  # a resumed run may find an earlier, cut-off one
+                merged.save_pretrained(staging)
+                self.tokenizer.save_pretrained(staging)
+            records = self.metrics.read()
+            last = records[-1] if records else {}
             manifest = ModelVersionManifest(
                 name=self.config.run_name,
                 path=target.resolve(),
