@@ -28,7 +28,7 @@ class EmbeddingIntentConfig(BaseModel):
     top_n: int = Field(default=3, ge=1, description="How many ranked intents a prediction carries.")
     epochs: int = Field(default=4, ge=1, le=50, description="Passes over the training examples.")
     trainable_layers: int = Field(
-        default=2, ge=1, description="Top encoder layers fine-tuned; the others stay frozen (cheaper on CPU)."
+        default=3, ge=1, description="Top encoder layers fine-tuned; the others stay frozen (cheaper on CPU)."
     )
     batch_size: int = Field(default=32, ge=2, description="Training examples per optimiser step.")
     learning_rate: float = Field(

@@ -7,6 +7,7 @@ from scipy.special import softmax
 
 from naa.intent.lexical import (
     LEXICAL_FILE,
+    WEIGHTS,
     choose_weight,
     combined_logits,
     fit_lexical,
@@ -54,11 +55,13 @@ def test_weight_zero_is_the_encoder_alone_at_any_temperature() -> None:
         assert np.allclose(softmax(combined_logits(encoder, lexical, 0.0) / temperature, axis=1), alone)
 
 
-def test_the_weight_is_the_lightest_with_the_best_held_out_accuracy() -> None:
-    targets = np.array([0, 1, 2, 0])
-    # The encoder gets the last example wrong (class 1), the lexical model gets it right, and the
-    # encoder is sure of the others: a small lexical weight fixes the mistake, and breaks nothing.
-    encoder = np.array([[5.0, 0, 0], [0, 5.0, 0], [0, 0, 5.0], [1.0, 1.2, 0]])
-    lexical = np.log(np.array([[0.4, 0.3, 0.3], [0.3, 0.4, 0.3], [0.3, 0.3, 0.4], [0.8, 0.1, 0.1]]))
-    assert choose_weight(encoder, lexical, targets) == 0.1
-    assert choose_weight(encoder, np.log(np.full((4, 3), 1 / 3)), targets) == 0.0  # no help: encoder alone
+def test_the_weight_follows_how_much_the_lexical_model_helps_on_held_out_examples() -> None:
+    targets = np.array([0, 1, 2, 0, 1, 2])
+    # The encoder gets the last two examples wrong and is unsure of the others.
+    encoder = np.array([[2.0, 0, 0], [0, 2.0, 0], [0, 0, 2.0], [1.0, 0, 0], [1.5, 1.0, 0], [0, 1.5, 1.0]])
+    right = np.log(np.full((6, 3), 0.05) + 0.85 * np.eye(3)[targets])  # sure and right every time
+    wrong = np.log(np.full((6, 3), 0.05) + 0.85 * np.eye(3)[(targets + 1) % 3])  # sure and always wrong
+    mixed = np.where(np.arange(6)[:, None] < 3, wrong, right)  # wrong where the encoder is right, and back
+    assert choose_weight(encoder, right, targets) == max(WEIGHTS)
+    assert choose_weight(encoder, wrong, targets) == 0.0
+    assert 0.0 < choose_weight(encoder, mixed, targets) < max(WEIGHTS)
