@@ -22,7 +22,6 @@ import argparse
 import csv
 import json
 import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -37,6 +36,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from machine import describe  # noqa: E402
 
 from naa.embeddings import embed, load_encoder, resolved_precision  # noqa: E402
 from naa.retrieval import Document, FaissRetrieverConfig, KnowledgeBase, chunk_documents  # noqa: E402
@@ -217,7 +218,8 @@ def print_table(results: dict[str, Any]) -> None:
     print(f"{'measure':<{width}}  {'value':>14}  target")
     for name, value, target in rows:
         print(f"{name:<{width}}  {value:>14}  {target}")
-    print(f"machine: {results['machine']['cpus']} CPUs, load average {results['machine']['load_average']}")
+    machine = results["machine"]
+    print(f"machine: {machine['cpus']} x {machine['cpu']}, load average {machine['load_average']}")
 
 
 def main() -> None:
@@ -241,9 +243,7 @@ def main() -> None:
         ),
     }
     results["machine"] = {
-        "cpus": os.cpu_count(),
-        "platform": platform.platform(),
-        "processor": platform.processor(),
+        **describe(),
         "load_average": {"before": load_before, "after": [round(x, 2) for x in os.getloadavg()]},
     }
     results["targets"] = TARGETS

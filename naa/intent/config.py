@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from naa.embeddings import DEFAULT_EMBEDDING_MODEL
+from naa.embeddings import DEFAULT_EMBEDDING_MODEL, Precision
 
 
 class EmbeddingIntentConfig(BaseModel):
@@ -18,6 +18,13 @@ class EmbeddingIntentConfig(BaseModel):
     )
     embedding_model: str = Field(
         default=DEFAULT_EMBEDDING_MODEL, description="Sentence-transformers model to fine-tune."
+    )
+    embedding_precision: Precision = Field(
+        default="auto",
+        description=(
+            "Encoder weights at prediction time: bfloat16 halves what each query reads (p50 15.8 -> 12.6 ms "
+            "on Banking77, same accuracy); auto uses it where the CPU has bfloat16 instructions."
+        ),
     )
     threshold: float | None = Field(
         default=None,

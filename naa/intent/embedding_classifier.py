@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from naa.embeddings import resolved_precision
 from naa.errors import ModelUnavailableError
 from naa.intent.base import OUT_OF_SCOPE, IntentPrediction, IntentScore
 from naa.intent.calibration import calibrated_probabilities
@@ -63,6 +64,7 @@ class EmbeddingIntentClassifier:
             meta = read_meta(self.model_dir)
             weight, bias = load_head(self.model_dir)
             memory = load_memory(self.model_dir)
+            import torch
             from transformers import AutoModel, AutoTokenizer
 
             from naa.intent.finetune import SplitEncoder
@@ -70,6 +72,11 @@ class EmbeddingIntentClassifier:
             folder = self.model_dir / ENCODER_DIR
             try:
                 transformer = AutoModel.from_pretrained(folder).eval()
+                if resolved_precision(self.config.embedding_precision) == "bfloat16":
+                    # With one query's few tokens the encoder spends its time reading weights, not
+                    # multiplying: bfloat16 weights halve the reading. (Ingestion's long batches are bound
+                    # by arithmetic instead, and keep float32 weights under autocast: embeddings.py.)
+                    transformer = transformer.to(torch.bfloat16)
                 encoder = SplitEncoder(transformer, AutoTokenizer.from_pretrained(folder), 1, MAX_LENGTH)
             except (OSError, ValueError) as err:
                 raise ModelUnavailableError(

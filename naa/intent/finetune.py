@@ -1,7 +1,8 @@
 """Fine-tuning the top layers of a sentence encoder together with a linear intent head.
 
-Why only the top layers: on two CPU cores a full fine-tuning step of MiniLM costs several times more than
-one of its top two layers, while the lower layers change little in intent fine-tuning. The frozen lower
+Why only the top layers: on two CPU cores a full fine-tuning step of MiniLM costs about twice as much as
+one of its top three layers (the default), while the lower layers change little in intent fine-tuning:
+on Banking77 all six gave no better accuracy than three, in twice the time. The frozen lower
 layers run once per training text; their output is cached and each epoch runs only the trainable top.
 Sentences are mean-pooled without normalisation; training and prediction both embed through this module,
 so they cannot disagree on pooling.

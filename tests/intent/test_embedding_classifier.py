@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from naa.errors import NotFoundError
 from naa.intent import (
@@ -17,7 +18,7 @@ from naa.intent import (
     load_intent_classifier,
 )
 from naa.intent.calibration import calibrated_probabilities
-from naa.intent.lexical import LEXICAL_FILE, combined_logits, fit_lexical, save_lexical
+from naa.intent.lexical import LEXICAL_FILE, combined_logits, load_lexical
 from naa.intent.model_files import read_meta, write_meta
 
 Slice = tuple[list[LabelledExample], list[LabelledExample], list[LabelledExample]]
@@ -85,6 +86,21 @@ def test_warm_up_twice_and_empty_batch(trained_model: tuple[Path, TrainReport]) 
     assert classifier.predict([]) == []
 
 
+def test_bfloat16_weights_predict_as_float32_does(
+    trained_model: tuple[Path, TrainReport], banking_slice: Slice
+) -> None:
+    model_dir, _ = trained_model
+    queries = [e.text for e in banking_slice[2]]
+    full = EmbeddingIntentClassifier(EmbeddingIntentConfig(embedding_precision="float32"), model_dir)
+    half = EmbeddingIntentClassifier(EmbeddingIntentConfig(embedding_precision="bfloat16"), model_dir)
+    full_probs, full_confidence = full.scores(queries)
+    half_probs, half_confidence = half.scores(queries)
+    assert next(half._encoder.transformer.parameters()).dtype == torch.bfloat16
+    assert next(full._encoder.transformer.parameters()).dtype == torch.float32
+    assert (half_probs.argmax(axis=1) == full_probs.argmax(axis=1)).mean() >= 0.95
+    assert np.abs(half_confidence - full_confidence).max() < 0.05
+
+
 def test_missing_model_says_to_train(tmp_path: Path) -> None:
     with pytest.raises(NotFoundError, match="naa intent train"):
         load_intent_classifier(EmbeddingIntentConfig(), tmp_path / "nothing")
@@ -93,28 +109,25 @@ def test_missing_model_says_to_train(tmp_path: Path) -> None:
 def test_a_stored_ngram_model_joins_the_encoder_with_its_weight(
     tmp_path: Path, trained_model: tuple[Path, TrainReport], banking_slice: Slice
 ) -> None:
-    # The small slice leaves the n-gram weight at 0 (held-out accuracy decides); give a copy of the model
-    # one, as a larger training set does (Banking77: 0.3), and check prediction combines the two.
+    # Held-out log loss gave the small slice's n-gram model a weight; a copy of the model with weight 0
+    # is the encoder alone, and prediction must combine the two as combined_logits does.
     model_dir, _ = trained_model
-    train, _, test = banking_slice
-    combined_dir = tmp_path / "model"
-    shutil.copytree(model_dir, combined_dir)
-    meta = read_meta(combined_dir)
-    assert meta.lexical_weight == 0.0 and not (model_dir / LEXICAL_FILE).exists()
-    index = {label: i for i, label in enumerate(meta.labels)}
-    lexical = fit_lexical([e.text for e in train], np.array([index[e.intent] for e in train]), len(index))
-    assert lexical is not None
-    save_lexical(combined_dir, lexical)
-    write_meta(combined_dir, dataclasses.replace(meta, lexical_weight=0.3))
+    _, _, test = banking_slice
+    meta = read_meta(model_dir)
+    assert meta.lexical_weight > 0 and (model_dir / LEXICAL_FILE).exists()
+    encoder_dir = tmp_path / "model"
+    shutil.copytree(model_dir, encoder_dir)
+    write_meta(encoder_dir, dataclasses.replace(meta, lexical_weight=0.0))
+    lexical = load_lexical(model_dir)
 
     queries = [e.text for e in test]
-    encoder_only = EmbeddingIntentClassifier(EmbeddingIntentConfig(), model_dir)
-    combined = EmbeddingIntentClassifier(EmbeddingIntentConfig(), combined_dir)
+    encoder_only = EmbeddingIntentClassifier(EmbeddingIntentConfig(), encoder_dir)
+    combined = EmbeddingIntentClassifier(EmbeddingIntentConfig(), model_dir)
     encoder_probs, _ = encoder_only.scores(queries)
     # T * log softmax(z / T) is the encoder's logits z less a constant per row, which the combination drops
     encoder_logits = meta.temperature * np.log(encoder_probs)
     expected = calibrated_probabilities(
-        combined_logits(encoder_logits, lexical.log_probs(queries), 0.3), meta.temperature
+        combined_logits(encoder_logits, lexical.log_probs(queries), meta.lexical_weight), meta.temperature
     )
     probs, confidence = combined.scores(queries)
     assert np.allclose(probs, expected, atol=1e-6) and not np.allclose(probs, encoder_probs, atol=1e-3)
