@@ -1,12 +1,14 @@
-"""Why ingestion embeds with PyTorch's bfloat16 autocast: the same MiniLM on the CPU runtimes that could be
-faster.
+"""Why NAA embeds with OpenVINO: the same MiniLM on the CPU runtimes that could run it.
 
 Embeds the same knowledge-base chunks (Banking77 articles, chunked as ingestion does) with each runtime,
-one after the other in one process, and reports chunks/s, tokens/s and the cosine similarity of each
-runtime's vectors to float32 PyTorch's (a retrieval index must not mix vectors that disagree):
+one after the other in one process, and reports chunks/s, tokens/s, the cosine similarity of each
+runtime's vectors to float32 PyTorch's (a retrieval index must not mix vectors that disagree), and the
+p50 time to embed one short query (CLINC150 test utterances, one at a time, as in a conversation turn):
 
-- PyTorch float32, PyTorch bfloat16 autocast (what ingestion uses where the CPU has bfloat16
-  instructions), PyTorch dynamic int8 (per-tensor);
+- OpenVINO float32 and bfloat16 through ``naa.embeddings.embed`` (the default, ``embedding_runtime:
+  auto``; bfloat16 where the CPU has bfloat16 instructions); the first call converts the model;
+- PyTorch float32, PyTorch bfloat16 autocast (``embedding_runtime: torch``), the same compiled by
+  ``torch.compile``, PyTorch dynamic int8 (per-tensor);
 - ONNX Runtime float32 and int8 (dynamic quantisation, per-channel weights), when ``onnxruntime`` is
   installed (``pip install onnxruntime``; not a dependency of NAA): the model is exported with
   ``torch.onnx.export`` into a temporary folder.
@@ -41,10 +43,11 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from machine import describe  # noqa: E402
 from retrieval_benchmark import banking77_articles  # noqa: E402
 
-from naa.embeddings import load_encoder  # noqa: E402
+from naa.embeddings import embed, load_encoder  # noqa: E402
 from naa.retrieval import FaissRetrieverConfig, chunk_documents  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "embedding_runtimes.json"
+DATA = ROOT.parent / "shared" / "data"
 Encode = Callable[[list[str]], np.ndarray]
 
 
@@ -53,7 +56,8 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--chunks", type=int, default=400)
-    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--batch-size", type=int, default=64, help="as ingestion's default")
+    parser.add_argument("--queries", type=int, default=50, help="one-query calls timed per runtime")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
 
@@ -62,19 +66,23 @@ def main() -> None:
     chunks = chunks[: args.chunks]
     model = load_encoder(config.embedding_model)
     tokens = sum(len(ids) for ids in model.tokenizer(chunks, truncation=True)["input_ids"])
-    runtimes = torch_runtimes(model, args.batch_size)
+    runtimes = openvino_runtimes(args.batch_size) | torch_runtimes(model, args.batch_size)
     with tempfile.TemporaryDirectory(prefix="naa-onnx-") as scratch:
         if importlib.util.find_spec("onnxruntime") is not None:
             runtimes.update(onnx_runtimes(model, Path(scratch), args.batch_size))
         else:
             print("onnxruntime is not installed: ONNX rows skipped (pip install onnxruntime)")
-        rows = measure(runtimes, chunks, tokens)
+        rows = measure(runtimes, chunks, tokens, clinc150_queries(args.queries))
     print(f"{len(chunks)} chunks, {tokens / len(chunks):.0f} tokens each on average, batch {args.batch_size}")
-    print(f"{'runtime':<26} {'first s':>8} {'chunks/s':>9} {'tokens/s':>9} {'cos min':>8} {'cos mean':>9}")
+    print(
+        f"{'runtime':<26} {'first s':>8} {'chunks/s':>9} {'tokens/s':>9} {'cos min':>8} {'cos mean':>9} "
+        f"{'query p50 ms':>13}"
+    )
     for row in rows:
         print(
             f"{row['runtime']:<26} {row['first_call_s']:8.1f} {row['chunks_per_s']:9.1f} "
-            f"{row['tokens_per_s']:9.0f} {row['cosine_min']:8.4f} {row['cosine_mean']:9.4f}"
+            f"{row['tokens_per_s']:9.0f} {row['cosine_min']:8.4f} {row['cosine_mean']:9.4f} "
+            f"{row['query_p50_ms']:13.1f}"
         )
     result = {
         "chunks": len(chunks),
@@ -88,6 +96,19 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2), encoding="utf-8")
     print(f"wrote {args.out}")
+
+
+def clinc150_queries(count: int) -> list[str]:
+    return [text for text, _ in json.loads((DATA / "clinc150" / "data_full.json").read_text())["test"]][
+        :count
+    ]
+
+
+def openvino_runtimes(batch_size: int) -> dict[str, Encode]:
+    def encode_with(precision: Any) -> Encode:
+        return lambda texts: embed(texts, batch_size=batch_size, precision=precision, runtime="openvino")
+
+    return {"openvino float32": encode_with("float32"), "openvino bfloat16": encode_with("bfloat16")}
 
 
 def torch_runtimes(model: Any, batch_size: int) -> dict[str, Encode]:
@@ -175,8 +196,10 @@ def onnx_runtimes(model: Any, folder: Path, batch_size: int) -> dict[str, Encode
     return {"onnxruntime float32": encode_with(float_path), "onnxruntime int8": encode_with(int8_path)}
 
 
-def measure(runtimes: dict[str, Encode], chunks: list[str], tokens: int) -> list[dict[str, Any]]:
-    reference: np.ndarray | None = None
+def measure(
+    runtimes: dict[str, Encode], chunks: list[str], tokens: int, queries: list[str]
+) -> list[dict[str, Any]]:
+    reference = runtimes["pytorch float32"](chunks)
     rows = []
     for name, encode in runtimes.items():
         started = time.perf_counter()
@@ -186,8 +209,12 @@ def measure(runtimes: dict[str, Encode], chunks: list[str], tokens: int) -> list
         started = time.perf_counter()
         vectors = encode(chunks)
         seconds = time.perf_counter() - started
-        reference = vectors if reference is None else reference
         cosine = (vectors * reference).sum(axis=1)
+        query_s = []
+        for query in queries:
+            started = time.perf_counter()
+            encode([query])
+            query_s.append(time.perf_counter() - started)
         rows.append(
             {
                 "runtime": name,
@@ -196,6 +223,7 @@ def measure(runtimes: dict[str, Encode], chunks: list[str], tokens: int) -> list
                 "tokens_per_s": tokens / seconds,
                 "cosine_min": float(cosine.min()),
                 "cosine_mean": float(cosine.mean()),
+                "query_p50_ms": float(np.median(query_s) * 1000),
             }
         )
     return rows

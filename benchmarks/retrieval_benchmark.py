@@ -4,7 +4,8 @@
   utterances), run through ``KnowledgeBase.add`` with the default config (chunk_size 800, MiniLM): the
   end-to-end rate, and the embedding and index-writing stages apart (the encoder is loaded first); then
   the same documents again with ``replace=True``, as a re-run indexing job does.
-- Query embedding: one CLINC150 test utterance at a time, as in a conversation turn.
+- Query embedding: one CLINC150 test utterance at a time, as in a conversation turn, on OpenVINO and
+  on PyTorch.
 - Search: 100,000 synthetic unit 384-d vectors in topic clusters (the index does not care where vectors
   come from; embedding 100k chunks here would take hours), exact (``IndexFlatIP``), HNSW and IVF, built
   and searched by the functions the knowledge base uses with its default efSearch and nprobe; one query
@@ -15,7 +16,7 @@ Prints a table and writes ``benchmarks/results/retrieval.json``. Data: ../shared
 CLINC150 CC BY 3.0).
 
     .venv/bin/python benchmarks/retrieval_benchmark.py [--ingest-chunks 400] [--index-size 100000]
-        [--precision auto|float32|bfloat16]
+        [--precision auto|float32|bfloat16] [--runtime auto|torch|openvino]
 """
 
 import argparse
@@ -39,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 
 from machine import describe  # noqa: E402
 
-from naa.embeddings import embed, load_encoder, resolved_precision  # noqa: E402
+from naa.embeddings import Runtime, embed, load_encoder, resolved_precision  # noqa: E402
 from naa.retrieval import Document, FaissRetrieverConfig, KnowledgeBase, chunk_documents  # noqa: E402
 from naa.retrieval.faiss_index import IndexKind, build_index, ivf_lists, search_index  # noqa: E402
 
@@ -48,6 +49,7 @@ RESULTS = ROOT / "benchmarks" / "results" / "retrieval.json"
 TARGETS = {"ingest_chunks_per_s": 200, "search_p50_ms": 5.0}
 DIMENSION = 384  # all-MiniLM-L6-v2
 APPROXIMATE: tuple[IndexKind, ...] = ("hnsw", "ivf")
+RUNTIMES: tuple[Runtime, ...] = ("openvino", "torch")
 
 
 def banking77_articles() -> list[Document]:
@@ -81,9 +83,15 @@ def measure_ingestion(target_chunks: int, config: FaissRetrieverConfig) -> dict[
     started = time.perf_counter()
     chunks = chunk_documents(documents, config.chunk_size, config.chunk_overlap)
     chunking_s = time.perf_counter() - started
-    encoder = load_encoder(config.embedding_model)
-    encoder.encode([chunk.text for chunk in chunks[:16]])  # warm-up: first calls pay one-off set-up
-    tokens = [len(ids) for ids in encoder.tokenizer([c.embedding_text() for c in chunks])["input_ids"]]
+    # Warm-up: the first call loads the model and, on OpenVINO, converts and compiles it.
+    embed(
+        [c.text for c in chunks[:16]],
+        config.embedding_model,
+        precision=config.embedding_precision,
+        runtime=config.embedding_runtime,
+    )
+    tokenizer = load_encoder(config.embedding_model).tokenizer
+    tokens = [len(ids) for ids in tokenizer([c.embedding_text() for c in chunks])["input_ids"]]
     marks: dict[str, float] = {}
 
     def progress(fraction: float, message: str) -> None:
@@ -104,6 +112,7 @@ def measure_ingestion(target_chunks: int, config: FaissRetrieverConfig) -> dict[
         "chunk_size": config.chunk_size,
         "batch_size": config.embedding_batch_size,
         "precision": resolved_precision(config.embedding_precision),
+        "runtime": config.embedding_runtime,
         "chunking_chunks_per_s": len(chunks) / chunking_s,
         "embedding_chunks_per_s": report.chunks / embedding_s,
         "embedding_tokens_per_s": sum(tokens) / embedding_s,
@@ -114,25 +123,23 @@ def measure_ingestion(target_chunks: int, config: FaissRetrieverConfig) -> dict[
 
 
 def measure_query_embedding(count: int, config: FaissRetrieverConfig) -> dict[str, Any]:
-    """Per torch thread count: on a shared CPU, idle intra-op threads spin and slow a one-query call."""
-    import torch
-
+    """One CLINC150 test utterance at a time, on each runtime (the configured one is what a turn pays)."""
     queries = [text for text, _ in json.loads((DATA / "clinc150" / "data_full.json").read_text())["test"]][
         :count
     ]
-    embed(queries[:4], config.embedding_model, precision=config.embedding_precision)
-    default_threads = torch.get_num_threads()
-    precision = resolved_precision(config.embedding_precision)
-    results: dict[str, Any] = {"queries": len(queries), "precision": precision}
-    for threads in sorted({default_threads, 1}, reverse=True):
-        torch.set_num_threads(threads)
+    results: dict[str, Any] = {
+        "queries": len(queries),
+        "precision": resolved_precision(config.embedding_precision),
+        "runtime": config.embedding_runtime,
+    }
+    for runtime in RUNTIMES:
+        embed(queries[:4], config.embedding_model, precision=config.embedding_precision, runtime=runtime)
         samples = []
         for query in queries:
             started = time.perf_counter()
-            embed([query], config.embedding_model, precision=config.embedding_precision)
+            embed([query], config.embedding_model, precision=config.embedding_precision, runtime=runtime)
             samples.append(time.perf_counter() - started)
-        results[f"torch_threads_{threads}"] = _percentiles(samples)
-    torch.set_num_threads(default_threads)
+        results[runtime] = _percentiles(samples)
     return results
 
 
@@ -194,10 +201,10 @@ def print_table(results: dict[str, Any]) -> None:
             "",
         ),
     ]
-    for key, stats in query.items():
-        if key.startswith("torch_threads_"):
-            label = f"query embedding, {key.removeprefix('torch_threads_')} torch thread(s), p50 / p99 (ms)"
-            rows.append((label, f"{stats['p50_ms']:.1f} / {stats['p99_ms']:.1f}", ""))
+    for runtime in RUNTIMES:
+        stats = query[runtime]
+        label = f"query embedding, {runtime}, p50 / p99 (ms)"
+        rows.append((label, f"{stats['p50_ms']:.1f} / {stats['p99_ms']:.1f}", ""))
     for name in ("exact", *APPROXIMATE):
         stats = search[name]
         rows.append(
@@ -231,10 +238,13 @@ def main() -> None:
     parser.add_argument(
         "--precision", choices=["auto", "float32", "bfloat16"], default="auto", help="encoder arithmetic"
     )
+    parser.add_argument(
+        "--runtime", choices=["auto", "torch", "openvino"], default="auto", help="what runs the encoder"
+    )
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     load_before = [round(x, 2) for x in os.getloadavg()]
-    config = FaissRetrieverConfig(embedding_precision=args.precision)
+    config = FaissRetrieverConfig(embedding_precision=args.precision, embedding_runtime=args.runtime)
     results: dict[str, Any] = {
         "ingestion": measure_ingestion(args.ingest_chunks, config),
         "query_embedding": measure_query_embedding(100, config),

@@ -7,6 +7,7 @@ costs seconds and hundreds of MB, so a process keeps one instance per model path
 import contextlib
 import functools
 import importlib.util
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -17,7 +18,12 @@ from naa.errors import ModelUnavailableError
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
+    from naa.openvino_encoder import OpenVINOEncoder
+
+logger = logging.getLogger(__name__)
+
 Precision = Literal["auto", "float32", "bfloat16"]
+Runtime = Literal["auto", "torch", "openvino"]
 
 DEFAULT_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
 
@@ -61,15 +67,23 @@ def load_encoder(name: str = DEFAULT_EMBEDDING_MODEL, device: str = "cpu") -> "S
 
 
 def embed(
-    texts: list[str], name: str = DEFAULT_EMBEDDING_MODEL, batch_size: int = 64, precision: Precision = "auto"
+    texts: list[str],
+    name: str = DEFAULT_EMBEDDING_MODEL,
+    batch_size: int = 64,
+    precision: Precision = "auto",
+    runtime: Runtime = "auto",
 ) -> np.ndarray:
     """``(N, D)`` unit-length float32 embeddings (inner product = cosine similarity).
 
     bfloat16 matrix products, where the CPU computes them in hardware, embed MiniLM about twice as fast as
     float32 with vectors within 1e-4 cosine of the float32 ones
     (``benchmarks/embedding_runtime_benchmark.py``); elsewhere bfloat16 is emulated and slower, so
-    "auto" picks it only on such CPUs.
+    "auto" picks it only on such CPUs. ``runtime`` "auto" is OpenVINO (openvino_encoder.py says why)
+    unless the model cannot be converted, then PyTorch.
     """
+    compiled = openvino_encoder(name, precision, runtime)
+    if compiled is not None:
+        return compiled.encode(texts, batch_size)
     encoder = load_encoder(name)
     with _autocast(precision):
         vectors = encoder.encode(
@@ -80,6 +94,37 @@ def embed(
             show_progress_bar=False,
         )
     return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+def openvino_encoder(name: str, precision: Precision, runtime: Runtime) -> "OpenVINOEncoder | None":
+    """The model compiled by OpenVINO when ``runtime`` calls for it; None means PyTorch.
+
+    Raises:
+        ModelUnavailableError: ``runtime`` is "openvino" and the model cannot be loaded or converted.
+    """
+    if runtime == "torch":
+        return None
+    compiled = _compile_openvino(name, resolved_precision(precision))
+    if isinstance(compiled, ModelUnavailableError):
+        if runtime == "openvino":
+            raise compiled
+        return None
+    return compiled
+
+
+@functools.cache
+def _compile_openvino(
+    name: str, precision: Literal["float32", "bfloat16"]
+) -> "OpenVINOEncoder | ModelUnavailableError":
+    """Converted once per process; a failure is cached too, so "auto" does not retry it on every call."""
+    from naa.openvino_encoder import OpenVINOEncoder
+
+    model = load_encoder(name)  # a model that cannot be loaded at all is an error on either runtime
+    try:
+        return OpenVINOEncoder(model, precision)
+    except ModelUnavailableError as err:
+        logger.warning("embedding with PyTorch instead of OpenVINO: %s", err)
+        return err
 
 
 @functools.cache

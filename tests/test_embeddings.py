@@ -1,8 +1,21 @@
-"""Embedding with the packaged MiniLM in float32 and bfloat16: same vectors to within retrieval's needs."""
+"""Embedding with the packaged MiniLM on both runtimes (PyTorch, OpenVINO) and both precisions: the same
+vectors to within retrieval's needs."""
+
+from pathlib import Path
 
 import numpy as np
+import pytest
+from sentence_transformers import SentenceTransformer, models
 
-from naa.embeddings import embed, load_encoder, native_bfloat16, resolved_precision
+from naa.embeddings import (
+    embed,
+    load_encoder,
+    native_bfloat16,
+    openvino_encoder,
+    resolve_model_path,
+    resolved_precision,
+)
+from naa.errors import ModelUnavailableError
 
 TEXTS = [
     "How do I return a tent I bought last month?",
@@ -11,16 +24,25 @@ TEXTS = [
 ]
 
 
-def test_float32_is_the_plain_normalised_encoder_output() -> None:
+def test_torch_float32_is_the_plain_normalised_encoder_output() -> None:
     plain = load_encoder().encode(TEXTS, normalize_embeddings=True)
-    vectors = embed(TEXTS, precision="float32")
+    vectors = embed(TEXTS, precision="float32", runtime="torch")
     assert vectors.dtype == np.float32 and vectors.flags["C_CONTIGUOUS"]
     np.testing.assert_allclose(vectors, plain, atol=1e-6)
 
 
-def test_bfloat16_vectors_are_unit_length_and_agree_with_float32() -> None:
-    exact = embed(TEXTS, precision="float32")
-    fast = embed(TEXTS, precision="bfloat16")
+def test_openvino_float32_matches_torch_float32_in_the_input_order() -> None:
+    exact = embed(TEXTS, precision="float32", runtime="torch")
+    # A batch size under the text count: batches are formed by length and put back in input order.
+    compiled = embed(TEXTS, batch_size=2, precision="float32", runtime="openvino")
+    assert compiled.dtype == np.float32 and compiled.shape == exact.shape
+    np.testing.assert_allclose(compiled, exact, atol=1e-4)
+
+
+@pytest.mark.parametrize("runtime", ["torch", "openvino"])
+def test_bfloat16_vectors_are_unit_length_and_agree_with_float32(runtime: str) -> None:
+    exact = embed(TEXTS, precision="float32", runtime="torch")
+    fast = embed(TEXTS, precision="bfloat16", runtime=runtime)  # type: ignore[arg-type]
     np.testing.assert_allclose(np.linalg.norm(fast, axis=1), 1.0, atol=1e-5)
     cosine = (exact * fast).sum(axis=1)
     assert cosine.min() > 0.999
@@ -28,7 +50,36 @@ def test_bfloat16_vectors_are_unit_length_and_agree_with_float32() -> None:
     assert ((fast @ exact.T).argmax(axis=1) == np.arange(len(TEXTS))).all()
 
 
-def test_auto_uses_bfloat16_only_where_the_cpu_computes_it() -> None:
-    expected = embed(TEXTS, precision="bfloat16" if native_bfloat16() else "float32")
-    assert resolved_precision("auto") == ("bfloat16" if native_bfloat16() else "float32")
-    np.testing.assert_array_equal(embed(TEXTS, precision="auto"), expected)
+def test_auto_is_openvino_with_bfloat16_only_where_the_cpu_computes_it() -> None:
+    precision = "bfloat16" if native_bfloat16() else "float32"
+    assert resolved_precision("auto") == precision
+    expected = embed(TEXTS, precision=precision, runtime="openvino")
+    np.testing.assert_array_equal(embed(TEXTS, precision="auto", runtime="auto"), expected)
+
+
+def test_no_texts_give_an_empty_matrix_of_the_model_width() -> None:
+    assert embed([], runtime="openvino").shape == (0, 384)
+
+
+def test_openvino_keeps_the_pooling_the_model_folder_configures(tmp_path: Path) -> None:
+    """A CLS-pooled model built from MiniLM's transformer: OpenVINO must pool as the folder says."""
+    transformer = models.Transformer(resolve_model_path("all-MiniLM-L6-v2"))
+    pooling = models.Pooling(transformer.get_embedding_dimension(), pooling_mode="cls")
+    SentenceTransformer(modules=[transformer, pooling]).save(str(tmp_path / "cls-model"))
+    name = str(tmp_path / "cls-model")
+    torch_vectors = embed(TEXTS, name, precision="float32", runtime="torch")
+    compiled = embed(TEXTS, name, precision="float32", runtime="openvino")
+    np.testing.assert_allclose(compiled, torch_vectors, atol=1e-4)
+    mean_pooled = embed(TEXTS, precision="float32", runtime="torch")
+    assert np.abs(torch_vectors - mean_pooled).max() > 0.01  # CLS pooling really is different
+
+
+def test_a_model_openvino_cannot_run_falls_back_to_torch_under_auto(tmp_path: Path) -> None:
+    """Static word embeddings have no transformer to convert: an error when asked for, PyTorch under auto."""
+    tokenizer = load_encoder().tokenizer.backend_tokenizer
+    name = str(tmp_path / "static")
+    SentenceTransformer(modules=[models.StaticEmbedding(tokenizer, embedding_dim=16)]).save(name)
+    with pytest.raises(ModelUnavailableError, match="embedding_runtime: torch"):
+        embed(TEXTS, name, runtime="openvino")
+    assert openvino_encoder(name, "auto", "auto") is None
+    np.testing.assert_array_equal(embed(TEXTS, name, runtime="auto"), embed(TEXTS, name, runtime="torch"))

@@ -4,7 +4,7 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from naa.embeddings import DEFAULT_EMBEDDING_MODEL, Precision
+from naa.embeddings import DEFAULT_EMBEDDING_MODEL, Precision, Runtime
 
 
 class FaissRetrieverConfig(BaseModel):
@@ -40,6 +40,14 @@ class FaissRetrieverConfig(BaseModel):
         description=(
             "Arithmetic of the encoder on CPU: bfloat16 embeds about twice as fast with vectors within 1e-4 "
             "cosine of float32; auto uses it where the CPU has bfloat16 instructions (AVX512-BF16 or AMX)."
+        ),
+    )
+    embedding_runtime: Runtime = Field(
+        "auto",
+        description=(
+            "What runs the encoder on CPU: openvino compiles it into fused kernels (about 1.3x the "
+            "ingestion rate of torch and a third of its time per query); auto uses openvino unless the "
+            "model cannot be converted, then torch."
         ),
     )
     reranker_model: str | None = Field(

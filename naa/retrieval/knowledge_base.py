@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from naa.embeddings import embed, load_encoder
+from naa.embeddings import embed
 from naa.errors import ConflictError, InputError, NotFoundError, RetrievalError
 from naa.retrieval.base import Document, Passage
 from naa.retrieval.chunking import Chunk, chunk_documents
@@ -70,7 +70,7 @@ class KnowledgeBase:
 
     def warm_up(self) -> None:
         """Load the encoder, the re-ranker and the index now rather than at the first search."""
-        load_encoder(self.config.embedding_model)
+        self._encode(["warm-up"])
         if self._reranker is not None:
             self._reranker.warm_up()
         state = self._current_state()
@@ -314,7 +314,9 @@ class KnowledgeBase:
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         c = self.config
-        return embed(texts, c.embedding_model, c.embedding_batch_size, c.embedding_precision)
+        return embed(
+            texts, c.embedding_model, c.embedding_batch_size, c.embedding_precision, c.embedding_runtime
+        )
 
 
 def _model_key(name: str) -> str:

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+import torch
 from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
 
 from naa.embeddings import resolve_model_path
@@ -12,7 +13,11 @@ from naa.retrieval import CrossEncoderReranker, Document, FaissRetrieverConfig, 
 
 @pytest.fixture(scope="module")
 def tiny_cross_encoder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A 2-layer BERT with one output (relevance), using MiniLM's tokenizer files: loads like a real one."""
+    """A 2-layer BERT with one output (relevance), using MiniLM's tokenizer files: loads like a real one.
+
+    Seeded, with weights wide enough that three passages get three distinct scores on every run.
+    """
+    torch.manual_seed(0)
     folder = tmp_path_factory.mktemp("cross-encoder")
     tokenizer = AutoTokenizer.from_pretrained(resolve_model_path("all-MiniLM-L6-v2"))
     config = BertConfig(
@@ -22,6 +27,7 @@ def tiny_cross_encoder(tmp_path_factory: pytest.TempPathFactory) -> Path:
         num_attention_heads=2,
         intermediate_size=64,
         num_labels=1,
+        initializer_range=0.5,
     )
     BertForSequenceClassification(config).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
