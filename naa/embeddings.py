@@ -83,7 +83,8 @@ def embed(
     """
     compiled = openvino_encoder(name, precision, runtime)
     if compiled is not None:
-        return compiled.encode(texts, batch_size)
+        vectors = compiled.encode(texts, batch_size)
+        return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
     encoder = load_encoder(name)
     with _autocast(precision):
         vectors = encoder.encode(

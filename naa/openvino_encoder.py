@@ -27,7 +27,7 @@ _TRACE_TEXTS = ["a sentence to trace the encoder with", "and a longer second one
 
 
 class OpenVINOEncoder:
-    """Embeds like ``SentenceTransformer.encode(normalize_embeddings=True)``, with the transformer compiled.
+    """Embeds like ``SentenceTransformer.encode``, with the transformer compiled.
 
     Thread-safe: one inference request, taken in turn (it already uses every core).
     """
@@ -70,7 +70,7 @@ class OpenVINOEncoder:
         self._lock = threading.Lock()
 
     def encode(self, texts: list[str], batch_size: int) -> np.ndarray:
-        """``(N, D)`` unit-length float32 embeddings of ``texts``, in their order."""
+        """``(N, D)`` float32 embeddings of ``texts`` in their order, as the model's own modules pool them."""
         import torch
 
         # Longest first, as sentence-transformers does: little compute goes to padding.
@@ -91,4 +91,4 @@ class OpenVINOEncoder:
             return np.zeros((0, self._model.get_embedding_dimension() or 0), np.float32)
         vectors = np.empty((len(texts), parts[0].shape[1]), np.float32)
         vectors[order] = np.concatenate(parts)
-        return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        return vectors

@@ -5,7 +5,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sentence_transformers import SentenceTransformer, models
+from sentence_transformers import SentenceTransformer
+from sentence_transformers.sentence_transformer.modules import Pooling, StaticEmbedding, Transformer
 
 from naa.embeddings import (
     embed,
@@ -63,8 +64,8 @@ def test_no_texts_give_an_empty_matrix_of_the_model_width() -> None:
 
 def test_openvino_keeps_the_pooling_the_model_folder_configures(tmp_path: Path) -> None:
     """A CLS-pooled model built from MiniLM's transformer: OpenVINO must pool as the folder says."""
-    transformer = models.Transformer(resolve_model_path("all-MiniLM-L6-v2"))
-    pooling = models.Pooling(transformer.get_embedding_dimension(), pooling_mode="cls")
+    transformer = Transformer(resolve_model_path("all-MiniLM-L6-v2"))
+    pooling = Pooling(transformer.get_embedding_dimension(), pooling_mode="cls")
     SentenceTransformer(modules=[transformer, pooling]).save(str(tmp_path / "cls-model"))
     name = str(tmp_path / "cls-model")
     torch_vectors = embed(TEXTS, name, precision="float32", runtime="torch")
@@ -78,7 +79,7 @@ def test_a_model_openvino_cannot_run_falls_back_to_torch_under_auto(tmp_path: Pa
     """Static word embeddings have no transformer to convert: an error when asked for, PyTorch under auto."""
     tokenizer = load_encoder().tokenizer.backend_tokenizer
     name = str(tmp_path / "static")
-    SentenceTransformer(modules=[models.StaticEmbedding(tokenizer, embedding_dim=16)]).save(name)
+    SentenceTransformer(modules=[StaticEmbedding(tokenizer, embedding_dim=16)]).save(name)
     with pytest.raises(ModelUnavailableError, match="embedding_runtime: torch"):
         embed(TEXTS, name, runtime="openvino")
     assert openvino_encoder(name, "auto", "auto") is None

@@ -7,10 +7,11 @@ similarity to the nearest training example). When training had out-of-scope exam
 one more class for them, never ranked: the probability mass it takes lowers the in-scope ones.
 """
 
+import logging
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -22,6 +23,12 @@ from naa.intent.confidence import ConfidenceModel, nearest_similarity
 from naa.intent.config import EmbeddingIntentConfig
 from naa.intent.lexical import LexicalModel, combined_logits, load_lexical
 from naa.intent.model_files import ENCODER_DIR, MAX_LENGTH, IntentModelMeta, load_head, load_memory, read_meta
+from naa.openvino_encoder import OpenVINOEncoder
+
+if TYPE_CHECKING:
+    from naa.intent.finetune import SplitEncoder
+
+logger = logging.getLogger(__name__)
 
 
 class EmbeddingIntentClassifier:
@@ -64,24 +71,7 @@ class EmbeddingIntentClassifier:
             meta = read_meta(self.model_dir)
             weight, bias = load_head(self.model_dir)
             memory = load_memory(self.model_dir)
-            import torch
-            from transformers import AutoModel, AutoTokenizer
-
-            from naa.intent.finetune import SplitEncoder
-
-            folder = self.model_dir / ENCODER_DIR
-            try:
-                transformer = AutoModel.from_pretrained(folder).eval()
-                if resolved_precision(self.config.embedding_precision) == "bfloat16":
-                    # With one query's few tokens the encoder spends its time reading weights, not
-                    # multiplying: bfloat16 weights halve the reading. (Ingestion's long batches are bound
-                    # by arithmetic instead, and keep float32 weights under autocast: embeddings.py.)
-                    transformer = transformer.to(torch.bfloat16)
-                encoder = SplitEncoder(transformer, AutoTokenizer.from_pretrained(folder), 1, MAX_LENGTH)
-            except (OSError, ValueError) as err:
-                raise ModelUnavailableError(
-                    f"cannot load the intent encoder in {self.model_dir}: {err}; run `naa intent train` again"
-                ) from err
+            encoder = self._load_encoder(self.model_dir / ENCODER_DIR)
             self._meta, self._weight, self._bias, self._memory = meta, weight, bias, memory
             if meta.lexical_weight > 0:
                 self._lexical = load_lexical(self.model_dir)
@@ -90,10 +80,45 @@ class EmbeddingIntentClassifier:
                 self._confidence = ConfidenceModel((w_probability, w_similarity), bias_term)
             self._encoder = encoder
 
+    def _load_encoder(self, folder: Path) -> "OpenVINOEncoder | SplitEncoder":
+        """The fine-tuned encoder on the configured runtime, mean-pooled without normalisation either way."""
+        import torch
+        from sentence_transformers import SentenceTransformer
+        from sentence_transformers.sentence_transformer.modules import Pooling, Transformer
+        from transformers import AutoModel, AutoTokenizer
+
+        from naa.intent.finetune import SplitEncoder
+
+        runtime = self.config.embedding_runtime
+        precision = resolved_precision(self.config.embedding_precision)
+        try:
+            if runtime != "torch":
+                transformer = Transformer(str(folder), max_seq_length=MAX_LENGTH)
+                pooling = Pooling(transformer.get_embedding_dimension(), pooling_mode="mean")
+                try:
+                    return OpenVINOEncoder(SentenceTransformer(modules=[transformer, pooling]), precision)
+                except ModelUnavailableError as err:
+                    if runtime == "openvino":
+                        raise
+                    logger.warning("intent encoder on PyTorch instead of OpenVINO: %s", err)
+            model = AutoModel.from_pretrained(folder).eval()
+            if precision == "bfloat16":
+                # With one query's few tokens the encoder spends its time reading weights, not
+                # multiplying: bfloat16 weights halve the reading.
+                model = model.to(torch.bfloat16)
+            return SplitEncoder(model, AutoTokenizer.from_pretrained(folder), 1, MAX_LENGTH)
+        except (OSError, ValueError) as err:
+            raise ModelUnavailableError(
+                f"cannot load the intent encoder in {self.model_dir}: {err}; run `naa intent train` again"
+            ) from err
+
     def scores(self, utterances: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """``(N, C)`` calibrated class probabilities (``meta.labels`` order) and ``(N,)`` confidences."""
         self.warm_up()
-        embeddings = self._encoder.embed(list(utterances)).numpy()  # (N, H)
+        if isinstance(self._encoder, OpenVINOEncoder):
+            embeddings = self._encoder.encode(list(utterances), batch_size=64)  # (N, H)
+        else:
+            embeddings = self._encoder.embed(list(utterances)).numpy()
         logits = embeddings @ self._weight.T + self._bias  # (N, C)
         if self._lexical is not None:
             lexical = self._lexical.log_probs(list(utterances))

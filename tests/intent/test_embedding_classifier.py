@@ -20,6 +20,7 @@ from naa.intent import (
 from naa.intent.calibration import calibrated_probabilities
 from naa.intent.lexical import LEXICAL_FILE, combined_logits, load_lexical
 from naa.intent.model_files import read_meta, write_meta
+from naa.openvino_encoder import OpenVINOEncoder
 
 Slice = tuple[list[LabelledExample], list[LabelledExample], list[LabelledExample]]
 
@@ -91,14 +92,36 @@ def test_bfloat16_weights_predict_as_float32_does(
 ) -> None:
     model_dir, _ = trained_model
     queries = [e.text for e in banking_slice[2]]
-    full = EmbeddingIntentClassifier(EmbeddingIntentConfig(embedding_precision="float32"), model_dir)
-    half = EmbeddingIntentClassifier(EmbeddingIntentConfig(embedding_precision="bfloat16"), model_dir)
+    full_config = EmbeddingIntentConfig(embedding_precision="float32", embedding_runtime="torch")
+    full = EmbeddingIntentClassifier(full_config, model_dir)
+    half = EmbeddingIntentClassifier(
+        full_config.model_copy(update={"embedding_precision": "bfloat16"}), model_dir
+    )
     full_probs, full_confidence = full.scores(queries)
     half_probs, half_confidence = half.scores(queries)
     assert next(half._encoder.transformer.parameters()).dtype == torch.bfloat16
     assert next(full._encoder.transformer.parameters()).dtype == torch.float32
     assert (half_probs.argmax(axis=1) == full_probs.argmax(axis=1)).mean() >= 0.95
     assert np.abs(half_confidence - full_confidence).max() < 0.05
+
+
+@pytest.mark.parametrize("precision", ["float32", "bfloat16"])
+def test_openvino_predicts_as_pytorch_float32_does(
+    trained_model: tuple[Path, TrainReport], banking_slice: Slice, precision: str
+) -> None:
+    """The compiled encoder must pool as training did (mean, unnormalised), or the head sees other inputs."""
+    model_dir, _ = trained_model
+    queries = [e.text for e in banking_slice[2]]
+    reference = EmbeddingIntentConfig(embedding_precision="float32", embedding_runtime="torch")
+    probs, confidence = EmbeddingIntentClassifier(reference, model_dir).scores(queries)
+    config = reference.model_copy(update={"embedding_precision": precision, "embedding_runtime": "openvino"})
+    compiled = EmbeddingIntentClassifier(config, model_dir)
+    compiled_probs, compiled_confidence = compiled.scores(queries)
+    assert isinstance(compiled._encoder, OpenVINOEncoder)
+    tolerance = 1e-3 if precision == "float32" else 0.05
+    assert np.abs(compiled_probs - probs).max() < tolerance
+    assert np.abs(compiled_confidence - confidence).max() < tolerance
+    assert (compiled_probs.argmax(axis=1) == probs.argmax(axis=1)).mean() >= 0.95
 
 
 def test_missing_model_says_to_train(tmp_path: Path) -> None:
