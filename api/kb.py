@@ -86,7 +86,11 @@ def upload_documents(
 
 
 def _index(workspace: Workspace, config: PartnerConfig) -> KnowledgeBase:
-    return KnowledgeBase(workspace.kb_dir(config.id, config.knowledge_base.name), config.builtin_retrieval())
+    return KnowledgeBase(
+        workspace.kb_dir(config.id, config.knowledge_base.name),
+        config.builtin_retrieval(),
+        workspace.models_dir,
+    )
 
 
 def _catalogue(session: Session, config: PartnerConfig) -> dict[str, Document]:

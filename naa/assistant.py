@@ -122,7 +122,7 @@ class Assistant:
             retriever = plugins.build_ref("retriever", config.retrieval)
         else:
             kb_dir = workspace.kb_dir(config.id, config.knowledge_base.name)
-            retriever = KnowledgeBase(kb_dir, config.retrieval)
+            retriever = KnowledgeBase(kb_dir, config.retrieval, workspace.models_dir)
         return cls(
             config,
             classifier,

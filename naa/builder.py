@@ -42,7 +42,9 @@ def build_partner(
         ran.append("intent")
 
     if isinstance(retrieval, FaissRetrieverConfig) and config.knowledge_base.sources:
-        kb = KnowledgeBase(workspace.kb_dir(config.id, config.knowledge_base.name), retrieval)
+        kb = KnowledgeBase(
+            workspace.kb_dir(config.id, config.knowledge_base.name), retrieval, workspace.models_dir
+        )
         if not (missing_only and kb.documents()):
             documents = load_documents(config.knowledge_base.sources)
             kb.add(documents, progress=_scaled(report, 0.6, 0.9, "knowledge base"), replace=True)

@@ -6,6 +6,7 @@ costs seconds and hundreds of MB, so a process keeps one instance per model path
 
 import contextlib
 import functools
+import hashlib
 import importlib.util
 import logging
 from pathlib import Path
@@ -72,6 +73,7 @@ def embed(
     batch_size: int = 64,
     precision: Precision = "auto",
     runtime: Runtime = "auto",
+    models_dir: Path | None = None,
 ) -> np.ndarray:
     """``(N, D)`` unit-length float32 embeddings (inner product = cosine similarity).
 
@@ -79,9 +81,10 @@ def embed(
     float32 with vectors within 1e-4 cosine of the float32 ones
     (``benchmarks/embedding_runtime_benchmark.py``); elsewhere bfloat16 is emulated and slower, so
     "auto" picks it only on such CPUs. ``runtime`` "auto" is OpenVINO (openvino_encoder.py says why)
-    unless the model cannot be converted, then PyTorch.
+    unless the model cannot be converted, then PyTorch. ``models_dir`` (the workspace's) keeps the
+    OpenVINO conversion for the next process.
     """
-    compiled = openvino_encoder(name, precision, runtime)
+    compiled = openvino_encoder(name, precision, runtime, models_dir)
     if compiled is not None:
         vectors = compiled.encode(texts, batch_size)
         return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
@@ -97,7 +100,9 @@ def embed(
     return np.ascontiguousarray(vectors, dtype=np.float32)
 
 
-def openvino_encoder(name: str, precision: Precision, runtime: Runtime) -> "OpenVINOEncoder | None":
+def openvino_encoder(
+    name: str, precision: Precision, runtime: Runtime, models_dir: Path | None = None
+) -> "OpenVINOEncoder | None":
     """The model compiled by OpenVINO when ``runtime`` calls for it; None means PyTorch.
 
     Raises:
@@ -105,7 +110,7 @@ def openvino_encoder(name: str, precision: Precision, runtime: Runtime) -> "Open
     """
     if runtime == "torch":
         return None
-    compiled = _compile_openvino(name, resolved_precision(precision))
+    compiled = _compile_openvino(name, resolved_precision(precision), models_dir)
     if isinstance(compiled, ModelUnavailableError):
         if runtime == "openvino":
             raise compiled
@@ -115,17 +120,35 @@ def openvino_encoder(name: str, precision: Precision, runtime: Runtime) -> "Open
 
 @functools.cache
 def _compile_openvino(
-    name: str, precision: Literal["float32", "bfloat16"]
+    name: str, precision: Literal["float32", "bfloat16"], models_dir: Path | None
 ) -> "OpenVINOEncoder | ModelUnavailableError":
     """Converted once per process; a failure is cached too, so "auto" does not retry it on every call."""
     from naa.openvino_encoder import OpenVINOEncoder
 
     model = load_encoder(name)  # a model that cannot be loaded at all is an error on either runtime
     try:
-        return OpenVINOEncoder(model, precision)
+        return OpenVINOEncoder(model, precision, openvino_conversion_dir(name, models_dir))
     except ModelUnavailableError as err:
         logger.warning("embedding with PyTorch instead of OpenVINO: %s", err)
         return err
+
+
+def openvino_conversion_dir(name: str, models_dir: Path | None) -> Path | None:
+    """Where the OpenVINO conversion of model ``name`` is kept; None for a hub id (no folder to name it by).
+
+    Named by the model folder's path and its files' sizes and modification times, so a model folder
+    that changes is converted again instead of served from a stale conversion.
+    """
+    folder = Path(resolve_model_path(name))
+    if models_dir is None or not folder.is_dir():
+        return None
+    files = sorted(
+        (str(path.relative_to(folder)), path.stat().st_size, path.stat().st_mtime_ns)
+        for path in folder.rglob("*")
+        if path.is_file()
+    )
+    digest = hashlib.sha256(repr((str(folder.resolve()), files)).encode()).hexdigest()[:16]
+    return models_dir / "openvino" / f"{Path(name).name}-{digest}"
 
 
 @functools.cache

@@ -9,19 +9,26 @@ cosine of PyTorch float32's.
 
 Only the transformer is converted. Tokenisation, pooling and normalisation stay the model folder's own
 sentence-transformers modules, so a model that configures CLS or max pooling is pooled the same way
-on both runtimes.
+on both runtimes. Conversion traces the model, which takes seconds; the converted model is kept in a
+cache folder when one is given, and the next process reads it in a fraction of a second.
 """
 
+import logging
 import threading
 import warnings
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
 from naa.errors import ModelUnavailableError
+from naa.model_dirs import atomic_model_dir
 
 if TYPE_CHECKING:
+    import openvino as ov
     from sentence_transformers import SentenceTransformer
+
+logger = logging.getLogger(__name__)
 
 _TRACE_TEXTS = ["a sentence to trace the encoder with", "and a longer second one, so that padding is traced"]
 
@@ -32,7 +39,13 @@ class OpenVINOEncoder:
     Thread-safe: one inference request, taken in turn (it already uses every core).
     """
 
-    def __init__(self, model: "SentenceTransformer", precision: Literal["float32", "bfloat16"]) -> None:
+    def __init__(
+        self,
+        model: "SentenceTransformer",
+        precision: Literal["float32", "bfloat16"],
+        cache: Path | None = None,
+    ) -> None:
+        """``cache``: a folder for this model's conversion, read when present, written when not."""
         import openvino as ov
         import torch
 
@@ -44,11 +57,8 @@ class OpenVINOEncoder:
                 "OpenVINO runs only sentence-transformers models that start with a transformer, "
                 f"not {type(first).__name__}; set embedding_runtime: torch"
             )
-        example = {k: v for k, v in model.preprocess(_TRACE_TEXTS).items() if isinstance(v, torch.Tensor)}
         try:
-            with torch.no_grad(), warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # tracing warns about Python branches it cannot record
-                converted = ov.convert_model(transformer, example_input=example)
+            converted = _converted(model, transformer, cache)
             compiled = ov.Core().compile_model(
                 converted,
                 "CPU",
@@ -92,3 +102,26 @@ class OpenVINOEncoder:
         vectors = np.empty((len(texts), parts[0].shape[1]), np.float32)
         vectors[order] = np.concatenate(parts)
         return vectors
+
+
+def _converted(model: "SentenceTransformer", transformer: Any, cache: Path | None) -> "ov.Model":
+    import openvino as ov
+    import torch
+
+    if cache is not None and (cache / "model.xml").is_file():
+        try:
+            return ov.Core().read_model(cache / "model.xml")
+        except RuntimeError as err:  # written atomically, so only damaged by hand: convert again
+            logger.warning("converting again: cannot read %s: %s", cache, err)
+    example = {k: v for k, v in model.preprocess(_TRACE_TEXTS).items() if isinstance(v, torch.Tensor)}
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tracing warns about Python branches it cannot record
+        converted = ov.convert_model(transformer, example_input=example)
+    if cache is not None:
+        try:
+            with atomic_model_dir(cache) as staging:
+                # float32 weights: the precision is chosen when compiling, not in the file.
+                ov.save_model(converted, staging / "model.xml", compress_to_fp16=False)
+        except OSError as err:  # a read-only folder costs the next process a conversion, nothing more
+            logger.warning("cannot keep the OpenVINO conversion in %s: %s", cache, err)
+    return converted

@@ -12,11 +12,13 @@ from naa.embeddings import (
     embed,
     load_encoder,
     native_bfloat16,
+    openvino_conversion_dir,
     openvino_encoder,
     resolve_model_path,
     resolved_precision,
 )
 from naa.errors import ModelUnavailableError
+from naa.openvino_encoder import OpenVINOEncoder
 
 TEXTS = [
     "How do I return a tent I bought last month?",
@@ -84,3 +86,34 @@ def test_a_model_openvino_cannot_run_falls_back_to_torch_under_auto(tmp_path: Pa
         embed(TEXTS, name, runtime="openvino")
     assert openvino_encoder(name, "auto", "auto") is None
     np.testing.assert_array_equal(embed(TEXTS, name, runtime="auto"), embed(TEXTS, name, runtime="torch"))
+
+
+def test_the_conversion_is_kept_and_read_back_by_the_next_encoder(tmp_path: Path) -> None:
+    cache = tmp_path / "models" / "openvino" / "minilm"
+    first = OpenVINOEncoder(load_encoder(), "float32", cache).encode(TEXTS, batch_size=8)
+    written = (cache / "model.xml").stat().st_mtime_ns
+    second = OpenVINOEncoder(load_encoder(), "float32", cache).encode(TEXTS, batch_size=8)
+    assert (cache / "model.xml").stat().st_mtime_ns == written  # read, not converted and written again
+    np.testing.assert_array_equal(second, first)
+    assert not [p.name for p in cache.parent.iterdir() if p.name.startswith(".")]  # no staging left
+
+
+def test_a_cache_that_cannot_be_written_only_costs_the_next_conversion(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("not a folder")
+    encoder = OpenVINOEncoder(load_encoder(), "float32", tmp_path / "a-file" / "minilm")
+    expected = embed(TEXTS, precision="float32", runtime="torch")
+    vectors = encoder.encode(TEXTS, batch_size=8)
+    np.testing.assert_allclose(vectors / np.linalg.norm(vectors, axis=1, keepdims=True), expected, atol=1e-4)
+
+
+def test_a_changed_model_folder_gets_a_new_conversion_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "my-encoder"
+    load_encoder().save(str(folder))
+    before = openvino_conversion_dir(str(folder), tmp_path / "models")
+    assert before is not None and before.parent == tmp_path / "models" / "openvino"
+    assert before.name.startswith("my-encoder-")
+    assert openvino_conversion_dir(str(folder), tmp_path / "models") == before
+    (folder / "config.json").write_text((folder / "config.json").read_text() + "\n")
+    assert openvino_conversion_dir(str(folder), tmp_path / "models") != before
+    assert openvino_conversion_dir(str(folder), None) is None
+    assert openvino_conversion_dir("someone/a-hub-model", tmp_path / "models") is None

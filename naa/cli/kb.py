@@ -26,8 +26,9 @@ def _open(partner_path: Path | None, kb_name: str | None) -> "KnowledgeBase":
 def _open_for(partner: "PartnerConfig", kb_name: str | None) -> "KnowledgeBase":
     from naa.retrieval import KnowledgeBase
 
-    directory = workspace().kb_dir(partner.id, kb_name or partner.knowledge_base.name)
-    return KnowledgeBase(directory, partner.builtin_retrieval())
+    files = workspace()
+    directory = files.kb_dir(partner.id, kb_name or partner.knowledge_base.name)
+    return KnowledgeBase(directory, partner.builtin_retrieval(), files.models_dir)
 
 
 @app.command()

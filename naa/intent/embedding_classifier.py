@@ -22,7 +22,15 @@ from naa.intent.calibration import calibrated_probabilities
 from naa.intent.confidence import ConfidenceModel, nearest_similarity
 from naa.intent.config import EmbeddingIntentConfig
 from naa.intent.lexical import LexicalModel, combined_logits, load_lexical
-from naa.intent.model_files import ENCODER_DIR, MAX_LENGTH, IntentModelMeta, load_head, load_memory, read_meta
+from naa.intent.model_files import (
+    ENCODER_DIR,
+    MAX_LENGTH,
+    OPENVINO_DIR,
+    IntentModelMeta,
+    load_head,
+    load_memory,
+    read_meta,
+)
 from naa.openvino_encoder import OpenVINOEncoder
 
 if TYPE_CHECKING:
@@ -96,7 +104,8 @@ class EmbeddingIntentClassifier:
                 transformer = Transformer(str(folder), max_seq_length=MAX_LENGTH)
                 pooling = Pooling(transformer.get_embedding_dimension(), pooling_mode="mean")
                 try:
-                    return OpenVINOEncoder(SentenceTransformer(modules=[transformer, pooling]), precision)
+                    model = SentenceTransformer(modules=[transformer, pooling])
+                    return OpenVINOEncoder(model, precision, self.model_dir / OPENVINO_DIR)
                 except ModelUnavailableError as err:
                     if runtime == "openvino":
                         raise

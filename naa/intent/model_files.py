@@ -5,6 +5,8 @@
     {model_dir}/memory.npy         unit-length embeddings of the in-scope training examples, float16
     {model_dir}/lexical.npz        the word and character n-gram model (lexical.py), when it is used
     {model_dir}/intent_model.json  labels, temperature, threshold and how they were obtained
+    {model_dir}/encoder-openvino/  the encoder converted to OpenVINO, written by the first process that
+                                   predicts with it (a cache: deleting it costs a conversion)
 
 A new model is written to a temporary sibling folder and swapped in with renames, so a failed or
 interrupted training leaves the previous model as it was.
@@ -20,6 +22,7 @@ from naa.errors import NotFoundError
 
 FORMAT_VERSION = 1
 ENCODER_DIR = "encoder"
+OPENVINO_DIR = "encoder-openvino"
 HEAD_FILE = "head.npz"
 MEMORY_FILE = "memory.npy"
 META_FILE = "intent_model.json"

@@ -60,9 +60,11 @@ class KnowledgeBase:
     >>> kb.search(["how long do refunds take?"])[0][0].title  # doctest: +SKIP
     """
 
-    def __init__(self, directory: Path, config: FaissRetrieverConfig) -> None:
+    def __init__(self, directory: Path, config: FaissRetrieverConfig, models_dir: Path | None = None) -> None:
+        """``models_dir`` (the workspace's) keeps the encoder's OpenVINO conversion between processes."""
         self.directory = directory
         self.config = config
+        self.models_dir = models_dir
         self._store = IndexStore(directory)
         self._state: IndexState | None = None
         self._signature: tuple[int, int] | None = None
@@ -315,7 +317,12 @@ class KnowledgeBase:
     def _encode(self, texts: list[str]) -> np.ndarray:
         c = self.config
         return embed(
-            texts, c.embedding_model, c.embedding_batch_size, c.embedding_precision, c.embedding_runtime
+            texts,
+            c.embedding_model,
+            c.embedding_batch_size,
+            c.embedding_precision,
+            c.embedding_runtime,
+            self.models_dir,
         )
 
 

@@ -59,7 +59,9 @@ def _index(
         config = partner_config(get_partner(session, partner_id))
     progress(0.0, f"reading {len(paths)} path(s)")
     docs = _load(paths, doc_ids)
-    kb = KnowledgeBase(app.workspace.kb_dir(partner_id, kb_name), config.builtin_retrieval())
+    kb = KnowledgeBase(
+        app.workspace.kb_dir(partner_id, kb_name), config.builtin_retrieval(), app.workspace.models_dir
+    )
     report = kb.add(docs, progress=progress.stage(0.05, 0.95, "indexing"), replace=True)
     indexed = {info.doc_id: info for info in kb.documents()}
     metas = [

@@ -19,7 +19,7 @@ from naa.intent import (
 )
 from naa.intent.calibration import calibrated_probabilities
 from naa.intent.lexical import LEXICAL_FILE, combined_logits, load_lexical
-from naa.intent.model_files import read_meta, write_meta
+from naa.intent.model_files import OPENVINO_DIR, read_meta, write_meta
 from naa.openvino_encoder import OpenVINOEncoder
 
 Slice = tuple[list[LabelledExample], list[LabelledExample], list[LabelledExample]]
@@ -118,6 +118,7 @@ def test_openvino_predicts_as_pytorch_float32_does(
     compiled = EmbeddingIntentClassifier(config, model_dir)
     compiled_probs, compiled_confidence = compiled.scores(queries)
     assert isinstance(compiled._encoder, OpenVINOEncoder)
+    assert (model_dir / OPENVINO_DIR / "model.xml").is_file()  # kept for the next process
     tolerance = 1e-3 if precision == "float32" else 0.05
     assert np.abs(compiled_probs - probs).max() < tolerance
     assert np.abs(compiled_confidence - confidence).max() < tolerance
