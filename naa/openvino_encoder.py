@@ -4,8 +4,8 @@ Why: PyTorch runs the encoder op by op (attention, GELU, layer norm and the dtyp
 and on a short query that dispatch is most of the time. OpenVINO compiles the model into fused
 kernels: on this project's 2-core Intel Xeon (AMX), with bfloat16, it embedded knowledge-base chunks
 about 1.3x as fast as PyTorch's bfloat16 autocast and one query in about a third of the time
-(``benchmarks/embedding_runtime_benchmark.py``, README "Embedding runtimes"), with vectors within 1e-4
-cosine of PyTorch float32's.
+(``benchmarks/embedding_runtime_benchmark.py``; README, Performance, Retrieval), with vectors within
+1e-4 cosine of PyTorch float32's.
 
 Only the transformer is converted. Tokenisation, pooling and normalisation stay the model folder's own
 sentence-transformers modules, so a model that configures CLS or max pooling is pooled the same way

@@ -104,8 +104,8 @@ class EmbeddingIntentClassifier:
                 transformer = Transformer(str(folder), max_seq_length=MAX_LENGTH)
                 pooling = Pooling(transformer.get_embedding_dimension(), pooling_mode="mean")
                 try:
-                    model = SentenceTransformer(modules=[transformer, pooling])
-                    return OpenVINOEncoder(model, precision, self.model_dir / OPENVINO_DIR)
+                    pooled = SentenceTransformer(modules=[transformer, pooling])
+                    return OpenVINOEncoder(pooled, precision, self.model_dir / OPENVINO_DIR)
                 except ModelUnavailableError as err:
                     if runtime == "openvino":
                         raise
