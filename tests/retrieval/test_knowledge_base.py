@@ -247,3 +247,16 @@ def test_reingesting_unchanged_documents_reuses_their_vectors(
     assert again.reused_chunks == first.chunks - password_chunks  # only the edited article was embedded
     assert kb.search(["money back for returned items"], top_k=10) == before
     assert _top_doc(kb, "link in the app to reset my password") == "password"
+
+
+def test_the_encoder_conversion_is_kept_in_the_workspace_models_dir(
+    tmp_path: Path, articles: list[Document]
+) -> None:
+    kb = KnowledgeBase(tmp_path / "kb", CONFIG, models_dir=tmp_path / "models")
+    kb.add(articles)
+    [converted] = (tmp_path / "models" / "openvino").iterdir()
+    assert converted.name.startswith("all-MiniLM-L6-v2-") and (converted / "model.xml").is_file()
+    assert (
+        _top_doc(KnowledgeBase(tmp_path / "kb", CONFIG, models_dir=tmp_path / "models"), "refund")
+        == "refunds"
+    )
