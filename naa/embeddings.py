@@ -70,7 +70,7 @@ def load_encoder(name: str = DEFAULT_EMBEDDING_MODEL, device: str = "cpu") -> "S
 def embed(
     texts: list[str],
     name: str = DEFAULT_EMBEDDING_MODEL,
-    batch_size: int = 64,
+    batch_size: int = 32,
     precision: Precision = "auto",
     runtime: Runtime = "auto",
     models_dir: Path | None = None,

@@ -42,6 +42,20 @@ def test_openvino_float32_matches_torch_float32_in_the_input_order() -> None:
     np.testing.assert_allclose(compiled, exact, atol=1e-4)
 
 
+def test_many_texts_of_mixed_lengths_keep_their_order_through_windows_and_batches_in_flight(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import naa.openvino_encoder
+
+    words = " ".join(TEXTS).split()
+    # Lengths from 1 word to past the encoder's 256-token limit, shuffled so sorting has work to do.
+    texts = [" ".join(words * 12)[: 40 * n + 3] for n in np.random.default_rng(0).permutation(60)]
+    exact = embed(texts, precision="float32", runtime="torch")
+    monkeypatch.setattr(naa.openvino_encoder, "_TOKENISE_WINDOW", 25)  # three windows, the last one short
+    compiled = embed(texts, batch_size=4, precision="float32", runtime="openvino")
+    np.testing.assert_allclose(compiled, exact, atol=1e-4)
+
+
 @pytest.mark.parametrize("runtime", ["torch", "openvino"])
 def test_bfloat16_vectors_are_unit_length_and_agree_with_float32(runtime: str) -> None:
     exact = embed(TEXTS, precision="float32", runtime="torch")
