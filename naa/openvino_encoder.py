@@ -110,16 +110,20 @@ class OpenVINOEncoder:
         with self._bulk_lock:
             requests = self._bulk()
             in_flight: collections.deque[_InFlight] = collections.deque()
-            for number, start in enumerate(range(0, len(texts), batch_size)):
-                if len(in_flight) == len(requests):
+            try:
+                for number, start in enumerate(range(0, len(texts), batch_size)):
+                    if len(in_flight) == len(requests):
+                        self._collect(in_flight.popleft(), vectors)
+                    rows = order[start : start + batch_size]
+                    batch = self._batch(features, rows, lengths)
+                    request = requests[number % len(requests)]
+                    request.start_async(self._inputs_of(batch))
+                    in_flight.append((request, rows, batch))
+                while in_flight:
                     self._collect(in_flight.popleft(), vectors)
-                rows = order[start : start + batch_size]
-                batch = self._batch(features, rows, lengths)
-                request = requests[number % len(requests)]
-                request.start_async(self._inputs_of(batch))
-                in_flight.append((request, rows, batch))
-            while in_flight:
-                self._collect(in_flight.popleft(), vectors)
+            finally:  # after an error, the next call must find every request idle
+                for request, _, _ in in_flight:
+                    request.wait()
         return vectors
 
     def _compile(self, hint: Literal["LATENCY", "THROUGHPUT"]) -> "ov.CompiledModel":
