@@ -52,6 +52,12 @@ class JobProgress:
         if status is JobStatus.CANCELLED and cancellable:
             raise JobCancelled(self._job_id)
 
+    def cancelled(self) -> bool:
+        """Whether the job's row says cancelled, read now: reports read it at most twice a second, so work
+        whose checkpoints come faster (short training steps) would otherwise finish a cancelled job."""
+        with session_scope(self._app.session_factory()) as session:
+            return jobs.get_job(session, self._partner_id, self._job_id).status is JobStatus.CANCELLED
+
     def stage(self, start: float, end: float, label: str) -> Progress:
         """A callback for one component call, mapping its own 0..1 onto ``start..end`` of the job."""
 

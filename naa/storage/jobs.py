@@ -9,7 +9,7 @@ succeeded, because its output has been written.
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from naa.errors import ConflictError, NotFoundError
@@ -52,7 +52,7 @@ def start_job(session: Session, partner_id: str, job_id: str) -> Job:
 
     A running job starts again from zero: with ``acks_late`` a task whose worker died is delivered again.
     """
-    job = get_job(session, partner_id, job_id)
+    job = _locked_job(session, partner_id, job_id)
     if not job.status.finished:
         job.status = JobStatus.RUNNING
         job.progress = 0.0
@@ -65,7 +65,7 @@ def update_progress(
     session: Session, partner_id: str, job_id: str, progress: float, message: str = ""
 ) -> JobStatus:
     """Record progress (clamped to 0..1) of a running job; returns the status, so a task sees a cancel."""
-    job = get_job(session, partner_id, job_id)
+    job = _locked_job(session, partner_id, job_id)
     if job.status is JobStatus.RUNNING:
         job.progress = min(1.0, max(0.0, progress))
         job.message = message[:500]
@@ -76,7 +76,7 @@ def update_progress(
 def succeed_job(
     session: Session, partner_id: str, job_id: str, result: Mapping[str, Any] | None = None
 ) -> Job:
-    job = get_job(session, partner_id, job_id)
+    job = _locked_job(session, partner_id, job_id)
     if job.status is JobStatus.SUCCEEDED:
         return job
     job.status = JobStatus.SUCCEEDED
@@ -91,7 +91,7 @@ def succeed_job(
 
 def fail_job(session: Session, partner_id: str, job_id: str, error: str) -> Job:
     """Record why a job failed; a cancelled or finished job keeps its status."""
-    job = get_job(session, partner_id, job_id)
+    job = _locked_job(session, partner_id, job_id)
     if not job.status.finished:
         job.status = JobStatus.FAILED
         job.error = error
@@ -103,11 +103,30 @@ def fail_job(session: Session, partner_id: str, job_id: str, error: str) -> Job:
 
 def cancel_job(session: Session, partner_id: str, job_id: str, *, kind: JobKind | None = None) -> Job:
     """Mark a queued or running job cancelled; the task stops at its next check."""
-    job = get_job(session, partner_id, job_id, kind=kind)
+    job = _locked_job(session, partner_id, job_id, kind=kind)
     if job.status.finished:
         raise ConflictError(f"job {job_id!r} already {job.status.value}; nothing to cancel")
     job.status = JobStatus.CANCELLED
     job.message = "cancelled"
     job.finished_at = utcnow()
     session.flush()
+    return job
+
+
+def _locked_job(session: Session, partner_id: str, job_id: str, *, kind: JobKind | None = None) -> Job:
+    """The job, read after locking its row until the caller's transaction ends.
+
+    Status changes are read-then-write, and the API (cancel) and a worker (start, progress, finish) make
+    them at the same moment: unlocked, both read "queued" and the later write wins, so a cancel could be
+    overwritten by the start and the run finish as succeeded. A no-op write takes the lock on both
+    databases, as ``conversations._lock_for_append`` explains; the read then refreshes the row.
+    """
+    session.execute(
+        update(Job)
+        .where(Job.id == job_id)
+        .values(updated_at=Job.updated_at)  # naming the column keeps onupdate from touching it
+        .execution_options(synchronize_session=False)
+    )
+    job = get_job(session, partner_id, job_id, kind=kind)
+    session.refresh(job)
     return job

@@ -58,10 +58,8 @@ def train_rl(self: Task, job_id: str, partner_id: str, config: dict[str, Any]) -
 
             def on_step(record: dict[str, Any]) -> None:
                 nonlocal cancelled
-                try:
-                    progress(record["step"] / rl_config.steps, _step_message(record))
-                except JobCancelled:
-                    cancelled = True  # finish the step's checkpoint first, then stop
+                progress(record["step"] / rl_config.steps, _step_message(record), cancellable=False)
+                cancelled = progress.cancelled()  # the trainer checkpoints this step, then stops
 
             def on_warmup_step(step: int, loss: float) -> None:
                 # A cancel aborts the warm-up at once (JobCancelled): it writes its model only when done.

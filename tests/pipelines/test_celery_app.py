@@ -80,6 +80,19 @@ def test_progress_stops_the_work_once_the_job_is_cancelled(app: NAACelery) -> No
         assert jobs.get_job(session, "acme", job.id).status is JobStatus.CANCELLED
 
 
+def test_a_cancel_is_read_at_once_even_between_throttled_progress_writes(app: NAACelery) -> None:
+    with session_scope(app.session_factory()) as session:
+        create_partner(session, "acme", "Acme")
+        job = jobs.create_job(session, "acme", JobKind.RL_TRAIN)
+        jobs.start_job(session, "acme", job.id)
+    progress = JobProgress(app, "acme", job.id)
+    progress(0.1, "step 1", cancellable=False)  # written: reports in the next half second are not
+    assert not progress.cancelled()
+    with session_scope(app.session_factory()) as session:
+        jobs.cancel_job(session, "acme", job.id)
+    assert progress.cancelled()
+
+
 def test_worker_command_finds_an_app_configured_from_the_environment(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

@@ -1,6 +1,10 @@
 """Job status and progress: the lifecycle a task records and the API shows."""
 
+import threading
+import uuid
+
 import pytest
+from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session
 
 from naa.errors import ConflictError, NotFoundError
@@ -15,6 +19,8 @@ from naa.storage.jobs import (
     update_progress,
 )
 from naa.storage.models import JobKind, JobStatus
+from naa.storage.partners import create_partner, get_partner
+from naa.storage.session import make_session_factory, session_scope
 
 
 def test_job_goes_queued_running_succeeded(session: Session, two_partners: tuple[str, str]) -> None:
@@ -75,3 +81,36 @@ def test_a_job_of_another_kind_is_not_found_when_a_kind_is_asked(
     with pytest.raises(NotFoundError):
         cancel_job(session, "acme", job.id, kind=JobKind.RL_TRAIN)
     assert get_job(session, "acme", job.id).status is JobStatus.QUEUED
+
+
+def test_a_cancel_made_while_a_worker_starts_the_job_is_not_lost(engine: Engine) -> None:
+    """The API cancels between the worker's read of the queued job and its write of "running": the cancel
+    waits for the worker's transaction and then wins, instead of being overwritten by the start."""
+    sessions = make_session_factory(engine)
+    partner_id = f"race-{uuid.uuid4().hex[:8]}"  # committed rows: an id no other test uses
+    with session_scope(sessions) as session:
+        create_partner(session, partner_id, "Race")
+        job_id = create_job(session, partner_id, JobKind.RL_TRAIN).id
+
+    def cancel() -> None:
+        with session_scope(sessions) as session:
+            cancel_job(session, partner_id, job_id)
+
+    canceller = threading.Thread(target=cancel)
+    try:
+        with session_scope(sessions) as worker:
+
+            @event.listens_for(worker, "before_flush")
+            def cancel_now(*_: object) -> None:  # start_job has read the job and set it running
+                if not canceller.is_alive() and canceller.ident is None:
+                    canceller.start()
+                    canceller.join(timeout=1.0)  # done at once, had the read not locked the row
+
+            assert start_job(worker, partner_id, job_id).status is JobStatus.RUNNING
+        canceller.join(timeout=30)
+        with session_scope(sessions) as session:
+            status = get_job(session, partner_id, job_id).status
+    finally:
+        with session_scope(sessions) as session:
+            session.delete(get_partner(session, partner_id))  # its job cascades
+    assert status is JobStatus.CANCELLED
