@@ -42,9 +42,9 @@ class OpenVINOEncoder:
 
     Compiled twice: for a query, one inference request at a time with every core on it (lowest
     latency); for many texts, one request per CPU stream with batches in flight on all of them at once,
-    while the next batch is tokenised and the last one pooled (on 2 cores, 5-15% more chunks/s than
-    one request at a time). The second is compiled on the first long call. Thread-safe: each kind of
-    request is taken in turn.
+    while the next batch is tokenised and the last one pooled (on 2 cores, up to 15% more chunks/s than
+    one request at a time, in interleaved runs). The second is compiled on the first long call.
+    Thread-safe: each kind of request is taken in turn.
     """
 
     def __init__(
