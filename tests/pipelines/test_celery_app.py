@@ -7,7 +7,7 @@ from celery.app.utils import find_app
 
 from naa.config.settings import NAASettings
 from naa.storage import jobs
-from naa.storage.models import JobKind, JobStatus
+from naa.storage.models import Job, JobKind, JobStatus
 from naa.storage.partners import create_partner
 from naa.storage.session import session_scope
 from pipelines.celery_app import CPU_QUEUE, GPU_QUEUE, NAACelery, _default_app, make_celery
@@ -61,11 +61,17 @@ def test_every_task_module_is_loaded_by_the_worker(app: NAACelery) -> None:
     assert {"pipelines.tasks.kb", "pipelines.tasks.intent"} <= set(app.conf.include)
 
 
-def test_progress_stops_the_work_once_the_job_is_cancelled(app: NAACelery) -> None:
+def _running_job(app: NAACelery, kind: JobKind) -> Job:
+    """A started job of partner acme, committed, as a worker sees it."""
     with session_scope(app.session_factory()) as session:
         create_partner(session, "acme", "Acme")
-        job = jobs.create_job(session, "acme", JobKind.KB_INDEX)
+        job = jobs.create_job(session, "acme", kind)
         jobs.start_job(session, "acme", job.id)
+    return job
+
+
+def test_progress_stops_the_work_once_the_job_is_cancelled(app: NAACelery) -> None:
+    job = _running_job(app, JobKind.KB_INDEX)
     progress = JobProgress(app, "acme", job.id)
     stage = progress.stage(0.5, 1.0, "indexing")
     stage(0.5, "batch 1")
@@ -81,10 +87,7 @@ def test_progress_stops_the_work_once_the_job_is_cancelled(app: NAACelery) -> No
 
 
 def test_a_cancel_is_read_at_once_even_between_throttled_progress_writes(app: NAACelery) -> None:
-    with session_scope(app.session_factory()) as session:
-        create_partner(session, "acme", "Acme")
-        job = jobs.create_job(session, "acme", JobKind.RL_TRAIN)
-        jobs.start_job(session, "acme", job.id)
+    job = _running_job(app, JobKind.RL_TRAIN)
     progress = JobProgress(app, "acme", job.id)
     progress(0.1, "step 1", cancellable=False)  # written: reports in the next half second are not
     assert not progress.cancelled()
