@@ -8,7 +8,6 @@ import contextlib
 import functools
 import hashlib
 import importlib.util
-import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -21,7 +20,6 @@ if TYPE_CHECKING:
 
     from naa.openvino_encoder import OpenVINOEncoder
 
-logger = logging.getLogger(__name__)
 
 Precision = Literal["auto", "float32", "bfloat16"]
 Runtime = Literal["auto", "torch", "openvino"]
@@ -100,37 +98,24 @@ def embed(
     return np.ascontiguousarray(vectors, dtype=np.float32)
 
 
+@functools.cache
 def openvino_encoder(
     name: str, precision: Precision, runtime: Runtime, models_dir: Path | None = None
 ) -> "OpenVINOEncoder | None":
     """The model compiled by OpenVINO when ``runtime`` calls for it; None means PyTorch.
+
+    Converted once per process; "auto"'s fallback to PyTorch is kept too, so it is not retried every call.
 
     Raises:
         ModelUnavailableError: ``runtime`` is "openvino" and the model cannot be loaded or converted.
     """
     if runtime == "torch":
         return None
-    compiled = _compile_openvino(name, resolved_precision(precision), models_dir)
-    if isinstance(compiled, ModelUnavailableError):
-        if runtime == "openvino":
-            raise compiled
-        return None
-    return compiled
-
-
-@functools.cache
-def _compile_openvino(
-    name: str, precision: Literal["float32", "bfloat16"], models_dir: Path | None
-) -> "OpenVINOEncoder | ModelUnavailableError":
-    """Converted once per process; a failure is cached too, so "auto" does not retry it on every call."""
-    from naa.openvino_encoder import OpenVINOEncoder
+    from naa.openvino_encoder import compile_for_runtime
 
     model = load_encoder(name)  # a model that cannot be loaded at all is an error on either runtime
-    try:
-        return OpenVINOEncoder(model, precision, openvino_conversion_dir(name, models_dir))
-    except ModelUnavailableError as err:
-        logger.warning("embedding with PyTorch instead of OpenVINO: %s", err)
-        return err
+    cache = openvino_conversion_dir(name, models_dir)
+    return compile_for_runtime(model, resolved_precision(precision), cache, runtime)
 
 
 def openvino_conversion_dir(name: str, models_dir: Path | None) -> Path | None:

@@ -37,6 +37,31 @@ _InFlight = tuple["ov.InferRequest", np.ndarray, dict[str, Any]]
 _TRACE_TEXTS = ["a sentence to trace the encoder with", "and a longer second one, so that padding is traced"]
 
 
+def compile_for_runtime(
+    model: "SentenceTransformer",
+    precision: Literal["float32", "bfloat16"],
+    cache: Path | None,
+    runtime: Literal["auto", "torch", "openvino"],
+) -> "OpenVINOEncoder | None":
+    """``model`` on OpenVINO as the configured ``runtime`` asks; None means run it on PyTorch.
+
+    "auto" falls back to PyTorch (with a warning) when OpenVINO cannot convert the model, so an
+    unusual model still works; "openvino" makes that an error.
+
+    Raises:
+        ModelUnavailableError: ``runtime`` is "openvino" and the model cannot be converted.
+    """
+    if runtime == "torch":
+        return None
+    try:
+        return OpenVINOEncoder(model, precision, cache)
+    except ModelUnavailableError as err:
+        if runtime == "openvino":
+            raise
+        logger.warning("embedding with PyTorch instead of OpenVINO: %s", err)
+        return None
+
+
 class OpenVINOEncoder:
     """Embeds like ``SentenceTransformer.encode``, with the transformer compiled.
 

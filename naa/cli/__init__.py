@@ -24,4 +24,8 @@ def main() -> None:
     # Spinning OpenMP threads steal the other core from tokenizers, the API and the job worker: on 2 busy
     # cores a training step ran 5x slower without this (measured). Read once, when torch is imported.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    # transformers' per-load progress bars and notices (e.g. "Loading weights", "loss_type=None") would
+    # interleave with the streamed replies and NAA's own progress; set these variables to see them again.
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     app()

@@ -7,6 +7,7 @@ import typer
 from rich.table import Table
 
 from naa.cli.common import PartnerOption, console, load_partner, progress_bar, user_errors, workspace
+from naa.errors import InputError
 
 if TYPE_CHECKING:
     from naa.config.partner import PartnerConfig
@@ -66,6 +67,8 @@ def search(
 ) -> None:
     """Show the passages the assistant would retrieve for a query, with their scores."""
     with user_errors():
+        if not query.strip():
+            raise InputError("the query is empty: give the words a customer might use")
         passages = _open(partner, kb).search([query], top_k=top_k)[0]
     if not passages:
         console.print("no passage scores above min_score: the assistant would say it does not know")

@@ -7,7 +7,6 @@ similarity to the nearest training example). When training had out-of-scope exam
 one more class for them, never ranked: the probability mass it takes lowers the in-scope ones.
 """
 
-import logging
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -31,12 +30,10 @@ from naa.intent.model_files import (
     load_memory,
     read_meta,
 )
-from naa.openvino_encoder import OpenVINOEncoder
+from naa.openvino_encoder import OpenVINOEncoder, compile_for_runtime
 
 if TYPE_CHECKING:
     from naa.intent.finetune import SplitEncoder
-
-logger = logging.getLogger(__name__)
 
 
 class EmbeddingIntentClassifier:
@@ -103,13 +100,10 @@ class EmbeddingIntentClassifier:
             if runtime != "torch":
                 transformer = Transformer(str(folder), max_seq_length=MAX_LENGTH)
                 pooling = Pooling(transformer.get_embedding_dimension(), pooling_mode="mean")
-                try:
-                    pooled = SentenceTransformer(modules=[transformer, pooling])
-                    return OpenVINOEncoder(pooled, precision, self.model_dir / OPENVINO_DIR)
-                except ModelUnavailableError as err:
-                    if runtime == "openvino":
-                        raise
-                    logger.warning("intent encoder on PyTorch instead of OpenVINO: %s", err)
+                pooled = SentenceTransformer(modules=[transformer, pooling])
+                compiled = compile_for_runtime(pooled, precision, self.model_dir / OPENVINO_DIR, runtime)
+                if compiled is not None:
+                    return compiled
             model = AutoModel.from_pretrained(folder).eval()
             if precision == "bfloat16":
                 # With one query's few tokens the encoder spends its time reading weights, not

@@ -73,3 +73,8 @@ def test_search_on_an_empty_knowledge_base_says_nothing_was_found(partner: Path)
     result = runner.invoke(app, ["search", "anything", "--partner", str(partner)])
     assert result.exit_code == 0
     assert "no passage scores above min_score" in result.output
+
+
+def test_an_empty_query_is_refused_before_anything_is_loaded(partner: Path) -> None:
+    result = runner.invoke(app, ["search", "  ", "--partner", str(partner)])
+    assert result.exit_code == 1 and "the query is empty" in result.output
