@@ -1,8 +1,9 @@
 """The OpenAI chat-completions protocol over the assistant: one reply, or its stream as chunks.
 
-The conversation is not stored: OpenAI clients send the whole history with every request. Token counts
-are the generator's streamed pieces (one token each for the transformers backend); the prompt's own size
-is not known at this layer and is reported as 0.
+The conversation is not stored: OpenAI clients send the whole history with every request. ``usage`` and
+``finish_reason`` are the generator's own token counts and end reason; a fixed reply (handoff, small
+talk) used no model and reports 0 tokens. A plugin generator whose stream reports no counts gets its
+streamed pieces counted as completion tokens and a prompt of 0.
 """
 
 import itertools
@@ -33,7 +34,7 @@ FinishReason = Literal["stop", "length"]
 
 
 class _Turn:
-    """One completion request: its sampling, its events, and how many pieces were streamed."""
+    """One completion request: its sampling, its events, how many pieces were streamed, and its reply."""
 
     def __init__(self, assistant: Assistant, request: ChatCompletionCreate) -> None:
         self.request = request
@@ -42,11 +43,25 @@ class _Turn:
         self.id = f"chatcmpl-{uuid.uuid4().hex}"
         self.created = int(time.time())
         self.pieces = 0
+        self.reply: AssistantReply | None = None
 
     @property
     def finish_reason(self) -> FinishReason:
-        # A reply as long as the token budget was cut by it, as OpenAI's "length" says.
+        counted = self.reply.usage if self.reply else None
+        if counted is not None:
+            return counted.finish_reason
+        # Pieces hold a token or more each: that many pieces means the token budget cut the reply.
         return "length" if self.pieces >= self.params.max_new_tokens else "stop"
+
+    def usage(self) -> Usage:
+        counted = self.reply.usage if self.reply else None
+        if counted is None:
+            return Usage(prompt_tokens=0, completion_tokens=self.pieces, total_tokens=self.pieces)
+        return Usage(
+            prompt_tokens=counted.prompt_tokens,
+            completion_tokens=counted.completion_tokens,
+            total_tokens=counted.prompt_tokens + counted.completion_tokens,
+        )
 
 
 def _extras(reply: AssistantReply) -> NAAExtras:
@@ -58,20 +73,21 @@ def _extras(reply: AssistantReply) -> NAAExtras:
 
 def complete(assistant: Assistant, request: ChatCompletionCreate, metrics: Metrics) -> ChatCompletionPublic:
     turn = _Turn(assistant, request)
-    replies = []
     for item in turn.events:
         if isinstance(item, TokenEvent):
             turn.pieces += 1
         elif isinstance(item, DoneEvent):
-            replies.append(item.reply)
-    reply = replies[-1]
+            turn.reply = item.reply
+    if turn.reply is None:
+        raise AssertionError("respond_stream ended without a DoneEvent")
+    reply = turn.reply
     metrics.observe_stages(reply.timings_ms)
     return ChatCompletionPublic(
         id=turn.id,
         created=turn.created,
         model=request.model,
         choices=[Choice(message=ChoiceMessage(content=reply.reply), finish_reason=turn.finish_reason)],
-        usage=Usage(prompt_tokens=0, completion_tokens=turn.pieces, total_tokens=turn.pieces),
+        usage=turn.usage(),
         naa=_extras(reply),
     )
 
@@ -99,13 +115,13 @@ def _chunks(turn: _Turn, events: Iterator[AssistantEvent], metrics: Metrics) -> 
             turn.pieces += 1
             yield chunk(ChunkDelta(content=item.text))
         elif isinstance(item, DoneEvent):
+            turn.reply = item.reply
             metrics.observe_stages(item.reply.timings_ms)
     yield chunk(ChunkDelta(), turn.finish_reason)
     options = turn.request.stream_options
     if options is not None and options.include_usage:
-        usage = Usage(prompt_tokens=0, completion_tokens=turn.pieces, total_tokens=turn.pieces)
         last = ChatCompletionChunk(
-            id=turn.id, created=turn.created, model=turn.request.model, choices=[], usage=usage
+            id=turn.id, created=turn.created, model=turn.request.model, choices=[], usage=turn.usage()
         )
         yield event(None, last)
     yield ServerSentEvent(data="[DONE]")

@@ -29,6 +29,7 @@ from naa.config.plugins import (
 from naa.errors import InputError, NotFoundError
 from naa.generation import Citation, build_generator, build_messages, extract_citations
 from naa.generation.base import ChatMessage, Generator, SamplingParams
+from naa.generation.streaming import ReplyStream, StreamUsage
 from naa.intent import load_intent_classifier
 from naa.intent.base import IntentClassifier, IntentPrediction
 from naa.retrieval import KnowledgeBase
@@ -51,6 +52,9 @@ class AssistantReply:
     handoff: bool
     action: Action
     timings_ms: dict[str, float] = field(default_factory=dict)  # intent, retrieval, generation, total
+    # The generator's token counts and end reason: zero for a fixed reply, None from a plugin generator
+    # whose stream does not report them.
+    usage: StreamUsage | None = None
 
 
 @dataclass(frozen=True)
@@ -171,14 +175,17 @@ class Assistant:
         if action == "answer":
             messages = build_messages(self._system_prompt(), passages, conversation)
             pieces: list[str] = []
-            for piece in self.generator.stream(messages, params):
+            stream = self.generator.stream(messages, params)
+            for piece in stream:
                 pieces.append(piece)
                 yield TokenEvent(piece)
+            usage = stream.usage if isinstance(stream, ReplyStream) else None
             text = "".join(pieces).strip()
             citations = _citations(text, passages)
         else:
             text = self._fixed_reply(action, intent)
             citations = []
+            usage = StreamUsage()
             yield TokenEvent(text)
         final = self._finish(text, intent, action)
         if final != text and final.startswith(text):
@@ -196,6 +203,7 @@ class Assistant:
                 handoff=action == "handoff",
                 action=action,
                 timings_ms=timings,
+                usage=usage,
             )
         )
 
@@ -212,11 +220,14 @@ class Assistant:
         sampled = replace(self.config.sampling_defaults(), temperature=0.8, top_p=0.95)
         messages = build_messages(self._system_prompt(), first.passages, conversation)
         for _ in range(n - 1):
-            text = self._finish(
-                self.generator.generate(messages, sampled).text.strip(), first.intent, "answer"
-            )
+            completion = self.generator.generate(messages, sampled)
+            text = self._finish(completion.text.strip(), first.intent, "answer")
             if text and all(text != s.reply for s in suggestions):
-                suggestions.append(replace(first, reply=text, citations=_citations(text, first.passages)))
+                usage = StreamUsage(
+                    completion.prompt_tokens, completion.completion_tokens, completion.finish_reason
+                )
+                citations = _citations(text, first.passages)
+                suggestions.append(replace(first, reply=text, citations=citations, usage=usage))
         return suggestions
 
     def run_tool(self, name: str, arguments: Mapping[str, ToolValue]) -> ToolResult:

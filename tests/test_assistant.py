@@ -10,6 +10,7 @@ from naa.config.partner import PartnerConfig, load_partner_config
 from naa.config.plugins import PluginComponentConfig, PluginRef
 from naa.errors import InputError, NotFoundError
 from naa.generation.base import ChatMessage
+from naa.generation.streaming import StreamUsage
 from naa.workspace import Workspace
 
 
@@ -44,6 +45,8 @@ def test_question_is_answered_from_retrieved_passages_with_citations(assistant: 
     assert reply.citations[0].url == "https://help.example/shipping"
     assert not reply.handoff
     assert set(reply.timings_ms) == {"intent", "retrieval", "generation", "total"}
+    assert reply.usage is not None and reply.usage.prompt_tokens > 50  # the passages are in the prompt
+    assert 1 <= reply.usage.completion_tokens <= 12  # the partner's max_new_tokens
 
 
 def test_stream_yields_stages_in_order_and_tokens_join_to_the_reply(assistant: Assistant) -> None:
@@ -62,6 +65,7 @@ def test_smalltalk_gets_its_fixed_reply_without_retrieval(assistant: Assistant) 
 
     assert (reply.action, reply.reply, reply.passages) == ("smalltalk", "Hello! How can I help?", [])
     assert "retrieval" not in reply.timings_ms
+    assert reply.usage == StreamUsage(0, 0, "stop")  # no model wrote it
 
 
 def test_always_handoff_intent_goes_to_a_human(assistant: Assistant) -> None:
@@ -188,6 +192,7 @@ def test_plugin_generator_and_postprocessor_come_from_the_partner_file(
     assert reply.reply.endswith("-- Acme support")
     streamed = "".join(e.text for e in events if isinstance(e, TokenEvent))
     assert streamed.split() == reply.reply.split()  # the signature is streamed too
+    assert reply.usage is None  # a plain iterator reports no token counts
 
 
 def test_guardrails_mask_card_numbers_and_hand_off_on_configured_phrases(

@@ -114,7 +114,7 @@ class ChatCompletionPublic(BaseModel):
                             "finish_reason": "stop",
                         }
                     ],
-                    "usage": {"prompt_tokens": 0, "completion_tokens": 9, "total_tokens": 9},
+                    "usage": {"prompt_tokens": 412, "completion_tokens": 9, "total_tokens": 421},
                 }
             ]
         }

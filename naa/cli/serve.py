@@ -55,6 +55,8 @@ def serve(
     console.print(f"NAA API:     {url}/v1  (OpenAPI docs: {url}/docs)")
     if CONSOLE_DIR.is_dir():
         console.print(f"Web console: {url}/")
+    else:
+        console.print("Web console: not built; `make run` builds it (npm run build in frontend/)")
     if key:
         console.print(f"Demo API key (shown once): {key}")
     # uvicorn shuts down gracefully on SIGINT and SIGTERM, then re-raises the signal to the handler it

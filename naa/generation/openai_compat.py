@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, cast
 from naa.errors import GenerationError, ModelUnavailableError
 from naa.generation.base import ChatMessage, Completion, SamplingParams
 from naa.generation.config import OpenAIGeneratorConfig
-from naa.generation.streaming import StreamUsage, complete_reply, stream_reply
+from naa.generation.streaming import ReplyStream, StreamUsage, complete_reply, stream_reply
 
 if TYPE_CHECKING:
     from openai import OpenAI
@@ -44,7 +44,7 @@ class OpenAIGenerator:
     def generate(self, messages: Sequence[ChatMessage], params: SamplingParams | None = None) -> Completion:
         return complete_reply(self._pieces, messages, params or self._config.default_params())
 
-    def stream(self, messages: Sequence[ChatMessage], params: SamplingParams | None = None) -> Iterator[str]:
+    def stream(self, messages: Sequence[ChatMessage], params: SamplingParams | None = None) -> ReplyStream:
         return stream_reply(self._pieces, messages, params or self._config.default_params())
 
     def _pieces(

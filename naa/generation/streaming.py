@@ -4,7 +4,7 @@ Each backend only produces raw text pieces (a ``PieceSource``) and fills a ``Str
 cut and the ``Completion`` are made here, once, so ``stream`` and ``generate`` cannot drift apart.
 """
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -24,12 +24,29 @@ PieceSource = Callable[[Sequence[ChatMessage], SamplingParams, StreamUsage], Ite
 """A backend's raw generation: text pieces as they come, counts written to the usage as it runs."""
 
 
-def stream_reply(
-    source: PieceSource, messages: Sequence[ChatMessage], params: SamplingParams
-) -> Iterator[str]:
+class ReplyStream(Iterator[str]):
+    """A reply's text pieces as they come; ``usage`` is complete once they have all been read.
+
+    The built-in backends' ``stream`` returns one, so a streamed reply can report its real token counts
+    and end reason (OpenAI's ``usage`` and ``finish_reason``); a plugin's plain iterator reports none.
+    """
+
+    def __init__(self, pieces: Generator[str, None, None], usage: StreamUsage) -> None:
+        self._pieces = pieces
+        self.usage = usage
+
+    def __next__(self) -> str:
+        return next(self._pieces)
+
+    def close(self) -> None:
+        """Stop early: the backend cancels its generation."""
+        self._pieces.close()
+
+
+def stream_reply(source: PieceSource, messages: Sequence[ChatMessage], params: SamplingParams) -> ReplyStream:
     """``Generator.stream`` for any backend: its pieces, cut at the first stop string."""
     usage = StreamUsage()
-    return cut_at_stop(source(messages, params, usage), params.stop, usage)
+    return ReplyStream(cut_at_stop(source(messages, params, usage), params.stop, usage), usage)
 
 
 def complete_reply(
@@ -46,7 +63,7 @@ def complete_reply(
     )
 
 
-def cut_at_stop(pieces: Iterator[str], stop: Sequence[str], usage: StreamUsage) -> Iterator[str]:
+def cut_at_stop(pieces: Iterator[str], stop: Sequence[str], usage: StreamUsage) -> Generator[str, None, None]:
     """Yield the text up to (not including) the first stop string, then close ``pieces``.
 
     A stop string can straddle two pieces, so the tail that could still begin one is held back until

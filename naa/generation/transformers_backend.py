@@ -28,7 +28,7 @@ from naa.errors import GenerationError, InputError, ModelUnavailableError
 from naa.generation.base import ChatMessage, Completion, SamplingParams
 from naa.generation.config import TransformersGeneratorConfig
 from naa.generation.model_files import resolve_model_source
-from naa.generation.streaming import StreamUsage, complete_reply, stream_reply
+from naa.generation.streaming import ReplyStream, StreamUsage, complete_reply, stream_reply
 
 
 class TransformersGenerator:
@@ -57,7 +57,7 @@ class TransformersGenerator:
     def generate(self, messages: Sequence[ChatMessage], params: SamplingParams | None = None) -> Completion:
         return complete_reply(self._pieces, messages, params or self._config.default_params())
 
-    def stream(self, messages: Sequence[ChatMessage], params: SamplingParams | None = None) -> Iterator[str]:
+    def stream(self, messages: Sequence[ChatMessage], params: SamplingParams | None = None) -> ReplyStream:
         return stream_reply(self._pieces, messages, params or self._config.default_params())
 
     def _load(self) -> tuple[PreTrainedTokenizerBase, PreTrainedModel]:
