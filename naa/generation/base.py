@@ -19,6 +19,8 @@ class SamplingParams:
     temperature: float = 0.0  # 0 means greedy
     top_p: float = 1.0
     stop: tuple[str, ...] = ()
+    # A reply ends where its last this-many characters repeat an earlier part of it (a loop); None: never.
+    repeat_cutoff_chars: int | None = None
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,12 @@ class _SamplingDefaults(BaseModel):
     stop: list[str] = Field(
         default_factory=list, max_length=4, description="The reply ends before the first of these strings."
     )
+    repeat_cutoff_chars: int | None = Field(
+        60,
+        ge=8,
+        description="The reply ends before a span of this many characters that repeats an earlier part "
+        "of it: small models' greedy replies can loop to the token limit. null: never.",
+    )
 
     def default_params(self) -> SamplingParams:
         """The sampling used when a caller passes no ``SamplingParams`` of its own."""
@@ -27,6 +33,7 @@ class _SamplingDefaults(BaseModel):
             temperature=self.temperature,
             top_p=self.top_p,
             stop=tuple(self.stop),
+            repeat_cutoff_chars=self.repeat_cutoff_chars,
         )
 
 

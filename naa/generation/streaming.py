@@ -4,6 +4,7 @@ Each backend only produces raw text pieces (a ``PieceSource``) and fills a ``Str
 cut and the ``Completion`` are made here, once, so ``stream`` and ``generate`` cannot drift apart.
 """
 
+import re
 from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -46,7 +47,7 @@ class ReplyStream(Iterator[str]):
 def stream_reply(source: PieceSource, messages: Sequence[ChatMessage], params: SamplingParams) -> ReplyStream:
     """``Generator.stream`` for any backend: its pieces, cut at the first stop string."""
     usage = StreamUsage()
-    return ReplyStream(cut_at_stop(source(messages, params, usage), params.stop, usage), usage)
+    return ReplyStream(_cut(source(messages, params, usage), params, usage), usage)
 
 
 def complete_reply(
@@ -54,13 +55,72 @@ def complete_reply(
 ) -> Completion:
     """``Generator.generate`` for any backend: the same stream as ``stream_reply``, joined."""
     usage = StreamUsage()
-    text = "".join(cut_at_stop(source(messages, params, usage), params.stop, usage))
+    text = "".join(_cut(source(messages, params, usage), params, usage))
     return Completion(
         text=text,
         prompt_tokens=usage.prompt_tokens,
         completion_tokens=usage.completion_tokens,
         finish_reason=usage.finish_reason,
     )
+
+
+def _cut(pieces: Iterator[str], params: SamplingParams, usage: StreamUsage) -> Generator[str, None, None]:
+    cut = cut_at_stop(pieces, params.stop, usage)
+    return (
+        cut if params.repeat_cutoff_chars is None else cut_at_repeat(cut, params.repeat_cutoff_chars, usage)
+    )
+
+
+def cut_at_repeat(
+    pieces: Generator[str, None, None], min_chars: int, usage: StreamUsage
+) -> Generator[str, None, None]:
+    """Yield the text until its last ``min_chars`` characters repeat an earlier part of it, then close
+    ``pieces``.
+
+    Why: a small model's greedy reply can loop, one sentence again and again until the token limit
+    (README, Generation). Only the longest end of the text that also occurs earlier in it is held back, so
+    a reply that does not repeat itself streams as it comes (a few characters late at most), and none of
+    a loop's repeat is sent.
+    """
+    text = ""
+    sent = 0
+    looped = False
+    try:
+        for piece in pieces:
+            text += piece
+            repeated = _repeated_end(text, min_chars)
+            if repeated >= min_chars:
+                looped = True
+                # Send what comes before the repeat, stretched back as far as it matches; it can begin
+                # inside a word ("item|s. The" repeating "day|s. The"), which is finished.
+                cut = max(sent, len(text) - _repeated_end(text, len(text)))
+                word = re.match(r"\w*[.,;:!?]?", text[cut:])
+                finish = word.group() if word and cut and not text[cut - 1].isspace() else ""
+                if text[sent:cut] + finish:
+                    yield text[sent:cut] + finish
+                return
+            end = max(sent, len(text) - repeated)
+            if end > sent:
+                yield text[sent:end]
+                sent = end
+        if len(text) > sent:
+            yield text[sent:]
+    finally:
+        pieces.close()
+        if looped:  # after closing, as in cut_at_stop
+            usage.finish_reason = "stop"
+
+
+def _repeated_end(text: str, longest: int) -> int:
+    """Length, up to ``longest``, of the longest end of ``text`` that also occurs earlier in it.
+
+    Grows one character at a time: an end that occurs earlier has every shorter end occurring earlier too,
+    and in text that does not repeat itself the answer is a few characters (a word's start).
+    """
+    k = 0
+    while k < min(longest, len(text) - 1) and text.find(text[-(k + 1) :]) < len(text) - (k + 1):
+        k += 1
+    return k
 
 
 def cut_at_stop(pieces: Iterator[str], stop: Sequence[str], usage: StreamUsage) -> Generator[str, None, None]:

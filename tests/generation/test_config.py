@@ -8,10 +8,13 @@ from naa.generation.config import GeneratorConfig, OpenAIGeneratorConfig, Transf
 
 
 def test_config_values_become_the_default_sampling() -> None:
-    config = TransformersGeneratorConfig(max_new_tokens=64, temperature=0.7, top_p=0.9, stop=["\nUser:"])
-    assert config.default_params() == SamplingParams(
-        max_new_tokens=64, temperature=0.7, top_p=0.9, stop=("\nUser:",)
+    config = TransformersGeneratorConfig(
+        max_new_tokens=64, temperature=0.7, top_p=0.9, stop=["\nUser:"], repeat_cutoff_chars=None
     )
+    assert config.default_params() == SamplingParams(
+        max_new_tokens=64, temperature=0.7, top_p=0.9, stop=("\nUser:",), repeat_cutoff_chars=None
+    )
+    assert TransformersGeneratorConfig().default_params().repeat_cutoff_chars == 60
 
 
 def test_backend_tag_picks_the_config_class() -> None:

@@ -1,10 +1,10 @@
-"""Stop strings cut on a text stream, whatever the piece boundaries."""
+"""Stop strings and loops cut on a text stream, whatever the piece boundaries."""
 
 from collections.abc import Iterator
 
 import pytest
 
-from naa.generation.streaming import StreamUsage, cut_at_stop
+from naa.generation.streaming import StreamUsage, cut_at_repeat, cut_at_stop
 
 
 def _pieces(*parts: str) -> Iterator[str]:
@@ -47,4 +47,45 @@ def test_hitting_a_stop_string_closes_the_source() -> None:
 
     usage = StreamUsage()
     assert list(cut_at_stop(source(), ("STOP",), usage)) == ["one "]
+    assert closed == [True]
+
+
+# A 135M model's greedy reply, seen in the console: one sentence again and again until the token limit.
+# The repeat matches back into "item|s." (after "day|s."): the cut finishes that word.
+LOOP = "You can return it within 30 days. " + "The return label fee is $4.99 for large items. " * 4
+FIRST = "You can return it within 30 days. The return label fee is $4.99 for large items."
+
+
+def _generated(text: str, size: int) -> Iterator[str]:
+    yield from (text[i : i + size] for i in range(0, len(text), size))
+
+
+@pytest.mark.parametrize("size", [1, 3, 7, 50])
+def test_a_loop_is_cut_where_it_starts_and_none_of_the_repeat_is_sent(size: int) -> None:
+    usage = StreamUsage(finish_reason="length")
+    sent = list(cut_at_repeat(cut_at_stop(_generated(LOOP, size), (), usage), 30, usage))
+    assert "".join(sent) == FIRST
+    assert usage.finish_reason == "stop"
+
+
+def test_a_reply_that_does_not_repeat_itself_streams_whole_and_almost_as_it_comes() -> None:
+    reply = "Standard shipping costs $4.99 for orders under $35 [1]. Express costs $9.99 under $35 [2]."
+    usage = StreamUsage(finish_reason="length")
+    sent = list(cut_at_repeat(cut_at_stop(_generated(reply, 4), (), usage), 30, usage))
+    assert "".join(sent) == reply and usage.finish_reason == "length"
+    # Held back: only an end that also occurs earlier (" $", " under $35"), never more than that.
+    assert len(sent) >= len(reply) // 4 - 5
+
+
+def test_a_cut_loop_closes_the_source() -> None:
+    closed: list[bool] = []
+
+    def source() -> Iterator[str]:
+        try:
+            yield from _generated(LOOP, 5)
+        finally:
+            closed.append(True)
+
+    usage = StreamUsage()
+    list(cut_at_repeat(cut_at_stop(source(), (), usage), 30, usage))
     assert closed == [True]
