@@ -92,9 +92,10 @@ def cut_at_repeat(
             if repeated >= min_chars:
                 looped = True
                 # Send what comes before the repeat, stretched back as far as it matches; it can begin
-                # inside a word ("item|s. The" repeating "day|s. The"), which is finished.
+                # inside a word or marker ("item|s. The" after "day|s. The", "[4|] No" after "[3|] No"),
+                # which is finished.
                 cut = max(sent, len(text) - _repeated_end(text, len(text)))
-                word = re.match(r"\w*[.,;:!?]?", text[cut:])
+                word = re.match(r"\w*[^\w\s]*", text[cut:])
                 finish = word.group() if word and cut and not text[cut - 1].isspace() else ""
                 if text[sent:cut] + finish:
                     yield text[sent:cut] + finish

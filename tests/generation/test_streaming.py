@@ -60,11 +60,19 @@ def _generated(text: str, size: int) -> Iterator[str]:
     yield from (text[i : i + size] for i in range(0, len(text), size))
 
 
+# And one seen in agent assist: the repeat matches back into the next marker, "[4|] No" after "[3|] No".
+MARKED = "".join(f"[{n}] No, you cannot return the tent. It is not sold in stores.\n\n" for n in range(3, 8))
+MARKED_FIRST = "[3] No, you cannot return the tent. It is not sold in stores.\n\n[4]"
+
+
 @pytest.mark.parametrize("size", [1, 3, 7, 50])
-def test_a_loop_is_cut_where_it_starts_and_none_of_the_repeat_is_sent(size: int) -> None:
+@pytest.mark.parametrize(("loop", "first"), [(LOOP, FIRST), (MARKED, MARKED_FIRST)])
+def test_a_loop_is_cut_where_it_starts_and_none_of_the_repeat_is_sent(
+    size: int, loop: str, first: str
+) -> None:
     usage = StreamUsage(finish_reason="length")
-    sent = list(cut_at_repeat(cut_at_stop(_generated(LOOP, size), (), usage), 30, usage))
-    assert "".join(sent) == FIRST
+    sent = list(cut_at_repeat(cut_at_stop(_generated(loop, size), (), usage), 30, usage))
+    assert "".join(sent) == first
     assert usage.finish_reason == "stop"
 
 
