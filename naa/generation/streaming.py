@@ -1,7 +1,8 @@
-"""What every backend shares: stop strings cut on the text stream, and ``generate`` as the joined stream.
+"""What every backend shares: stop strings and loops cut on the text stream, and ``generate`` as the joined
+stream.
 
-Each backend only produces raw text pieces (a ``PieceSource``) and fills a ``StreamUsage``; the stop-string
-cut and the ``Completion`` are made here, once, so ``stream`` and ``generate`` cannot drift apart.
+Each backend only produces raw text pieces (a ``PieceSource``) and fills a ``StreamUsage``; the cuts and
+the ``Completion`` are made here, once, so ``stream`` and ``generate`` cannot drift apart.
 """
 
 import re
@@ -45,7 +46,7 @@ class ReplyStream(Iterator[str]):
 
 
 def stream_reply(source: PieceSource, messages: Sequence[ChatMessage], params: SamplingParams) -> ReplyStream:
-    """``Generator.stream`` for any backend: its pieces, cut at the first stop string."""
+    """``Generator.stream`` for any backend: its pieces, cut at the first stop string or loop."""
     usage = StreamUsage()
     return ReplyStream(_cut(source(messages, params, usage), params, usage), usage)
 
