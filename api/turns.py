@@ -117,4 +117,5 @@ def _save(session: Session, partner_id: str, request: ChatCreate, reply: Assista
         handoff=reply.handoff,
         action=reply.action,
         timings_ms=reply.timings_ms,
+        finish_reason=reply.usage.finish_reason if reply.usage else "stop",
     )

@@ -18,6 +18,7 @@ _REPLY_EXAMPLE: JsonDict = {
     "handoff": False,
     "action": "answer",
     "timings_ms": {"intent": 6.1, "retrieval": 3.2, "generation": 812.4, "total": 822.0},
+    "finish_reason": "stop",
 }
 
 
@@ -60,6 +61,11 @@ class ChatPublic(BaseModel):
     action: Literal["answer", "smalltalk", "clarify", "handoff", "no_answer"]
     timings_ms: dict[str, float] = Field(
         ..., description="Milliseconds per stage: intent, retrieval, generation, total."
+    )
+    finish_reason: Literal["stop", "length"] = Field(
+        "stop",
+        description="'length' when the reply stopped at the partner's token limit (max_new_tokens) and may "
+        "end mid-sentence, as in OpenAI's API.",
     )
 
 

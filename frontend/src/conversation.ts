@@ -27,6 +27,8 @@ export interface Turn {
   action?: ReplyAction;
   /** Milliseconds per stage (intent, retrieval, generation, total). */
   timings?: Record<string, number>;
+  /** The reply stopped at the token limit (known for replies answered in this session). */
+  cutAtLimit?: boolean;
   streaming?: boolean;
   error?: ShownError;
 }
@@ -72,6 +74,7 @@ export function finishTurn(turn: Turn, reply: ChatPublic): Turn {
     handoff: reply.handoff,
     action: reply.action,
     timings: reply.timings_ms,
+    cutAtLimit: reply.finish_reason === "length",
     streaming: false,
   };
 }

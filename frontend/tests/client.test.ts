@@ -34,6 +34,7 @@ const done: ChatPublic = {
   handoff: false,
   action: "answer",
   timings_ms: { intent: 5, retrieval: 3, generation: 100, total: 108 },
+  finish_reason: "stop",
 };
 
 function job(status: JobPublic["status"], progress: number): JobPublic {

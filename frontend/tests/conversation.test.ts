@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 
-import type { CitationPublic, MessagePublic } from "../src/api/types";
-import { replyParts, turnFromStored } from "../src/conversation";
+import type { ChatPublic, CitationPublic, MessagePublic } from "../src/api/types";
+import { finishTurn, newTurn, replyParts, turnFromStored } from "../src/conversation";
 
 const refunds: CitationPublic = { number: 1, doc_id: "refunds", title: "Refunds", url: "", source: "refunds.md" };
 
@@ -48,5 +48,26 @@ describe("turnFromStored", () => {
 
   it("gives customer messages no feedback id", () => {
     expect(turnFromStored({ ...stored, role: "customer" }).messageId).toBeUndefined();
+  });
+});
+
+describe("finishTurn", () => {
+  const done: ChatPublic = {
+    conversation_id: "c1",
+    message_id: "m1",
+    intent: { label: "refund_status", confidence: 0.9, out_of_scope: false, top: [] },
+    reply: "Refunds take 5 days [1]. To get",
+    citations: [refunds],
+    passages: [],
+    handoff: false,
+    action: "answer",
+    timings_ms: { total: 900 },
+    finish_reason: "length",
+  };
+
+  it("takes the done event's reply, and marks one cut at the token limit", () => {
+    const turn = finishTurn({ ...newTurn("assistant", "Refunds take"), streaming: true }, done);
+    expect(turn).toMatchObject({ content: done.reply, messageId: "m1", cutAtLimit: true, streaming: false });
+    expect(finishTurn(turn, { ...done, finish_reason: "stop" }).cutAtLimit).toBe(false);
   });
 });

@@ -36,6 +36,8 @@ def _answer(assistant: "Assistant", conversation: list[ChatMessage]) -> str:
             reply = event.reply
             text = reply.reply
             console.print()
+            if reply.usage is not None and reply.usage.finish_reason == "length":
+                console.print(f"[yellow](cut at the {reply.usage.completion_tokens}-token limit)[/yellow]")
             for c in reply.citations:
                 console.print(f"[dim]  [{c.number}] {c.title} ({c.doc_id}) {c.url}[/dim]")
             if reply.handoff:

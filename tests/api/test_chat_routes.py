@@ -23,6 +23,7 @@ def test_chat_answers_with_intent_citations_and_timings_and_stores_both_turns(
     assert body["citations"][0]["doc_id"] == "roaming.md"
     assert body["citations"][0]["url"] == "https://help.acme.example/roaming"
     assert set(body["timings_ms"]) == {"intent", "retrieval", "generation", "total"}
+    assert body["finish_reason"] == "length"  # the tiny random model runs to the partner's 8 tokens
     stored = client.get(f"/v1/conversations/{body['conversation_id']}", headers=keys.headers("acme")).json()
     assert [m["role"] for m in stored["messages"]] == ["customer", "assistant"]
     assert stored["messages"][0]["content"] == "how much is roaming in Spain"
@@ -44,6 +45,7 @@ def test_complaints_are_handed_off_and_greetings_get_the_fixed_reply(client: Tes
     assert (complaint["action"], complaint["handoff"], complaint["citations"]) == ("handoff", True, [])
     greeting = _chat(client, keys, "hi there")
     assert (greeting["action"], greeting["reply"]) == ("smalltalk", "Hello from Acme Mobile!")
+    assert complaint["finish_reason"] == greeting["finish_reason"] == "stop"
 
 
 def test_streamed_turn_sends_intent_passages_tokens_then_done_and_is_stored(

@@ -21,6 +21,7 @@ def test_ask_streams_a_cited_answer(built_partner: tuple[Path, Path], env: dict[
     assert result.exit_code == 0, result.output
     assert "intent: shipping_cost" in result.output
     assert "[1] Shipping rates (shipping.md) https://help.example/shipping" in result.output
+    assert "(cut at the 12-token limit)" in result.output  # the tiny random model never ends on its own
 
 
 def test_chat_keeps_the_conversation_until_an_empty_line(

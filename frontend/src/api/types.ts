@@ -60,6 +60,8 @@ export interface ChatPublic {
   handoff: boolean;
   action: ReplyAction;
   timings_ms: Record<string, number>;
+  /** "length": the reply stopped at the token limit and may end mid-sentence. */
+  finish_reason: "stop" | "length";
 }
 
 export interface PassagesEventData {

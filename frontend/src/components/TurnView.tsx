@@ -21,6 +21,11 @@ export function TurnView({ turn, client }: { turn: Turn; client: ApiClient }) {
         <span className="speaker">{SPEAKER[turn.role]}</span>
         {isReply && turn.intent && <IntentBadge intent={turn.intent} />}
         {isReply && turn.handoff && <span className="tag tag-handoff">handoff</span>}
+        {isReply && turn.cutAtLimit && (
+          <span className="tag" title="The reply stopped at the token limit (generation.max_new_tokens)">
+            cut at token limit
+          </span>
+        )}
         {turn.action && turn.action !== "answer" && turn.action !== "handoff" && (
           <span className="tag">{turn.action.replace("_", " ")}</span>
         )}
