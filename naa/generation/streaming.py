@@ -89,17 +89,13 @@ def cut_at_repeat(
     try:
         for piece in pieces:
             text += piece
-            repeated = _repeated_end(text, min_chars)
+            masked = _masked_counters(text)
+            repeated = _repeated_end(masked, min_chars)
             if repeated >= min_chars:
                 looped = True
-                # Send what comes before the repeat, stretched back as far as it matches; it can begin
-                # inside a word or marker ("item|s. The" after "day|s. The", "[4|] No" after "[3|] No"),
-                # which is finished.
-                cut = max(sent, len(text) - _repeated_end(text, len(text)))
-                word = re.match(r"\w*[^\w\s]*", text[cut:])
-                finish = word.group() if word and cut and not text[cut - 1].isspace() else ""
-                if text[sent:cut] + finish:
-                    yield text[sent:cut] + finish
+                cut = max(sent, len(text) - _repeated_end(masked, len(text)))
+                if text[sent:cut] + _sentence_end(text, cut):
+                    yield text[sent:cut] + _sentence_end(text, cut)
                 return
             end = max(sent, len(text) - repeated)
             if end > sent:
@@ -111,6 +107,28 @@ def cut_at_repeat(
         pieces.close()
         if looped:  # after closing, as in cut_at_stop
             usage.finish_reason = "stop"
+
+
+def _sentence_end(text: str, cut: int) -> str:
+    """What finishes the sentence that a loop's repeat begins inside of, from ``cut`` on ("" at a sentence's
+    start): stretched back as far as it matches, a repeat can begin mid-sentence, even mid-word ("item|s."
+    repeating "day|s."). Without a sentence end in sight, the word is finished."""
+    before = text[:cut].rstrip(" \t")
+    if not before or before[-1] in ".!?\n":
+        return ""
+    end = re.search(r"[.!?](?=\s)|\n", text[cut:]) or re.search(r"\w*", text[cut:])
+    return text[cut : cut + end.end()] if end else ""
+
+
+# What counts up from one round of a loop to the next: list numbers at a line's start ("1. Click…",
+# "2. Click…") and citation markers ("[3] No…", "[4] No…"), also while only their digits have come.
+_COUNTERS = re.compile(r"(?m)^[ \t]*\d+(?=[.)]|\Z)|(?<=\[)\d+(?=\]|\Z)")
+
+
+def _masked_counters(text: str) -> str:
+    """``text`` with the digits of list numbers and citation markers as 0, so that a loop through them is
+    seen as one; the same length, so positions in it are positions in ``text``."""
+    return _COUNTERS.sub(lambda m: re.sub(r"\d", "0", m.group()), text)
 
 
 def _repeated_end(text: str, longest: int) -> int:

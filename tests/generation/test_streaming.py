@@ -60,13 +60,15 @@ def _generated(text: str, size: int) -> Iterator[str]:
     yield from (text[i : i + size] for i in range(0, len(text), size))
 
 
-# And one seen in agent assist: the repeat matches back into the next marker, "[4|] No" after "[3|] No".
-MARKED = "".join(f"[{n}] No, you cannot return the tent. It is not sold in stores.\n\n" for n in range(3, 8))
-MARKED_FIRST = "[3] No, you cannot return the tent. It is not sold in stores.\n\n[4]"
+# Loops through counters, seen in agent assist and in the console: citation markers and list numbers.
+MARKED = "".join(f"[{n}] No, you cannot return the tent. It is not sold in stores.\n\n" for n in range(3, 9))
+MARKED_FIRST = "[3] No, you cannot return the tent. It is not sold in stores.\n\n"
+LISTED = "".join(f"{n}. **Click on the link to view account details**.\n" for n in range(1, 16))
+LISTED_FIRST = "1. **Click on the link to view account details**.\n"
 
 
 @pytest.mark.parametrize("size", [1, 3, 7, 50])
-@pytest.mark.parametrize(("loop", "first"), [(LOOP, FIRST), (MARKED, MARKED_FIRST)])
+@pytest.mark.parametrize(("loop", "first"), [(LOOP, FIRST), (MARKED, MARKED_FIRST), (LISTED, LISTED_FIRST)])
 def test_a_loop_is_cut_where_it_starts_and_none_of_the_repeat_is_sent(
     size: int, loop: str, first: str
 ) -> None:
@@ -77,12 +79,25 @@ def test_a_loop_is_cut_where_it_starts_and_none_of_the_repeat_is_sent(
 
 
 def test_a_reply_that_does_not_repeat_itself_streams_whole_and_almost_as_it_comes() -> None:
-    reply = "Standard shipping costs $4.99 for orders under $35 [1]. Express costs $9.99 under $35 [2]."
+    reply = (
+        "Standard shipping costs $4.99 for orders under $35 [1]. Express costs $9.99 under $35 [2].\n"
+        "1. Open Orders and choose the order.\n2. Open Orders and choose Return [1].\n"
+    )
+    received = 0
+
+    def source() -> Iterator[str]:
+        nonlocal received
+        for piece in _generated(reply, 4):
+            received += len(piece)
+            yield piece
+
     usage = StreamUsage(finish_reason="length")
-    sent = list(cut_at_repeat(cut_at_stop(_generated(reply, 4), (), usage), 30, usage))
-    assert "".join(sent) == reply and usage.finish_reason == "length"
-    # Held back: only an end that also occurs earlier (" $", " under $35"), never more than that.
-    assert len(sent) >= len(reply) // 4 - 5
+    sent = ""
+    for piece in cut_at_repeat(cut_at_stop(source(), (), usage), 30, usage):
+        sent += piece
+        # Held back: only an end that also occurs earlier ("0. Open Orders and choose "), under 30 characters.
+        assert received - len(sent) < 30
+    assert sent == reply and usage.finish_reason == "length"
 
 
 def test_a_cut_loop_closes_the_source() -> None:
@@ -97,3 +112,18 @@ def test_a_cut_loop_closes_the_source() -> None:
     usage = StreamUsage()
     list(cut_at_repeat(cut_at_stop(source(), (), usage), 30, usage))
     assert closed == [True]
+
+
+def test_a_loop_that_repeats_from_mid_sentence_is_cut_at_a_sentence_end() -> None:
+    # The demo model's password reply: each step repeats most of the last one, with a word more.
+    reply = (
+        "4. You'll be asked to enter a new password. Click 'Create new password' and enter your new "
+        "password.\n5. You'll be asked to confirm your new password. Click 'Confirm new password' and enter "
+        "your new password.\n6. You'll be asked to confirm your new password again. Click 'Confirm new "
+        "password again' and enter your new password again.\n7. You'll be asked to confirm your new "
+        "password again. Click"
+    )
+    usage = StreamUsage(finish_reason="length")
+    sent = "".join(cut_at_repeat(cut_at_stop(_generated(reply, 5), (), usage), 60, usage))
+    assert usage.finish_reason == "stop"
+    assert sent == reply[: reply.index("\n6.")]  # step 5 finished, not cut after "Click 'Confirm"
