@@ -89,11 +89,11 @@ def cut_at_repeat(
     try:
         for piece in pieces:
             text += piece
-            masked = _masked_counters(text)
-            repeated = _repeated_end(masked, min_chars)
+            seen = _as_compared(text)
+            repeated = _repeated_end(seen, min_chars)
             if repeated >= min_chars:
                 looped = True
-                cut = max(sent, len(text) - _repeated_end(masked, len(text)))
+                cut = max(sent, len(text) - _repeated_end(seen, len(text)))
                 if text[sent:cut] + _sentence_end(text, cut):
                     yield text[sent:cut] + _sentence_end(text, cut)
                 return
@@ -125,10 +125,14 @@ def _sentence_end(text: str, cut: int) -> str:
 _COUNTERS = re.compile(r"(?m)^[ \t]*\d+(?=[.)]|\Z)|(?<=\[)\d+(?=\]|\Z)")
 
 
-def _masked_counters(text: str) -> str:
-    """``text`` with the digits of list numbers and citation markers as 0, so that a loop through them is
-    seen as one; the same length, so positions in it are positions in ``text``."""
-    return _COUNTERS.sub(lambda m: re.sub(r"\d", "0", m.group()), text)
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def _as_compared(text: str) -> str:
+    """``text`` as loops are looked for in it: ASCII letters in lower case ("The return..." repeats "the
+    return...") and the digits of list numbers and citation markers as 0; the same length, so positions
+    in it are positions in ``text``."""
+    return _COUNTERS.sub(lambda m: re.sub(r"\d", "0", m.group()), text.translate(_ASCII_LOWER))
 
 
 def _repeated_end(text: str, longest: int) -> int:

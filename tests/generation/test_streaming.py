@@ -63,12 +63,20 @@ def _generated(text: str, size: int) -> Iterator[str]:
 # Loops through counters, seen in agent assist and in the console: citation markers and list numbers.
 MARKED = "".join(f"[{n}] No, you cannot return the tent. It is not sold in stores.\n\n" for n in range(3, 9))
 MARKED_FIRST = "[3] No, you cannot return the tent. It is not sold in stores.\n\n"
+# The store-pickup reply: the loop's sentence first came after "and the", then repeats as "The".
+CASED = (
+    "Pickup is free, and the return label fee is $49.00 for large items. "
+    + "The return label fee is $49.00 for large items. " * 4
+)
+CASED_FIRST = "Pickup is free, and the return label fee is $49.00 for large items."
 LISTED = "".join(f"{n}. **Click on the link to view account details**.\n" for n in range(1, 16))
 LISTED_FIRST = "1. **Click on the link to view account details**.\n"
 
 
 @pytest.mark.parametrize("size", [1, 3, 7, 50])
-@pytest.mark.parametrize(("loop", "first"), [(LOOP, FIRST), (MARKED, MARKED_FIRST), (LISTED, LISTED_FIRST)])
+@pytest.mark.parametrize(
+    ("loop", "first"), [(LOOP, FIRST), (MARKED, MARKED_FIRST), (LISTED, LISTED_FIRST), (CASED, CASED_FIRST)]
+)
 def test_a_loop_is_cut_where_it_starts_and_none_of_the_repeat_is_sent(
     size: int, loop: str, first: str
 ) -> None:
