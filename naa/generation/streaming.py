@@ -89,13 +89,14 @@ def cut_at_repeat(
     try:
         for piece in pieces:
             text += piece
-            seen = _as_compared(text)
+            seen = _as_compared(text[-_LOOKBACK_CHARS:])
             repeated = _repeated_end(seen, min_chars)
             if repeated >= min_chars:
                 looped = True
-                cut = max(sent, len(text) - _repeated_end(seen, len(text)))
-                if text[sent:cut] + _sentence_end(text, cut):
-                    yield text[sent:cut] + _sentence_end(text, cut)
+                cut = max(sent, len(text) - _repeated_end(seen, len(seen)))
+                last = text[sent:cut] + _sentence_end(text, cut)
+                if last:
+                    yield last
                 return
             end = max(sent, len(text) - repeated)
             if end > sent:
@@ -120,11 +121,12 @@ def _sentence_end(text: str, cut: int) -> str:
     return text[cut : cut + end.end()] if end else ""
 
 
+# A loop repeats what came shortly before; looking further back would make each piece of a long reply cost
+# a scan of all of it (measured: 0.6 ms a piece at 30,000 characters, against 0.05 ms at 2,000).
+_LOOKBACK_CHARS = 2000
 # What counts up from one round of a loop to the next: list numbers at a line's start ("1. Click…",
 # "2. Click…") and citation markers ("[3] No…", "[4] No…"), also while only their digits have come.
 _COUNTERS = re.compile(r"(?m)^[ \t]*\d+(?=[.)]|\Z)|(?<=\[)\d+(?=\]|\Z)")
-
-
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
