@@ -1,10 +1,11 @@
 """Stop strings and loops cut on a text stream, whatever the piece boundaries."""
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import pytest
 
-from naa.generation.streaming import StreamUsage, cut_at_repeat, cut_at_stop
+from naa.generation.base import ChatMessage, SamplingParams
+from naa.generation.streaming import StreamUsage, complete_reply, cut_at_repeat, cut_at_stop, stream_reply
 
 
 def _pieces(*parts: str) -> Iterator[str]:
@@ -135,3 +136,22 @@ def test_a_loop_that_repeats_from_mid_sentence_is_cut_at_a_sentence_end() -> Non
     sent = "".join(cut_at_repeat(cut_at_stop(_generated(reply, 5), (), usage), 60, usage))
     assert usage.finish_reason == "stop"
     assert sent == reply[: reply.index("\n6.")]  # step 5 finished, not cut after "Click 'Confirm"
+
+
+def test_every_backends_stream_and_generate_cut_loops_as_their_sampling_asks() -> None:
+    def looping_backend(
+        messages: Sequence[ChatMessage], params: SamplingParams, usage: StreamUsage
+    ) -> Iterator[str]:
+        usage.prompt_tokens, usage.finish_reason = 40, "length"
+        for piece in _generated(LOOP, 6):
+            usage.completion_tokens += 1
+            yield piece
+
+    question = [ChatMessage("user", "what does a large return cost?")]
+    cutting, not_cutting = SamplingParams(repeat_cutoff_chars=30), SamplingParams(repeat_cutoff_chars=None)
+    stream = stream_reply(looping_backend, question, cutting)
+    assert ("".join(stream), stream.usage.finish_reason) == (FIRST, "stop")
+    assert stream.usage.completion_tokens < len(LOOP) // 6  # generation stopped at the loop
+    completion = complete_reply(looping_backend, question, cutting)
+    assert (completion.text, completion.finish_reason, completion.prompt_tokens) == (FIRST, "stop", 40)
+    assert complete_reply(looping_backend, question, not_cutting).text == LOOP
