@@ -9,13 +9,14 @@ which screens them as a chat turn is screened.
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from naa.errors import InputError, NotFoundError
 from naa.safety.config import GuardrailConfig
 from naa.safety.guardrails import screen_message
 from naa.storage.models import Conversation, Message, Role
+from naa.storage.session import lock_row
 
 # The assistant's turns come only from the assistant, with the intent and citations it answered from.
 HUMAN_ROLES = (Role.CUSTOMER, Role.AGENT)
@@ -71,7 +72,7 @@ def add_message(
     Another append to the same conversation waits until this transaction ends, so commit soon after.
     """
     conversation = get_conversation(session, partner_id, conversation_id)
-    _lock_for_append(session, conversation.id)
+    lock_row(session, Conversation.channel, conversation.id)  # no other append reads the same count
     count = session.scalar(select(func.count()).where(Message.conversation_id == conversation.id)) or 0
     message = Message(
         conversation_id=conversation.id,
@@ -88,22 +89,6 @@ def add_message(
     session.add(message)
     session.flush()
     return message
-
-
-def _lock_for_append(session: Session, conversation_id: str) -> None:
-    """Hold the conversation until the caller's transaction ends, so no other append reads the same count.
-
-    A no-op write to the conversation row does this on both databases: PostgreSQL locks that one row, and
-    SQLite takes its single writer lock, which pysqlite would otherwise take only at the INSERT, after the
-    count was read. ``SELECT ... FOR UPDATE`` would do on PostgreSQL only (SQLite drops the clause), and a
-    retry on the unique constraint needs SAVEPOINTs, which pysqlite's implicit transactions break.
-    """
-    session.execute(
-        update(Conversation)
-        .where(Conversation.id == conversation_id)
-        .values(channel=Conversation.channel)
-        .execution_options(synchronize_session=False)
-    )
 
 
 def add_human_turn(

@@ -9,11 +9,12 @@ succeeded, because its output has been written.
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from naa.errors import ConflictError, NotFoundError
 from naa.storage.models import Job, JobKind, JobStatus, utcnow
+from naa.storage.session import lock_row
 
 
 def create_job(
@@ -118,15 +119,9 @@ def _locked_job(session: Session, partner_id: str, job_id: str, *, kind: JobKind
 
     Status changes are read-then-write, and the API (cancel) and a worker (start, progress, finish) make
     them at the same moment: unlocked, both read "queued" and the later write wins, so a cancel could be
-    overwritten by the start and the run finish as succeeded. A no-op write takes the lock on both
-    databases, as ``conversations._lock_for_append`` explains; the read then refreshes the row.
+    overwritten by the start and the run finish as succeeded. The read after the lock refreshes the row.
     """
-    session.execute(
-        update(Job)
-        .where(Job.id == job_id)
-        .values(updated_at=Job.updated_at)  # naming the column keeps onupdate from touching it
-        .execution_options(synchronize_session=False)
-    )
+    lock_row(session, Job.updated_at, job_id)
     job = get_job(session, partner_id, job_id, kind=kind)
     session.refresh(job)
     return job

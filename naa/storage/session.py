@@ -11,9 +11,9 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, text, update
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -44,6 +44,25 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     """Sessions whose objects stay readable after commit, so a caller can return what it just saved."""
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def lock_row(session: Session, column: InstrumentedAttribute[Any], row_id: str) -> None:
+    """Hold the row ``row_id`` of ``column``'s table until the caller's transaction ends.
+
+    For read-then-write changes that two processes can make at once (a message count, a job's status). A
+    no-op write, ``column`` set to itself, does this on both databases: PostgreSQL locks that one row, and
+    SQLite takes its single writer lock, which pysqlite would otherwise take only at the first write, after
+    the read. ``SELECT ... FOR UPDATE`` would do on PostgreSQL only (SQLite drops the clause), and a retry
+    on a unique constraint needs SAVEPOINTs, which pysqlite's implicit transactions break. Naming the column
+    also keeps an ``onupdate`` default on it from changing it.
+    """
+    table = column.class_
+    session.execute(
+        update(table)
+        .where(table.id == row_id)
+        .values({column: column})
+        .execution_options(synchronize_session=False)
+    )
 
 
 @contextmanager
