@@ -98,24 +98,34 @@ def embed(
     return np.ascontiguousarray(vectors, dtype=np.float32)
 
 
-@functools.cache
 def openvino_encoder(
     name: str, precision: Precision, runtime: Runtime, models_dir: Path | None = None
 ) -> "OpenVINOEncoder | None":
     """The model compiled by OpenVINO when ``runtime`` calls for it; None means PyTorch.
-
-    Converted once per process; "auto"'s fallback to PyTorch is kept too, so it is not retried every call.
 
     Raises:
         ModelUnavailableError: ``runtime`` is "openvino" and the model cannot be loaded or converted.
     """
     if runtime == "torch":
         return None
+    compiled = _compiled(name, resolved_precision(precision), runtime, models_dir)
+    if isinstance(compiled, ModelUnavailableError):
+        raise compiled
+    return compiled
+
+
+@functools.cache
+def _compiled(
+    name: str, precision: Literal["float32", "bfloat16"], runtime: Runtime, models_dir: Path | None
+) -> "OpenVINOEncoder | ModelUnavailableError | None":
+    """Converted once per process; a failure is kept too, so no later call spends seconds converting again."""
     from naa.openvino_encoder import compile_for_runtime
 
     model = load_encoder(name)  # a model that cannot be loaded at all is an error on either runtime
-    cache = openvino_conversion_dir(name, models_dir)
-    return compile_for_runtime(model, resolved_precision(precision), cache, runtime)
+    try:
+        return compile_for_runtime(model, precision, openvino_conversion_dir(name, models_dir), runtime)
+    except ModelUnavailableError as err:
+        return err
 
 
 def openvino_conversion_dir(name: str, models_dir: Path | None) -> Path | None:
