@@ -6,10 +6,10 @@
 #   run: command "bash benchmarks/gpu/run.sh",
 #        carry [".gpu-carry/smollm2.gguf.part2", ".gpu-carry/smollm2.gguf.sha256"], timeout_s 580
 #
-# The RL benchmark goes first: it writes its JSON only at the end (its log keeps one line per variant), while
-# the rollout benchmark rewrites its JSON after every path and so can take whatever time is left.
+# The RL benchmark goes first; both rewrite their JSON after every variant or path, so a run stopped by its
+# timeout keeps what it measured.
 # Environment (defaults for the GPU): NAA_GPU_BUDGET_S (540: the whole script, kept under the call's
-# timeout_s), NAA_GPU_RL_TIMEOUT_S (440), NAA_GPU_RL_ARGS, NAA_GPU_ROLLOUT_ARGS, NAA_GPU_SKIP_RL=1,
+# timeout_s), NAA_GPU_RL_TIMEOUT_S (500), NAA_GPU_RL_ARGS, NAA_GPU_ROLLOUT_ARGS, NAA_GPU_SKIP_RL=1,
 # NAA_GPU_SKIP_ROLLOUT=1; NAA_GPU_DEVICE=cpu picks tiny sizes for the dry run (README.md).
 set -uo pipefail
 # shellcheck source=benchmarks/gpu/setup.sh
@@ -29,18 +29,16 @@ if [[ $DEVICE == cpu ]]; then
   RL_TIMEOUT_S=${NAA_GPU_RL_TIMEOUT_S:-1200}
   BUDGET_S=${NAA_GPU_BUDGET_S:-2400}
 else
-  # The 2026-11-27 H200 run measured the rollout paths (benchmarks/results/rollout_nvidia_h200*.json) and
-  # found the start model scoring 0 with and without hints; a 60-step warm-up (naa/rl/warmup.py) lifted it
-  # to pass@1 0.23 / 0.38 with the hint on CPU. So the RL run gets most of the time: the same warm-up, then
-  # TRL's GRPOTrainer (5 steps, the throughput baseline) and the variants, guide first (a cut loses the
-  # last). Step 1 of each variant is left out of the timings; LoRA at 1e-4.
+  # The 2026-11-28 H200 runs measured TRL's GRPOTrainer, Guide-GRPO from the warmed model, the static
+  # sampler at top-p 0.9 and generate's dynamic-cache row (benchmarks/results/*_nvidia_h200*.json), and the
+  # 304 s RL limit stopped vanilla and filtered GRPO. So the RL run now gets nearly all the time, without TRL:
+  # the same warm-up, then guide, vanilla and filtered (about 100 s before the first variant, then 146 s for
+  # guide, an estimated 90-120 s each for the others). The rollout benchmark runs only if 30 s are left.
   RL_ARGS=${NAA_GPU_RL_ARGS:---warmup-steps 60 --warmup-batch 4 --warmup-lr 5e-5 --steps 6 --lr 1e-4
-    --variants guide vanilla filtered --trl-steps 5 --rollout-prompts 0}
-  # The rest (about 90 s): the static sampler at top-p 0.9 with the sort-free nucleus search (2026-11-27,
-  # fourth session; on-device exactness check first), and generate's dynamic-cache row at top-p 0.9.
+    --variants guide vanilla filtered --trl-steps 0 --rollout-prompts 0}
   ROLLOUT_ARGS=${NAA_GPU_ROLLOUT_ARGS:---top-p 0.9 --paths static generate_dynamic}
   SAMPLING_ARGS="--rows 512 --top-p 0.9"
-  RL_TIMEOUT_S=${NAA_GPU_RL_TIMEOUT_S:-440}
+  RL_TIMEOUT_S=${NAA_GPU_RL_TIMEOUT_S:-500}
   BUDGET_S=${NAA_GPU_BUDGET_S:-540}
 fi
 

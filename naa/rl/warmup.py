@@ -9,7 +9,6 @@ JSON block) teach the format, as the cold-start stage before RL in DeepSeek-R1 (
 RL then starts from the warmed model.
 """
 
-import contextlib
 import json
 import random
 import time
@@ -21,7 +20,7 @@ from typing import Any
 
 import torch
 
-from naa.errors import ConfigError
+from naa.errors import ConfigError, TrainingError
 from naa.model_dirs import atomic_model_dir
 from naa.rl.groups import PromptEncoder
 from naa.rl.logprobs import completion_logprobs
@@ -86,6 +85,7 @@ def warm_up(
         ModelUnavailableError: ``model`` is no loadable model folder.
         ConfigError: ``out`` is a file, or a folder holding files but no model (it would be replaced).
         ValueError: no tasks, or ``steps`` / ``batch_size`` below 1.
+        TrainingError: the loss is not finite (the weights on disk are left as they were).
     """
     if not tasks:
         raise ValueError("no tasks to warm up on: the task file's train split is empty")
@@ -95,10 +95,10 @@ def warm_up(
         raise ConfigError(f"{out} is not an empty folder or a model folder; warm up into a new folder")
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     torch.manual_seed(seed)
-    # float32 weights (bfloat16 ones would round away updates of lr 2e-5); the GPU computes in bfloat16.
+    # float32 weights and compute: bfloat16 weights would round away updates of lr 2e-5, and a warm-up
+    # under bfloat16 autocast on an H200 (2026-11-28) gave a model whose bfloat16 sampling produced NaN
+    # probabilities. A warm-up is a few hundred small steps: float32 costs seconds on a GPU.
     policy, tokenizer = load_causal_lm(model, "float32", device)
-    on_gpu = torch.device(device).type == "cuda"
-    compute = torch.autocast("cuda", torch.bfloat16) if on_gpu else contextlib.nullcontext()
     policy.train()
     encode = PromptEncoder(tokenizer, tasks)
     end = () if tokenizer.eos_token_id is None else (tokenizer.eos_token_id,)  # the reply stops there
@@ -116,11 +116,16 @@ def warm_up(
                 shuffle.shuffle(order)
             batch.append(order.pop())
         prompts, completions = [encode(i, False) for i in batch], [replies[i] for i in batch]
-        with compute:
-            scored = completion_logprobs(policy, prompts, completions)
-            loss = -(scored.logprobs.sum() / scored.mask.sum())  # mean over the batch's reply tokens
+        scored = completion_logprobs(policy, prompts, completions)
+        loss = -(scored.logprobs.sum() / scored.mask.sum())  # mean over the batch's reply tokens
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(policy.parameters(), 1.0)
+        norm = torch.nn.utils.clip_grad_norm_(policy.parameters(), 1.0)
+        # One non-finite gradient turns every weight into NaN at the optimizer step, silently: stop first.
+        if not (torch.isfinite(loss) and torch.isfinite(norm)):
+            raise TrainingError(
+                f"warm-up diverged at step {step} (loss {loss.item()}, gradient norm {norm.item()}): "
+                "lower the learning rate"
+            )
         optimizer.step()
         optimizer.zero_grad()
         losses.append(round(loss.item(), 6))

@@ -6,7 +6,7 @@ import pytest
 from typer.testing import CliRunner
 
 from naa.cli.rl import app
-from naa.errors import ConfigError, ModelUnavailableError
+from naa.errors import ConfigError, ModelUnavailableError, TrainingError
 from naa.rl.policy import load_causal_lm
 from naa.rl.rewards import RewardScorer
 from naa.rl.task_generator import TaskSources, generate_tasks
@@ -32,6 +32,16 @@ def test_warm_up_learns_the_demonstrations_and_saves_a_loadable_model(
     _, tokenizer = load_causal_lm(str(out), "float32")
     assert tokenizer.chat_template
     assert [p.name for p in tmp_path.iterdir()] == ["warm"]  # no staging folder left behind
+
+
+def test_a_diverging_warm_up_stops_with_a_message_and_writes_nothing(
+    tmp_path: Path, tiny_lm_dir: Path, short_tasks_file: Path
+) -> None:
+    out = tmp_path / "warm"
+    tasks = load_tasks(short_tasks_file, split="train")
+    with pytest.raises(TrainingError, match=r"warm-up diverged at step 2 .*lower the learning rate"):
+        warm_up(str(tiny_lm_dir), tasks, out, steps=3, batch_size=len(tasks), lr=float("inf"), device="cpu")
+    assert not out.exists()
 
 
 def test_a_missing_model_leaves_the_earlier_output_as_it_was(tmp_path: Path, short_tasks_file: Path) -> None:
