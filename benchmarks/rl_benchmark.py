@@ -136,24 +136,6 @@ def evaluate(
     return out
 
 
-def finite_in(model_dir: str, dtype: str, tasks: list[RLTask], device: str) -> bool:
-    """Whether ``model_dir`` in ``dtype`` gives finite log-probs on demonstrations of 16 tasks: a model
-    that does not would stop the first evaluation with a device-side assert in sampling."""
-    from naa.rl.logprobs import completion_logprobs
-    from naa.rl.warmup import demonstration
-
-    model, tokenizer = load_causal_lm(model_dir, dtype, device)
-    sample = tasks[:16]
-    encode = PromptEncoder(tokenizer, sample)
-    replies = [tokenizer(demonstration(t), add_special_tokens=False)["input_ids"] for t in sample]
-    with torch.no_grad():
-        scored = completion_logprobs(model, [encode(i, False) for i in range(len(sample))], replies)
-    finite = bool(torch.isfinite(scored.logprobs).all())
-    print(f"{dtype} log-probs of the warmed model finite: {finite}", flush=True)
-    del model
-    return finite
-
-
 def summarise_run(metrics: list[dict[str, Any]], skip_first: bool) -> dict[str, Any]:
     """Means over steps; the first step (CUDA start-up, allocator warm-up) is left out of timings."""
     timed = metrics[1:] if skip_first and len(metrics) > 1 else metrics
@@ -343,8 +325,6 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             progress=lambda step, loss: print(f"warm-up step {step}: loss {loss}", flush=True),
         )  # fmt: skip
         model_dir = str(warmed.model_path)
-        if dtype == "bfloat16" and not finite_in(model_dir, dtype, tasks, args.device):
-            dtype = "float32"  # the report says so; the 2026-11-28 H200 run sampled NaN in bfloat16
         warmup = {
             "steps": args.warmup_steps,
             "loss_first": warmed.losses[0],

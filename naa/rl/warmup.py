@@ -85,7 +85,7 @@ def warm_up(
         ModelUnavailableError: ``model`` is no loadable model folder.
         ConfigError: ``out`` is a file, or a folder holding files but no model (it would be replaced).
         ValueError: no tasks, or ``steps`` / ``batch_size`` below 1.
-        TrainingError: the loss is not finite (the weights on disk are left as they were).
+        TrainingError: the loss or the gradient norm is not finite (nothing is written).
     """
     if not tasks:
         raise ValueError("no tasks to warm up on: the task file's train split is empty")
@@ -95,9 +95,9 @@ def warm_up(
         raise ConfigError(f"{out} is not an empty folder or a model folder; warm up into a new folder")
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     torch.manual_seed(seed)
-    # float32 weights and compute: bfloat16 weights would round away updates of lr 2e-5, and a warm-up
-    # under bfloat16 autocast on an H200 (2026-11-28) gave a model whose bfloat16 sampling produced NaN
-    # probabilities. A warm-up is a few hundred small steps: float32 costs seconds on a GPU.
+    # float32 weights and compute: bfloat16 weights would round away updates of lr 2e-5, and under bfloat16
+    # autocast on an H200 (2026-11-28) the gradient norm turned NaN at step 6 and every weight after it.
+    # A warm-up is a few hundred small steps: float32 costs seconds on a GPU (60 steps: 8.8 s).
     policy, tokenizer = load_causal_lm(model, "float32", device)
     policy.train()
     encode = PromptEncoder(tokenizer, tasks)
