@@ -128,6 +128,12 @@ def convert_gguf(gguf: Path, out_dir: Path) -> None:
         )
     except (OSError, ValueError, ImportError) as err:
         raise ModelUnavailableError(f"cannot read model file {gguf}: {err}") from err
+    # transformers 5.17 (the lent GPU machine's) reads SmolLM2's GGUF tokenizer with <|im_start|> as its end
+    # token, where the file's metadata, and the config read from it, say <|im_end|>: a warm-up then teaches
+    # replies to end with <|im_start|>. The config is what generation stops on; the tokenizer follows it.
+    eos = model.config.eos_token_id
+    if isinstance(eos, int) and tokenizer.eos_token_id != eos:
+        tokenizer.eos_token = tokenizer.convert_ids_to_tokens(eos)
     model.save_pretrained(out_dir)
     tokenizer.save_pretrained(out_dir)
 

@@ -7,7 +7,7 @@ import pytest
 from naa.errors import ModelUnavailableError
 from naa.generation import ChatMessage, SamplingParams, build_generator
 from naa.generation.config import TransformersGeneratorConfig
-from naa.generation.model_files import ensure_converted, packaged_gguf, resolve_model_source
+from naa.generation.model_files import convert_gguf, ensure_converted, packaged_gguf, resolve_model_source
 
 SMOLLM2 = "SmolLM2-135M-Instruct"
 
@@ -31,6 +31,16 @@ def test_hub_ids_pass_through_and_paths_must_exist(tmp_path: Path) -> None:
         resolve_model_source(str(tmp_path / "models" / "missing"), tmp_path)
     with pytest.raises(ModelUnavailableError, match="does not exist"):
         resolve_model_source("./relative/missing", tmp_path)
+
+
+def test_converted_tokenizer_ends_replies_where_the_model_config_does(tmp_path: Path) -> None:
+    from transformers import AutoConfig, AutoTokenizer
+
+    convert_gguf(packaged_gguf(SMOLLM2), tmp_path)
+    tokenizer, config = AutoTokenizer.from_pretrained(tmp_path), AutoConfig.from_pretrained(tmp_path)
+    # transformers 5.17 read <|im_start|> as the end token; a warm-up on it taught that ending
+    assert tokenizer.eos_token == "<|im_end|>"
+    assert tokenizer.eos_token_id == config.eos_token_id
 
 
 @pytest.mark.slow
