@@ -13,7 +13,7 @@ def load_causal_lm(source: str, dtype: str, device: torch.device | str = "cpu") 
     """A model folder (``resolve_model_source`` output) as a model on ``device`` and its tokenizer.
 
     Raises:
-        ModelUnavailableError: the folder holds no loadable model.
+        ModelUnavailableError: the folder holds no loadable model, or one with NaN or infinite weights.
     """
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -22,6 +22,14 @@ def load_causal_lm(source: str, dtype: str, device: torch.device | str = "cpu") 
         model: nn.Module = AutoModelForCausalLM.from_pretrained(source, dtype=getattr(torch, dtype))
     except OSError as err:
         raise ModelUnavailableError(f"cannot load model from {source}: {err}") from err
+    # Sampling from such weights fails only later, and on a GPU as a device-side assert that ends the
+    # process's CUDA context (a diverged warm-up's model did on an H200): name the cause at load instead.
+    broken = [name for name, weight in model.named_parameters() if not torch.isfinite(weight).all()]
+    if broken:
+        raise ModelUnavailableError(
+            f"model {source} has NaN or infinite weights in {len(broken)} tensors (first: {broken[0]}): "
+            "it was saved from a diverged run; train again from an earlier model with a lower learning rate"
+        )
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
     return model.to(device), tokenizer

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+import torch
 from typer.testing import CliRunner
 
 from naa.cli.rl import app
@@ -74,3 +75,29 @@ def test_cli_warmup_writes_the_model_and_reports_the_loss(
     assert "loss" in result.output and (out / "config.json").is_file()
     missing = CliRunner().invoke(app, ["warmup", "--tasks", str(tmp_path / "none.jsonl"), "--out", str(out)])
     assert missing.exit_code == 1 and "cannot read task file" in missing.output
+
+
+def test_a_model_with_nan_weights_is_refused_at_load_in_one_line(
+    tmp_path: Path, tiny_lm_dir: Path, short_tasks_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NAA_DATA_DIR", str(tmp_path / "data"))
+    model, tokenizer = load_causal_lm(str(tiny_lm_dir), "float32")
+    with torch.no_grad():
+        model.get_submodule("model.layers.1.mlp.down_proj").weight[0, 0] = float("nan")
+    diverged = tmp_path / "diverged"
+    model.save_pretrained(diverged)
+    tokenizer.save_pretrained(diverged)
+    args = [
+        "warmup",
+        "--tasks",
+        str(short_tasks_file),
+        "--out",
+        str(tmp_path / "warm"),
+        "--model",
+        str(diverged),
+    ]
+    result = CliRunner().invoke(app, [*args, "--steps", "1"])
+    assert result.exit_code == 1
+    said = " ".join(result.output.split())  # rich wraps the line at the terminal's width
+    assert "NaN or infinite weights in 1 tensors (first: model.layers.1.mlp.down_proj.weight)" in said
+    assert "Traceback" not in result.output and not (tmp_path / "warm").exists()
