@@ -22,17 +22,19 @@ def load_causal_lm(source: str, dtype: str, device: torch.device | str = "cpu") 
         model: nn.Module = AutoModelForCausalLM.from_pretrained(source, dtype=getattr(torch, dtype))
     except OSError as err:
         raise ModelUnavailableError(f"cannot load model from {source}: {err}") from err
-    # Sampling from such weights fails only later, and on a GPU as a device-side assert that ends the
-    # process's CUDA context (a diverged warm-up's model did on an H200): name the cause at load instead.
+    if tokenizer.pad_token_id is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    model = model.to(device)
+    # Sampling from NaN or infinite weights fails only later, and on a GPU as a device-side assert that ends
+    # the process's CUDA context (a diverged warm-up's model did on an H200): name the cause at load. Checked
+    # on the device, where a large model's check is fast.
     broken = [name for name, weight in model.named_parameters() if not torch.isfinite(weight).all()]
     if broken:
         raise ModelUnavailableError(
             f"model {source} has NaN or infinite weights in {len(broken)} tensors (first: {broken[0]}): "
             "it was saved from a diverged run; train again from an earlier model with a lower learning rate"
         )
-    if tokenizer.pad_token_id is None:
-        tokenizer.pad_token = tokenizer.eos_token
-    return model.to(device), tokenizer
+    return model, tokenizer
 
 
 def lora_config(config: RLConfig) -> Any:
