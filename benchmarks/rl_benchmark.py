@@ -9,7 +9,8 @@ where benchmarks/rollout_benchmark.py times rollouts). TRL's GRPOTrainer then tr
 same LoRA, batch (prompts x completions), completion budget, learning rate and reward for ``--trl-steps``
 steps, as the throughput baseline, before the naa runs; it is skipped, and the report says why, where
 ``trl`` does not import (benchmarks/gpu/ carries it to the lent GPU machine). ``--rollout-backend static``
-gives the naa runs the static-cache sampler (naa/rl/static_rollout.py) instead of ``generate``.
+gives the naa runs and the evaluations the static-cache sampler (naa/rl/static_rollout.py) instead of
+``generate``; on a GPU it compiles once, in the first evaluation (its seconds include the compile).
 ``--warmup-steps N`` first fine-tunes the model on demonstrations of the train tasks (naa/rl/warmup.py),
 for a start model that scores 0 even with hints, where no variant can learn.
 
@@ -122,14 +123,17 @@ def evaluate(
     """Load ``model_dir`` once; evaluate it once per entry of ``runs`` (name: hint in the prompt), each
     from the same seed. Gives each run's result and seconds."""
     model, tokenizer = load_causal_lm(model_dir, dtype, args.device)
-    settings = SamplingSettings(args.max_new_tokens, 1.0, 1.0, args.rollout_batch)
+    batch = args.rollout_batch
+    if args.rollout_backend == "static":  # the trainer's batch: the compiled decode step is the same shape
+        batch = min(batch, args.batch_prompts * args.group_size)
+    settings = SamplingSettings(args.max_new_tokens, 1.0, 1.0, batch)
     out = {}
     for name, with_hint in runs.items():
         set_seed(args.seeds[0])
         start = time.perf_counter()
         result = evaluate_model(
             model, tokenizer, tasks, name=name, n=args.n, settings=settings, scorer=RewardScorer(),
-            with_hint=with_hint,
+            with_hint=with_hint, backend=args.rollout_backend,
         )  # fmt: skip
         out[name] = (result, time.perf_counter() - start)
     del model
@@ -151,6 +155,7 @@ def summarise_run(metrics: list[dict[str, Any]], skip_first: bool) -> dict[str, 
         "hint_fraction": mean("hint_fraction", metrics),
         "filtered_fraction": mean("filtered_fraction", metrics),
         "steps_with_update": sum(r["loss"] is not None for r in metrics),
+        "first_step_generation_s": metrics[0]["generation_s"],  # with a compiled sampler: its compile
         "step_s": mean("step_s", timed),
         "generation_s": mean("generation_s", timed),
         "training_s": mean("training_s", timed),
@@ -466,7 +471,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--rollout-backend",
         choices=("transformers", "static"),
         default="transformers",
-        help="the naa runs' sampler (static: compiled to CUDA graphs on a GPU); TRL uses generate",
+        help="the naa runs' sampler and the evaluations' (static: compiled to CUDA graphs on a GPU); TRL "
+        "uses generate",
     )
     parser.add_argument("--rollout-batch", type=int, default=256)
     parser.add_argument("--per-template", type=int, default=40)

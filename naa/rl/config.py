@@ -113,7 +113,8 @@ class RLConfig(BaseModel):
     compile_rollout: bool | None = Field(
         None,
         description="static backend only: compile its decode step (torch.compile reduce-overhead, CUDA "
-        "graphs); the first batch of each shape pays the compile. None = on with CUDA, off on CPU.",
+        "graphs); every batch of a run has one shape, so it compiles once (about a minute on an H200). "
+        "None = on with CUDA, off on CPU.",
     )
     rollout_batch_size: int = Field(256, ge=1, description="Sequences per generate call.")
     max_new_tokens: int = Field(128, ge=1, description="Completion budget; also Dr. GRPO's normaliser.")

@@ -14,7 +14,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import torch
 from accelerate.utils import set_seed
@@ -28,8 +28,9 @@ from naa.rl.groups import PromptEncoder
 from naa.rl.model_version import ModelVersionManifest, read_manifest, write_manifest
 from naa.rl.policy import load_causal_lm
 from naa.rl.rewards import RewardScorer
-from naa.rl.rollout import SamplingSettings, TransformersSampler
+from naa.rl.rollout import Sampler, SamplingSettings, TransformersSampler
 from naa.rl.run_state import MetricsLog, write_json
+from naa.rl.static_rollout import StaticCacheSampler
 from naa.rl.tasks import RLTask, Split, load_tasks
 from naa.rl.trainer import CONFIG_NAME
 
@@ -93,6 +94,8 @@ def evaluate_model(
     scorer: RewardScorer,
     success_threshold: float = 1.0,
     with_hint: bool = False,
+    backend: Literal["transformers", "static"] = "transformers",
+    compile_rollout: bool | None = None,
 ) -> EvalResult:
     """Sample ``n`` replies per task with ``model`` and count the correct ones.
 
@@ -100,10 +103,18 @@ def evaluate_model(
         with_hint: put each task's hint in the prompt. Not a score of the policy (it is judged without
             hints) but a check that Guide-GRPO can learn here: a model that fails with the hint too gets
             no reward from hinted groups either.
+        backend, compile_rollout: the sampler, as the run's ``rollout_backend`` and ``compile_rollout``.
     """
     encode = PromptEncoder(tokenizer, tasks)
-    sampler = TransformersSampler(model, tokenizer, settings)
-    groups = sampler.sample([encode(i, with_hint) for i in range(len(tasks))], n)
+    prompts = [encode(i, with_hint) for i in range(len(tasks))]
+    sampler: Sampler = (
+        StaticCacheSampler(
+            model, tokenizer, settings, compile=compile_rollout, prompt_width=max(map(len, prompts))
+        )
+        if backend == "static"
+        else TransformersSampler(model, tokenizer, settings)
+    )
+    groups = sampler.sample(prompts, n)
     flat = scorer.score([t for t in tasks for _ in range(n)], [s.text for g in groups for s in g])
     rewards = as_rewards([flat[i * n : (i + 1) * n] for i in range(len(tasks))])  # (N, n)
     correct = correct_counts(rewards, success_threshold).tolist()
@@ -280,6 +291,9 @@ def evaluate_run(
                 settings=settings,
                 scorer=scorer,
                 success_threshold=config.success_threshold,
+                # vLLM would start a second engine beside the loaded model: evaluation uses generate
+                backend="static" if config.rollout_backend == "static" else "transformers",
+                compile_rollout=config.compile_rollout,
             )
         )
         del model

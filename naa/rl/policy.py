@@ -28,13 +28,22 @@ def load_causal_lm(source: str, dtype: str, device: torch.device | str = "cpu") 
     # Sampling from NaN or infinite weights fails only later, and on a GPU as a device-side assert that ends
     # the process's CUDA context (a diverged warm-up's model did on an H200): name the cause at load. Checked
     # on the device, where a large model's check is fast.
-    broken = [name for name, weight in model.named_parameters() if not torch.isfinite(weight).all()]
+    broken = non_finite_weights(model)
     if broken:
         raise ModelUnavailableError(
             f"model {source} has NaN or infinite weights in {len(broken)} tensors (first: {broken[0]}): "
             "it was saved from a diverged run; train again from an earlier model with a lower learning rate"
         )
     return model, tokenizer
+
+
+def non_finite_weights(model: nn.Module, trainable_only: bool = False) -> list[str]:
+    """Names of the parameters holding a NaN or an infinity (trainable ones only, if asked)."""
+    return [
+        name
+        for name, weight in model.named_parameters()
+        if (weight.requires_grad or not trainable_only) and not torch.isfinite(weight).all()
+    ]
 
 
 def lora_config(config: RLConfig) -> Any:

@@ -111,35 +111,50 @@ def eval_mode(model: nn.Module) -> Iterator[None]:
         model.train(was_training)
 
 
+class SamplingModel:
+    """The model a sampler runs: a LoRA policy's (peft) merged copy, refreshed by ``sync``, else the model.
+
+    peft runs each adapter as extra small matmuls beside each of its layers, which on a GPU made ``generate``
+    launch several times the kernels per token (the H200 run of
+    benchmarks/results/rl_benchmark_nvidia_h200.json: generation 83% of a step), and gives a compiled decode
+    step a second graph beside the plain model's. The copy costs the model's memory once more; ``sync``
+    loads the new weights into it in place, so a CUDA graph recorded on it stays valid.
+    """
+
+    def __init__(self, model: nn.Module) -> None:
+        self.merged_copy = hasattr(model, "peft_config")
+        if self.merged_copy:
+            model = copy.deepcopy(model).merge_and_unload().requires_grad_(False)  # type: ignore[operator]
+        self.model = model
+
+    def sync(self, model: nn.Module) -> None:
+        if not self.merged_copy:
+            self.model = model  # sampling runs the training model itself: nothing to copy
+            return
+        from naa.rl.policy import merged_state_dict  # here: rollout_benchmark loads this module alone
+
+        self.model.load_state_dict(merged_state_dict(model))
+
+
 class TransformersSampler:
     """Batched ``generate`` with sampling; prompts are left-padded so all continue from the same column.
-
-    A LoRA policy (peft) samples from a merged copy of itself, refreshed by ``sync_weights`` after every
-    optimiser step: peft runs each adapter as extra small matmuls beside each of its layers, which on a
-    GPU made ``generate`` launch several times the kernels per token (the H200 run of
-    benchmarks/results/rl_benchmark_nvidia_h200.json: generation 83% of a step). The copy costs the
-    model's memory once more. Other models sample from themselves.
 
     sampler = TransformersSampler(model, tokenizer, SamplingSettings(128, 1.0, 1.0, 256))
     groups = sampler.sample([prompt_ids], n=8)      # one list of 8 Samples
     """
 
     def __init__(self, model: nn.Module, tokenizer: Any, settings: SamplingSettings) -> None:
-        self.merged_copy = hasattr(model, "peft_config")
-        if self.merged_copy:
-            model = copy.deepcopy(model).merge_and_unload().requires_grad_(False)  # type: ignore[operator]
-        self.model = model
+        self.sampling = SamplingModel(model)
         self.tokenizer = tokenizer
         self.settings = settings
         self.eos_ids, self.pad_id = stop_and_pad_ids(model, tokenizer)
 
-    def sync_weights(self, model: nn.Module) -> None:
-        if not self.merged_copy:
-            self.model = model  # generate runs on the training model itself: nothing to copy
-            return
-        from naa.rl.policy import merged_state_dict  # here: rollout_benchmark loads this module alone
+    @property
+    def model(self) -> nn.Module:
+        return self.sampling.model
 
-        self.model.load_state_dict(merged_state_dict(model))
+    def sync_weights(self, model: nn.Module) -> None:
+        self.sampling.sync(model)
 
     @torch.no_grad()
     def sample(self, prompts: Sequence[Sequence[int]], n: int) -> list[list[Sample]]:

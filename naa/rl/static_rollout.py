@@ -26,6 +26,7 @@ from torch import Tensor, nn
 from naa.errors import ConfigError
 from naa.rl.rollout import (
     Sample,
+    SamplingModel,
     SamplingSettings,
     eval_mode,
     in_chunks,
@@ -227,6 +228,8 @@ def _decode_step(
 class StaticCacheSampler:
     """Sampling with a static KV cache and one fixed-shape decode step, compiled to CUDA graphs on request.
 
+    A LoRA policy samples from a merged copy of itself (``SamplingModel``), as ``TransformersSampler`` does.
+
     sampler = StaticCacheSampler(model, tokenizer, SamplingSettings(128, 1.0, 0.9, 512), compile=True)
     groups = sampler.sample([prompt_ids], n=8)      # n Samples per prompt, in prompt order
     """
@@ -237,58 +240,65 @@ class StaticCacheSampler:
         tokenizer: Any,
         settings: SamplingSettings,
         *,
-        compile: bool = False,
+        compile: bool | None = None,
         bucket_shapes: bool | None = None,
+        prompt_width: int = 0,
         check_every: int = 8,
         grouped_attention: bool = True,
     ) -> None:
         """
         Args:
             compile: wrap the decode step in ``torch.compile(mode="reduce-overhead", fullgraph=True)``
-                (CUDA graphs on a GPU); the first call of each batch shape then pays the compile.
-            bucket_shapes: round the prompt width up to a multiple of 16 and the rows up to a power of two
-                (padding rows are finished from the start), so varying batches reuse a few compiled shapes;
-                on by default when compiling.
+                (CUDA graphs on a GPU); None compiles when the model is on a CUDA device. A new batch shape
+                costs a recompile (about a minute on an H200), hence ``bucket_shapes``.
+            bucket_shapes: lay every batch out at ``settings.batch_size`` rows (padding rows are finished
+                from the start) and a width rounded up to a multiple of 64, so varying batches reuse one or
+                a few compiled shapes; on by default when compiling.
+            prompt_width: with ``bucket_shapes``, the narrowest width to lay out: the longest prompt a run
+                will pass, so that all its batches share one shape (a trainer knows it from its tasks).
             check_every: decode steps between the host's "all finished?" checks.
             grouped_attention: decode with ``grouped_decode_attention`` where the model uses sdpa; False
                 keeps transformers' sdpa (the baseline the benchmark compares against).
         """
         if check_every < 1:
             raise ValueError("check_every must be at least 1")
+        self.sampling = SamplingModel(model)
         self.tokenizer = tokenizer
         self.settings = settings
-        self.compile = compile
-        self.bucket_shapes = compile if bucket_shapes is None else bucket_shapes
+        on_gpu = next(model.parameters()).device.type == "cuda"
+        self.compile = on_gpu if compile is None else compile
+        self.bucket_shapes = self.compile if bucket_shapes is None else bucket_shapes
+        self.prompt_width = prompt_width
         self.check_every = check_every
         self.grouped_attention = grouped_attention
         self.stats = RolloutStats()
         self._step: Callable[..., None] = (
-            torch.compile(_decode_step, mode="reduce-overhead", fullgraph=True) if compile else _decode_step
+            torch.compile(_decode_step, mode="reduce-overhead", fullgraph=True)
+            if self.compile
+            else _decode_step
         )
-        self._bind(model)
+        self._bind(self.sampling.model)
         self.eos_ids, self.pad_id = stop_and_pad_ids(model, tokenizer)
 
     def sync_weights(self, model: nn.Module) -> None:
-        """The steps run the training model itself: new weights are read in place, nothing is copied."""
-        if model is not self.model:
-            self._bind(model)
+        """A merged copy takes the new weights in place; a model without adapters is run as it is."""
+        self.sampling.sync(model)
+        if self.sampling.model is not self.model:
+            self._bind(self.sampling.model)
 
     def _bind(self, model: nn.Module) -> None:
-        # LoRA layers sit inside the base model's modules: running the base model applies the adapters, and
-        # skips peft's forward wrapper (argument juggling and hooks that only cost trace time).
-        net: nn.Module = model.get_base_model() if hasattr(model, "get_base_model") else model  # type: ignore[operator]
-        self._config: Any = net.config  # the transformers config: sizes the cache
-        attention = getattr(self._config, "_attn_implementation", "sdpa")
+        config: Any = model.config  # the transformers config: sizes the cache
+        attention = getattr(config, "_attn_implementation", "sdpa")
         if attention not in _ATTENTION:
             raise ConfigError(
                 f"rollout_backend static needs attn_implementation sdpa or eager, not {attention}; "
                 "load the model with one of those or use rollout_backend transformers"
             )
-        self.model, self._net = model, net
-        self._float_mask = net.get_input_embeddings().weight.dtype if attention == "eager" else None  # type: ignore[operator]
+        self.model, self._config = model, config
+        self._float_mask = model.get_input_embeddings().weight.dtype if attention == "eager" else None  # type: ignore[operator]
         self._grouped = attention == "sdpa" and self.grouped_attention
         # transformers 5.24 names the cache argument `cache`; 5.17 (the GPU machine's) `past_key_values`
-        parameters = inspect.signature(type(net).forward).parameters
+        parameters = inspect.signature(type(model).forward).parameters
         self._cache_keyword = "cache" if "cache" in parameters else "past_key_values"
         self._buffers: _Buffers | None = None
 
@@ -315,7 +325,8 @@ class StaticCacheSampler:
         device = next(self.model.parameters()).device
         width, padded = max(len(r) for r in rows), len(rows)
         if self.bucket_shapes:
-            width, padded = -(-width // 16) * 16, 1 << (len(rows) - 1).bit_length()
+            width = -(-max(width, self.prompt_width) // 64) * 64
+            padded = max(padded, self.settings.batch_size)
         input_ids, attention = left_pad(rows + rows[:1] * (padded - len(rows)), self.pad_id, device, width)
         b = self._buffers_for(padded, width, device)
         eos = torch.tensor(sorted(self.eos_ids) or [-1], device=device)  # -1: no end token, run to the end
@@ -363,7 +374,7 @@ class StaticCacheSampler:
         key = torch.arange(b.key_valid.shape[1], device=valid.device)[None, :]  # (1, L)
         # Causal over real tokens; a padding query also sees itself, so no row is all masked (NaN in sdpa).
         allowed = (b.key_valid[:, None, :] & (key <= query)) | (key == query)  # (B, W, L)
-        out = self._net(
+        out = self.model(
             input_ids=input_ids,
             attention_mask=_attention_bias(allowed[:, None], self._float_mask),
             position_ids=(valid.long().cumsum(dim=-1) - 1).clamp(min=0),
@@ -392,7 +403,7 @@ class StaticCacheSampler:
                 if graphs:
                     torch.compiler.cudagraph_mark_step_begin()  # the last replay's memory may be reused
                 self._step(
-                    self._net,
+                    self.model,
                     b.cache,
                     self._cache_keyword,
                     state,

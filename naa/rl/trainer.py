@@ -42,7 +42,7 @@ from naa.rl.losses import (
     shaping_gamma,
 )
 from naa.rl.model_version import ModelVersionManifest, write_manifest
-from naa.rl.policy import load_causal_lm, with_lora
+from naa.rl.policy import load_causal_lm, non_finite_weights, with_lora
 from naa.rl.processes import gather_rows, make_accelerator, per_process
 from naa.rl.rewards import RewardScorer
 from naa.rl.rollout import Sampler, SamplingSettings, TransformersSampler, VLLMSampler
@@ -139,10 +139,11 @@ class _Run:
             len(self.tasks), config.seed, self.accelerator.process_index, self.accelerator.num_processes
         )
         self.metrics = MetricsLog(config.output_dir / "metrics.jsonl")
-        self.sampler = self._sampler()
+        encode = PromptEncoder(self.tokenizer, self.tasks)
+        self.sampler = self._sampler(encode)
         self.collector = GroupCollector(
             tasks=self.tasks,
-            encode=PromptEncoder(self.tokenizer, self.tasks),
+            encode=encode,
             sampler=self.sampler,
             scorer=RewardScorer(plugins, default=config.reward),
             rule=config.group_rule,
@@ -163,16 +164,21 @@ class _Run:
             )  # fmt: skip
         return str(out)
 
-    def _sampler(self) -> Sampler:
+    def _sampler(self, encode: PromptEncoder) -> Sampler:
         c = self.config
-        settings = SamplingSettings(c.max_new_tokens, c.temperature, c.top_p, c.rollout_batch_size)
+        # A step never samples more than batch_prompts x group_size sequences at once; a static sampler
+        # lays every call out at the batch size, so a larger one would only add padding rows.
+        batch = min(c.rollout_batch_size, c.batch_prompts * c.group_size)
+        settings = SamplingSettings(c.max_new_tokens, c.temperature, c.top_p, batch)
         model = self.accelerator.unwrap_model(self.model)
         if c.rollout_backend == "vllm":
             return VLLMSampler(self.source, self.tokenizer, settings, c.seed)
         if c.rollout_backend == "static":
-            on_gpu = self.accelerator.device.type == "cuda"
-            compile_step = on_gpu if c.compile_rollout is None else c.compile_rollout
-            return StaticCacheSampler(model, self.tokenizer, settings, compile=compile_step)
+            # Every prompt the run can sample, hinted or not, fits one layout: the step compiles once.
+            width = max(len(encode(i, hinted)) for i in range(len(self.tasks)) for hinted in (False, True))
+            return StaticCacheSampler(
+                model, self.tokenizer, settings, compile=c.compile_rollout, prompt_width=width
+            )
         return TransformersSampler(model, self.tokenizer, settings)
 
     # --- scoring -------------------------------------------------------------------------------------------
@@ -307,7 +313,17 @@ class _Run:
             total_rows, total_tokens = (int(v) for v in shares[:, :2].sum(dim=0).tolist())
             size = BatchSize(total_rows, total_tokens, self.config.max_new_tokens)
             trained = self._optimise(batch, size, int(shares[:, 2].max().item()))
-            self.sampler.sync_weights(self.accelerator.unwrap_model(self.model))
+            model = self.accelerator.unwrap_model(self.model)
+            # Sampling from NaN weights would fail at the next step, on a GPU as a device-side assert that
+            # ends the CUDA context: stop here, before this step is logged or checkpointed.
+            broken = non_finite_weights(model, trainable_only=True)
+            if broken:
+                raise TrainingError(
+                    f"training diverged at step {step}: the update left NaN or infinite values in "
+                    f"{len(broken)} weight tensors (first: {broken[0]}); lower lr, then run again with the "
+                    "same output_dir to resume from the last checkpoint"
+                )
+            self.sampler.sync_weights(model)
         end = time.perf_counter()
         seconds = {"generation_s": collected.seconds, "training_s": end - train_start, "step_s": end - start}
         mine = step_partials(collected, trained, seconds)

@@ -8,8 +8,20 @@ import pytest
 from naa.config.plugins import PluginRegistry
 from naa.errors import ConfigError
 from naa.rl.config import RLConfig
-from naa.rl.evaluation import EvalResult, TaskResult, compare, evaluate_run, format_table, pass_at_k
+from naa.rl.evaluation import (
+    EvalResult,
+    TaskResult,
+    compare,
+    evaluate_model,
+    evaluate_run,
+    format_table,
+    pass_at_k,
+)
 from naa.rl.model_version import read_manifest
+from naa.rl.policy import load_causal_lm
+from naa.rl.rewards import RewardScorer
+from naa.rl.rollout import SamplingSettings
+from naa.rl.tasks import load_tasks
 from naa.rl.trainer import train
 
 
@@ -72,3 +84,20 @@ def test_evaluate_run_writes_json_plot_and_manifest_metrics(
     assert 0.0 <= saved["after"]["pass_at"]["1"] <= saved["after"]["pass_at"]["3"] <= 1.0
     assert (config.output_dir / "eval.png").read_bytes()[:4] == b"\x89PNG"
     assert read_manifest(config.output_dir).metrics["heldout_pass@3"] == saved["after"]["pass_at"]["3"]
+
+
+def test_the_static_backend_evaluates_as_generate_does(
+    tiny_lm_dir: Path, short_tasks_file: Path, graded_rewards: PluginRegistry
+) -> None:
+    model, tokenizer = load_causal_lm(str(tiny_lm_dir), "float32")
+    tasks = load_tasks(short_tasks_file, split="heldout")
+    greedy = SamplingSettings(6, 1.0, 1e-6, 4)  # top-p this small keeps only the most likely token
+    scorer = RewardScorer(graded_rewards, default="vowel_share")
+    results = [
+        evaluate_model(
+            model, tokenizer, tasks, name=backend, n=2, settings=greedy, scorer=scorer, backend=backend
+        )
+        for backend in ("transformers", "static")
+    ]
+    generate, static = ([(t.task_id, t.reward_mean) for t in r.tasks] for r in results)
+    assert static == generate and any(reward > 0 for _, reward in generate)

@@ -103,20 +103,28 @@ def test_draws_follow_temperature_and_top_p() -> None:
 
 
 @pytest.mark.parametrize(
-    ("bucket_shapes", "attention", "grouped"),
-    [(False, "sdpa", True), (True, "sdpa", True), (False, "sdpa", False), (True, "eager", False)],
-    ids=["exact-grouped", "bucketed-grouped", "exact-sdpa", "bucketed-eager"],
+    ("bucket_shapes", "prompt_width", "attention", "grouped"),
+    [
+        (False, 0, "sdpa", True),
+        (True, 0, "sdpa", True),
+        (True, 100, "sdpa", True),
+        (False, 0, "sdpa", False),
+        (True, 0, "eager", False),
+    ],
+    ids=["exact-grouped", "bucketed-grouped", "wide-layout-grouped", "exact-sdpa", "bucketed-eager"],
 )
 def test_greedy_equals_generate_token_for_token(
-    tiny_lm_dir: Path, tokenizer: Any, bucket_shapes: bool, attention: str, grouped: bool
+    tiny_lm_dir: Path, tokenizer: Any, bucket_shapes: bool, prompt_width: int, attention: str, grouped: bool
 ) -> None:
     model = AutoModelForCausalLM.from_pretrained(tiny_lm_dir, attn_implementation=attention)
-    # bucketed: width rounded up to 16 and 6 rows to 8, the two padding rows finished from the start;
-    # grouped: the decode attention reads each key/value head once; eager takes an additive float mask
-    settings = SamplingSettings(10, 1.0, GREEDY, 64)
+    # bucketed: width rounded up to 64 (128 with prompt_width 100) and 6 rows to the batch size, 8, the two
+    # padding rows finished from the start; grouped: the decode attention reads each key/value head once;
+    # eager takes an additive float mask
+    settings = SamplingSettings(10, 1.0, GREEDY, 8)
     sampler = StaticCacheSampler(
-        model, tokenizer, settings, bucket_shapes=bucket_shapes, grouped_attention=grouped
-    )
+        model, tokenizer, settings, bucket_shapes=bucket_shapes, prompt_width=prompt_width,
+        grouped_attention=grouped,
+    )  # fmt: skip
     sampler.eos_ids = set()  # run every row to the budget: all 10 tokens are compared
     assert sampler.generate_ids(PROMPTS, 2) == greedy_generate(
         model, PROMPTS, 2, 10, eos=None, pad=sampler.pad_id
@@ -183,9 +191,11 @@ def test_lora_adapters_are_applied(model: nn.Module, tokenizer: Any) -> None:
 def _compiled_matches_eager(model: nn.Module, tokenizer: Any, device: str) -> None:
     counters.clear()
     model.to(device)
-    settings = SamplingSettings(6, 1.0, GREEDY, 64)
+    settings = SamplingSettings(6, 1.0, GREEDY, 8)
+    longer = [tuple(range(2, 60)), tuple(range(3, 40))]  # wider prompts and fewer rows than PROMPTS x 2
+    width = max(len(p) for p in PROMPTS + longer)  # what a trainer computes from its tasks
     eager = StaticCacheSampler(model, tokenizer, settings, bucket_shapes=True)
-    compiled = StaticCacheSampler(model, tokenizer, settings, compile=True)
+    compiled = StaticCacheSampler(model, tokenizer, settings, compile=True, prompt_width=width)
     for sampler in (eager, compiled):
         sampler.eos_ids = set()
     for _ in range(2):  # the second call replays what the first compiled
@@ -194,7 +204,9 @@ def _compiled_matches_eager(model: nn.Module, tokenizer: Any, device: str) -> No
         for param in model.parameters():
             param.mul_(1.5)
     assert compiled.generate_ids(PROMPTS, 2) == eager.generate_ids(PROMPTS, 2)
-    assert counters["stats"]["unique_graphs"] == 1  # one compile: later calls and new weights reuse it
+    assert compiled.generate_ids(longer, 1) == eager.generate_ids(longer, 1)
+    # one compile: later calls, new weights and other prompts in the same layout reuse it
+    assert counters["stats"]["unique_graphs"] == 1
 
 
 @pytest.mark.slow

@@ -7,9 +7,12 @@ from typing import Any
 import pytest
 
 from naa.config.plugins import PluginRegistry
+from naa.errors import TrainingError
 from naa.rl.config import RLConfig, Variant
 from naa.rl.evaluation import evaluate_run
 from naa.rl.model_version import read_manifest
+from naa.rl.run_state import list_checkpoints
+from naa.rl.tasks import load_tasks, save_tasks
 from naa.rl.trainer import train
 
 
@@ -168,3 +171,34 @@ def test_static_rollout_backend_trains_and_logs_like_generate(
         assert 0 < record["completion_tokens"] <= 2 * 3 * 8 and record["generation_tokens_per_s"] > 0
         # the static sampler draws from the policy being trained: one pass scores it back at rho = 1
         assert record["ratio_min"] == pytest.approx(1.0) and record["ratio_max"] == pytest.approx(1.0)
+
+
+def test_a_diverging_run_stops_with_a_message_before_logging_the_step(
+    tmp_path: Path, tiny_lm_dir: Path, short_tasks_file: Path, graded_rewards: PluginRegistry
+) -> None:
+    config = _config(tmp_path, tiny_lm_dir, short_tasks_file, reward="vowel_share", lr=float("inf"))
+    with pytest.raises(TrainingError, match=r"training diverged at step 1: .* NaN or infinite .* lower lr"):
+        train(config, plugins=graded_rewards)
+    assert not (config.output_dir / "metrics.jsonl").read_text()  # step 1 neither logged
+    assert list_checkpoints(config.output_dir) == []  # nor checkpointed
+
+
+@pytest.mark.slow
+def test_a_compiled_static_sampler_compiles_once_per_run(
+    tmp_path: Path, tiny_lm_dir: Path, short_tasks_file: Path, graded_rewards: PluginRegistry
+) -> None:
+    from torch._dynamo.utils import counters
+
+    # Hints longer than the prompts: hinted batches need a wider layout than plain ones, unless the run
+    # lays every batch out at its longest prompt from the start.
+    long_hint = "Returns are accepted within 30 days of delivery, unopened, with the receipt. " * 8
+    tasks = [t.model_copy(update={"hint": long_hint}) for t in load_tasks(short_tasks_file)]
+    save_tasks(tasks, tmp_path / "tasks.jsonl")
+    counters.clear()
+    config = _config(
+        tmp_path, tiny_lm_dir, tmp_path / "tasks.jsonl", variant="guide", reward="vowel_share",
+        rollout_backend="static", compile_rollout=True,
+    )  # fmt: skip
+    result = train(config, plugins=graded_rewards)
+    assert all(r["hint_fraction"] > 0 for r in result.metrics)  # hinted batches were sampled
+    assert counters["stats"]["unique_graphs"] == 1  # inductor on CPU: about a minute
