@@ -118,14 +118,23 @@ def held_out(tasks: list[RLTask], limit: int) -> list[RLTask]:
 
 
 def evaluate(
-    model_dir: str, tasks: list[RLTask], args: argparse.Namespace, dtype: str, runs: dict[str, bool]
+    model_dir: str,
+    tasks: list[RLTask],
+    all_tasks: list[RLTask],
+    args: argparse.Namespace,
+    dtype: str,
+    runs: dict[str, bool],
 ) -> dict[str, tuple[EvalResult, float]]:
-    """Load ``model_dir`` once; evaluate it once per entry of ``runs`` (name: hint in the prompt), each
-    from the same seed. Gives each run's result and seconds."""
+    """Load ``model_dir`` once; evaluate it on ``tasks`` once per entry of ``runs`` (name: hint in the
+    prompt), each from the same seed. Gives each run's result and seconds."""
     model, tokenizer = load_causal_lm(model_dir, dtype, args.device)
-    batch = args.rollout_batch
-    if args.rollout_backend == "static":  # the trainer's batch: the compiled decode step is the same shape
+    batch, width = args.rollout_batch, 0
+    if args.rollout_backend == "static":
+        # The trainer's batch and the longest prompt of every task, hinted or not: the evaluations and the
+        # training runs then share the static sampler's one compiled shape.
         batch = min(batch, args.batch_prompts * args.group_size)
+        encode = PromptEncoder(tokenizer, all_tasks)
+        width = max(len(encode(i, hinted)) for i in range(len(all_tasks)) for hinted in (False, True))
     settings = SamplingSettings(args.max_new_tokens, 1.0, 1.0, batch)
     out = {}
     for name, with_hint in runs.items():
@@ -133,7 +142,7 @@ def evaluate(
         start = time.perf_counter()
         result = evaluate_model(
             model, tokenizer, tasks, name=name, n=args.n, settings=settings, scorer=RewardScorer(),
-            with_hint=with_hint, backend=args.rollout_backend,
+            with_hint=with_hint, backend=args.rollout_backend, prompt_width=width,
         )  # fmt: skip
         out[name] = (result, time.perf_counter() - start)
     del model
@@ -336,7 +345,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "loss_last": warmed.losses[-1],
             "seconds": warmed.seconds,
         }
-    start_runs = evaluate(model_dir, heldout, args, dtype, {"start": False, "start, hinted": True})
+    start_runs = evaluate(model_dir, heldout, tasks, args, dtype, {"start": False, "start, hinted": True})
     (before, before_s), (hinted, hinted_s) = start_runs["start"], start_runs["start, hinted"]
     report: dict[str, Any] = {
         "device": device_name(args.device),
@@ -373,7 +382,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             start = time.perf_counter()
             result = train(config, models_dir=work / "models")
             train_s = time.perf_counter() - start
-            after, after_s = evaluate(str(result.model_path), heldout, args, dtype, {variant: False})[variant]
+            evaluated = evaluate(str(result.model_path), heldout, tasks, args, dtype, {variant: False})
+            after, after_s = evaluated[variant]
             entry = {
                 "variant": variant,
                 "seed": seed,

@@ -86,10 +86,12 @@ class RLConfig(BaseModel):
         "writes the final JSON block; 0 is off. The warmed model (output_dir/warmup) is RL's start model.",
     )
     warmup_batch_size: int = Field(8, ge=1, description="Demonstrations per warm-up step.")
-    warmup_lr: float = Field(2e-5, gt=0.0, description="AdamW learning rate of the warm-up (every weight).")
+    warmup_lr: float = Field(
+        2e-5, gt=0.0, allow_inf_nan=False, description="AdamW learning rate of the warm-up (every weight)."
+    )
     # optimisation
     steps: int = Field(100, ge=1, description="Optimisation steps of the run.")
-    lr: float = Field(1e-5, gt=0.0, description="AdamW learning rate.")
+    lr: float = Field(1e-5, gt=0.0, allow_inf_nan=False, description="AdamW learning rate.")
     weight_decay: float = Field(0.0, ge=0.0, description="AdamW weight decay.")
     max_grad_norm: float = Field(1.0, gt=0.0, description="Gradient norm clip.")
     micro_batch_size: int = Field(16, ge=1, description="Completions per forward/backward pass.")

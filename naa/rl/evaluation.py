@@ -96,6 +96,7 @@ def evaluate_model(
     with_hint: bool = False,
     backend: Literal["transformers", "static"] = "transformers",
     compile_rollout: bool | None = None,
+    prompt_width: int = 0,
 ) -> EvalResult:
     """Sample ``n`` replies per task with ``model`` and count the correct ones.
 
@@ -104,12 +105,18 @@ def evaluate_model(
             hints) but a check that Guide-GRPO can learn here: a model that fails with the hint too gets
             no reward from hinted groups either.
         backend, compile_rollout: the sampler, as the run's ``rollout_backend`` and ``compile_rollout``.
+        prompt_width: the static sampler's narrowest layout (``StaticCacheSampler``): a caller evaluating
+            several prompt sets in one process passes the longest prompt of all, for one compiled shape.
     """
     encode = PromptEncoder(tokenizer, tasks)
     prompts = [encode(i, with_hint) for i in range(len(tasks))]
     sampler: Sampler = (
         StaticCacheSampler(
-            model, tokenizer, settings, compile=compile_rollout, prompt_width=max(map(len, prompts))
+            model,
+            tokenizer,
+            settings,
+            compile=compile_rollout,
+            prompt_width=max(prompt_width, *map(len, prompts)),
         )
         if backend == "static"
         else TransformersSampler(model, tokenizer, settings)

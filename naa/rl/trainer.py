@@ -344,6 +344,10 @@ class _Run:
             return 0
         model = self.accelerator.unwrap_model(self.model)
         checkpoint = load_checkpoint(checkpoints[-1], model, self.optimizer, self.accelerator.process_index)
+        # The optimizer's saved state brings back its learning rate; the config's wins, so that a diverged
+        # run resumes from its last checkpoint with the lower lr it was given.
+        for group in self.optimizer.param_groups:
+            group.update(lr=self.config.lr, weight_decay=self.config.weight_decay)
         saved = checkpoint.state["data_order"]
         # Checkpoints hold every process's data order (a list); older ones one process's (a dict).
         self.order.load_state_dict(saved if isinstance(saved, list) else [saved])

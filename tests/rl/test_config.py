@@ -32,6 +32,7 @@ def test_defaults_are_guide_grpo_as_designed() -> None:
         ({"group_size": 1}, "group_size"),
         ({"aggregation": "sum"}, "aggregation"),
         ({"learning_rate": 1e-5}, "learning_rate"),
+        ({"lr": float("inf")}, "lr\n  Input should be a finite number"),
     ],
 )
 def test_invalid_combinations_fail(fields: dict[str, object], message: str) -> None:

@@ -176,11 +176,25 @@ def test_static_rollout_backend_trains_and_logs_like_generate(
 def test_a_diverging_run_stops_with_a_message_before_logging_the_step(
     tmp_path: Path, tiny_lm_dir: Path, short_tasks_file: Path, graded_rewards: PluginRegistry
 ) -> None:
-    config = _config(tmp_path, tiny_lm_dir, short_tasks_file, reward="vowel_share", lr=float("inf"))
+    config = _config(tmp_path, tiny_lm_dir, short_tasks_file, reward="vowel_share")
+    # An infinite lr is refused in a run file; here it stands in for an update that overflows
+    config = config.model_copy(update={"lr": float("inf")})
     with pytest.raises(TrainingError, match=r"training diverged at step 1: .* NaN or infinite .* lower lr"):
         train(config, plugins=graded_rewards)
     assert not (config.output_dir / "metrics.jsonl").read_text()  # step 1 neither logged
     assert list_checkpoints(config.output_dir) == []  # nor checkpointed
+
+
+def test_a_resumed_run_trains_at_the_configs_learning_rate(
+    tmp_path: Path, tiny_lm_dir: Path, short_tasks_file: Path, graded_rewards: PluginRegistry
+) -> None:
+    config = _config(tmp_path, tiny_lm_dir, short_tasks_file, reward="vowel_share", steps=1)
+    train(config, plugins=graded_rewards)  # its checkpoint's optimizer state holds lr 1e-3
+    # resumed with an infinite lr, step 2 must diverge: the saved lr would have trained on quietly
+    with pytest.raises(TrainingError, match="training diverged at step 2"):
+        train(config.model_copy(update={"steps": 2, "lr": float("inf")}), plugins=graded_rewards)
+    resumed = train(config.model_copy(update={"steps": 2}), plugins=graded_rewards)
+    assert [r["step"] for r in resumed.metrics] == [1, 2]  # step 1 kept, step 2 done once
 
 
 @pytest.mark.slow
