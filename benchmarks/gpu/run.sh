@@ -37,10 +37,11 @@ else
   # were measured then (benchmarks/results/*_nvidia_h200*.json). The static sampler now lays out every
   # batch of a process in one shape, so it compiles once (about a minute) and then decodes a step in a few
   # ms: the RL run samples with it, 20 steps per variant, guide, vanilla and filtered from the same warm-up
-  # (estimated 130 s before the first variant, compile included, then 60-90 s per variant). If that run
-  # fails, the same comparison reruns on generate at 6 steps in the time left.
+  # (estimated 130 s before the first variant, compile included, then 60-90 s per variant), each
+  # evaluation at 16 samples a task for less noisy pass@1 and pass@8. If that run fails, the same
+  # comparison reruns on generate at 6 steps and 8 samples in the time left.
   RL_ARGS=${NAA_GPU_RL_ARGS:---warmup-steps 60 --warmup-batch 4 --warmup-lr 5e-5 --steps 20 --lr 1e-4
-    --variants guide vanilla filtered --trl-steps 0 --rollout-prompts 0 --rollout-backend static}
+    --variants guide vanilla filtered --n 16 --trl-steps 0 --rollout-prompts 0 --rollout-backend static}
   FALLBACK_RL_ARGS="--warmup-steps 60 --warmup-batch 4 --warmup-lr 5e-5 --steps 6 --lr 1e-4
     --variants guide vanilla filtered --trl-steps 0 --rollout-prompts 0 --rollout-backend transformers"
   ROLLOUT_ARGS=${NAA_GPU_ROLLOUT_ARGS:---top-p 0.9 --paths static generate_dynamic}
