@@ -8,6 +8,8 @@ end-of-sequence token, so the policy is also trained on when to stop; one that r
 import contextlib
 import copy
 import importlib.util
+import os
+import socket
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -182,17 +184,42 @@ class TransformersSampler:
 class VLLMSampler:
     """Rollouts on an in-process vLLM engine; the trained weights are loaded into it after every step.
 
-    Not exercised by the CPU test suite (vLLM needs a GPU); it follows the weight-loading path TRL uses.
+    The engine is built as TRL 1.16's colocate mode builds it (trl/generation/vllm_generation.py): with
+    ``distributed_executor_backend="external_launcher"`` its model runs in this process, one engine per
+    training process, so ``sync_weights`` can reach it. vLLM's default runs the engine in a child process,
+    where ``llm_engine.model_executor.driver_worker`` does not exist. Not exercised by the test suite (vLLM
+    needs a GPU and is not installable on the lent GPU machine).
     """
 
-    def __init__(self, model_path: str, tokenizer: Any, settings: SamplingSettings, seed: int) -> None:
+    def __init__(
+        self,
+        model_path: str,
+        tokenizer: Any,
+        settings: SamplingSettings,
+        seed: int,
+        rank: int = 0,
+        local_rank: int = 0,
+        world_size: int = 1,
+    ) -> None:
         if importlib.util.find_spec("vllm") is None:
             raise ConfigError(
                 "rollout_backend vllm needs the vllm package: pip install vllm, or use transformers"
             )
         from vllm import LLM
 
-        self.llm = LLM(model=model_path, seed=seed, gpu_memory_utilization=0.3, enable_prefix_caching=True)
+        # The external launcher reads the process group from the environment; accelerate launch sets it,
+        # a single process has none.
+        os.environ.update(RANK=str(rank), LOCAL_RANK=str(local_rank), WORLD_SIZE=str(world_size))
+        os.environ.setdefault("MASTER_ADDR", "localhost")
+        if not os.environ.get("MASTER_PORT"):
+            os.environ["MASTER_PORT"] = str(_free_port())
+        self.llm = LLM(
+            model=model_path,
+            seed=seed + rank,  # as the trainer seeds each process
+            gpu_memory_utilization=0.3,
+            enable_prefix_caching=True,
+            distributed_executor_backend="external_launcher",
+        )
         self.tokenizer = tokenizer
         self.settings = settings
 
@@ -222,3 +249,10 @@ class VLLMSampler:
             ]
             for out in outputs
         ]
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("localhost", 0))
+        port: int = probe.getsockname()[1]
+        return port

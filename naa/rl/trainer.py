@@ -172,7 +172,11 @@ class _Run:
         settings = SamplingSettings(c.max_new_tokens, c.temperature, c.top_p, batch)
         model = self.accelerator.unwrap_model(self.model)
         if c.rollout_backend == "vllm":
-            return VLLMSampler(self.source, self.tokenizer, settings, c.seed)
+            a = self.accelerator
+            return VLLMSampler(
+                self.source, self.tokenizer, settings, c.seed,
+                a.process_index, a.local_process_index, a.num_processes,
+            )  # fmt: skip
         if c.rollout_backend == "static":
             # Every prompt the run can sample, hinted or not, fits one layout: the step compiles once.
             width = max(len(encode(i, hinted)) for i in range(len(self.tasks)) for hinted in (False, True))

@@ -1,5 +1,6 @@
 """Training smoke runs on a tiny random-weight Llama, a few steps each, on CPU."""
 
+import importlib.util
 import json
 from pathlib import Path
 from typing import Any
@@ -7,7 +8,7 @@ from typing import Any
 import pytest
 
 from naa.config.plugins import PluginRegistry
-from naa.errors import TrainingError
+from naa.errors import ConfigError, TrainingError
 from naa.rl.config import RLConfig, Variant
 from naa.rl.evaluation import evaluate_run
 from naa.rl.model_version import read_manifest
@@ -216,3 +217,12 @@ def test_a_compiled_static_sampler_compiles_once_per_run(
     result = train(config, plugins=graded_rewards)
     assert all(r["hint_fraction"] > 0 for r in result.metrics)  # hinted batches were sampled
     assert counters["stats"]["unique_graphs"] == 1  # inductor on CPU: about a minute
+
+
+@pytest.mark.skipif(importlib.util.find_spec("vllm") is not None, reason="vllm is installed here")
+def test_the_vllm_backend_without_vllm_says_what_to_install(
+    tmp_path: Path, tiny_lm_dir: Path, short_tasks_file: Path
+) -> None:
+    config = _config(tmp_path, tiny_lm_dir, short_tasks_file, rollout_backend="vllm")
+    with pytest.raises(ConfigError, match="rollout_backend vllm needs the vllm package: pip install vllm"):
+        train(config)
