@@ -44,6 +44,12 @@ class TransformersGeneratorConfig(_SamplingDefaults):
     )
     device: str = Field("cpu", description="torch device, e.g. cpu or cuda:0.")
     dtype: Literal["float32", "bfloat16", "float16"] = Field("float32", description="Weights' dtype.")
+    max_batch_size: int = Field(
+        8,
+        ge=1,
+        le=256,
+        description="Chats answered together in one generate call when they arrive while the model is busy.",
+    )
 
 
 class VLLMGeneratorConfig(_SamplingDefaults):
