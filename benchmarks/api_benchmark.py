@@ -9,9 +9,10 @@ httpx async clients:
   the time to the first ``token`` event is the time to first token a user sees.
 
 Each path runs first one request at a time (the latency of a request on an idle server), then under load.
-One untimed turn comes first (the partner's assistant is built lazily). The default generator serialises
-``generate`` calls, so concurrent chats queue: their time to first token includes the wait. Prints a table
-and writes ``benchmarks/results/api.json``.
+One untimed turn comes first (the partner's assistant is built lazily). The default generator runs one
+``generate`` call at a time, batching the chats that wait for it (``max_batch_size``), so concurrent chats
+queue: their time to first token includes the wait. Prints a table and writes
+``benchmarks/results/api.json``.
 
     .venv/bin/python benchmarks/api_benchmark.py [--chats 50] [--chat-tokens 64] [--requests 400]
 """
