@@ -249,8 +249,9 @@ class StaticCacheSampler:
         """
         Args:
             compile: wrap the decode step in ``torch.compile(mode="reduce-overhead", fullgraph=True)``
-                (CUDA graphs on a GPU); None compiles when the model is on a CUDA device. A new batch shape
-                costs a recompile (about a minute on an H200), hence ``bucket_shapes``.
+                (CUDA graphs on a GPU); None compiles when the model is on a CUDA device. The first call
+                compiles (about a minute on an H200); the first other batch shape compiles again, for
+                dynamic shapes, and every shape records its own CUDA graph: hence ``bucket_shapes``.
             bucket_shapes: lay every batch out at ``settings.batch_size`` rows (padding rows are finished
                 from the start) and a width rounded up to a multiple of 64, so varying batches reuse one or
                 a few compiled shapes; on by default when compiling.
