@@ -167,8 +167,7 @@ class TransformersGenerator:
             return batch
 
     def _fits(self, batch: list[_Request]) -> bool:
-        assert self._model is not None
-        limit = getattr(self._model.config, "max_position_embeddings", None)
+        limit = self._positions()
         longest = max(len(r.prompt) for r in batch) + max(r.params.max_new_tokens for r in batch)
         return limit is None or longest <= limit
 
@@ -213,9 +212,14 @@ class TransformersGenerator:
             return set()
         return {eos} if isinstance(eos, int) else set(eos)
 
-    def _check_fits(self, prompt_tokens: int, max_new_tokens: int) -> None:
+    def _positions(self) -> int | None:
+        """How many tokens, prompt and reply, the model holds (None: no stated limit)."""
         assert self._model is not None
-        limit = getattr(self._model.config, "max_position_embeddings", None)
+        limit: int | None = getattr(self._model.config, "max_position_embeddings", None)
+        return limit
+
+    def _check_fits(self, prompt_tokens: int, max_new_tokens: int) -> None:
+        limit = self._positions()
         if limit is not None and prompt_tokens + max_new_tokens > limit:
             raise InputError(
                 f"the prompt has {prompt_tokens} tokens and the reply may take {max_new_tokens}, more than "
