@@ -298,7 +298,7 @@ def save(report: dict[str, Any], out: Path) -> None:
 def check_nucleus(device: str, top_p: float = 0.9) -> dict[str, Any]:
     """On this device, the compiled top-p nucleus (static_rollout's search, no sort) against float64
     arithmetic, over the full SmolLM2 vocabulary: no token may differ but within float noise of the edge."""
-    from naa.rl.static_rollout import nucleus
+    from naa.generation.sampling import nucleus
 
     torch.manual_seed(0)
     probs = (torch.randn(64, SMOLLM2_135M["vocab_size"], device=device) * 3).softmax(dim=-1)

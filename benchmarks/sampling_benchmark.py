@@ -27,7 +27,7 @@ from torch import Tensor
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from naa.rl.static_rollout import draw_tokens, nucleus_by_sort  # noqa: E402
+from naa.generation.sampling import draw_tokens, nucleus_by_sort  # noqa: E402
 
 VOCAB = 49152  # SmolLM2's
 
