@@ -9,19 +9,22 @@ httpx async clients:
   the time to the first ``token`` event is the time to first token a user sees.
 
 Each path runs first one request at a time (the latency of a request on an idle server), then under load.
-One untimed turn comes first (the partner's assistant is built lazily). The default generator runs one
-``generate`` call at a time, batching the chats that wait for it (``max_batch_size``), so concurrent chats
-queue: their time to first token includes the wait. Prints a table and writes
+One untimed turn comes first (the partner's assistant is built lazily). The default generator decodes up
+to ``max_batch_size`` chats together, newcomers joining at the next decode step, so beyond that many
+concurrent chats queue: their time to first token includes the wait. Prints a table and writes
 ``benchmarks/results/api.json``.
 
-    .venv/bin/python benchmarks/api_benchmark.py [--chats 50] [--chat-tokens 64] [--requests 400]
+    .venv/bin/python benchmarks/api_benchmark.py [--chats 50] [--chat-rate 0.25] [--requests 400]
 """
 
 import argparse
 import asyncio
+import itertools
 import json
+import math
 import os
 import platform
+import random
 import socket
 import statistics
 import subprocess
@@ -65,6 +68,7 @@ class Scenario:
     name: str
     concurrency: int
     requests: int
+    arrivals_per_s: float = math.inf  # inf: every request at once; else Poisson arrivals at this rate
     latencies_s: list[float] = field(default_factory=list)
     first_token_s: list[float] = field(default_factory=list)
     errors: int = 0
@@ -81,6 +85,7 @@ class Scenario:
             "scenario": self.name,
             "concurrency": self.concurrency,
             "requests": self.requests,
+            "arrivals_per_s": None if math.isinf(self.arrivals_per_s) else self.arrivals_per_s,
             "errors": self.errors,
             "requests_per_s": round(len(self.latencies_s) / self.wall_s, 2) if self.wall_s else None,
             "p50_ms": pct(self.latencies_s, 0.50),
@@ -121,10 +126,19 @@ async def _stream_chat(client: httpx.AsyncClient, scenario: Scenario, question: 
 
 
 async def _run(scenario: Scenario, make_call: Callable[[int], Awaitable[None]]) -> None:
-    """Run ``scenario.requests`` calls with at most ``scenario.concurrency`` in flight."""
+    """Run ``scenario.requests`` calls with at most ``scenario.concurrency`` in flight, each starting at its
+    arrival time (Poisson arrivals, seeded, as vLLM's serving benchmark draws them)."""
     gate = asyncio.Semaphore(scenario.concurrency)
+    gaps = random.Random(0)
+    arrivals = list(
+        itertools.accumulate(
+            0.0 if math.isinf(scenario.arrivals_per_s) else gaps.expovariate(scenario.arrivals_per_s)
+            for _ in range(scenario.requests)
+        )
+    )
 
     async def one(i: int) -> None:
+        await asyncio.sleep(arrivals[i])
         async with gate:
             await make_call(i)
 
@@ -154,7 +168,7 @@ async def drive(base_url: str, key: str, args: argparse.Namespace) -> list[Scena
             Scenario("chat (stream)", 1, args.serial_chats),
             Scenario("classify", args.concurrency, args.requests),
             Scenario("search", args.concurrency, args.requests),
-            Scenario("chat (stream)", args.chats, args.chats),
+            Scenario("chat (stream)", args.chats, args.chats, args.chat_rate),
         ]
         for scenario in plan:
             call = calls[scenario.name]
@@ -191,6 +205,12 @@ def main() -> None:
         "--chats", type=int, default=50, help="Concurrent streamed chat turns (the issue's 50)."
     )
     parser.add_argument("--chat-tokens", type=int, default=64, help="max_new_tokens of the demo generator.")
+    parser.add_argument(
+        "--chat-rate",
+        type=float,
+        default=math.inf,
+        help="Chats arriving per second (Poisson) in the concurrent chat scenario; default: all at once.",
+    )
     parser.add_argument("--requests", type=int, default=400, help="Requests per classify/search scenario.")
     parser.add_argument("--concurrency", type=int, default=32, help="In flight at once for classify/search.")
     parser.add_argument(
@@ -229,8 +249,8 @@ def main() -> None:
         server.wait(timeout=30)
 
     rows = [s.summary() for s in scenarios]
-    columns = ["scenario", "concurrency", "requests", "errors", "requests_per_s", "p50_ms", "p99_ms",
-               "ttft_p50_ms", "ttft_p99_ms"]  # fmt: skip
+    columns = ["scenario", "concurrency", "arrivals_per_s", "requests", "errors", "requests_per_s", "p50_ms",
+               "p99_ms", "ttft_p50_ms", "ttft_p99_ms"]  # fmt: skip
     print("  ".join(f"{c:>14}" for c in columns))
     for row in rows:
         print("  ".join(f"{row[c]!s:>14}" for c in columns))

@@ -48,7 +48,8 @@ class TransformersGeneratorConfig(_SamplingDefaults):
         8,
         ge=1,
         le=256,
-        description="Chats answered together in one generate call when they arrive while the model is busy.",
+        description="Chats decoded together; one arriving while others are being written joins them at the "
+        "next decode step.",
     )
 
 

@@ -14,7 +14,6 @@ what the graph saves.
 """
 
 import contextlib
-import inspect
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ import torch
 from torch import Tensor, nn
 
 from naa.errors import ConfigError
+from naa.generation.running_batch import cache_keyword
 from naa.generation.sampling import draw_tokens
 from naa.rl.rollout import (
     Sample,
@@ -231,9 +231,7 @@ class StaticCacheSampler:
         self.model, self._config = model, config
         self._float_mask = model.get_input_embeddings().weight.dtype if attention == "eager" else None  # type: ignore[operator]
         self._grouped = attention == "sdpa" and self.grouped_attention
-        # transformers 5.24 names the cache argument `cache`; 5.17 (the GPU machine's) `past_key_values`
-        parameters = inspect.signature(type(model).forward).parameters
-        self._cache_keyword = "cache" if "cache" in parameters else "past_key_values"
+        self._cache_keyword = cache_keyword(model)
         self._buffers: _Buffers | None = None
 
     @torch.no_grad()

@@ -3,12 +3,12 @@
 import threading
 import time
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import pytest
 import torch
 
-from naa.errors import InputError, ModelUnavailableError
+from naa.errors import GenerationError, InputError, ModelUnavailableError
 from naa.generation import ChatMessage, Generator, SamplingParams, build_generator
 from naa.generation.config import TransformersGeneratorConfig
 from naa.generation.transformers_backend import TransformersGenerator
@@ -69,23 +69,67 @@ def test_unavailable_device_says_what_to_set(tiny_lm_dir: Path, tmp_path: Path) 
         generator.warm_up()
 
 
-def _batched(
-    generator: TransformersGenerator,
-    requests: list[tuple[list[ChatMessage], SamplingParams]],
-    stop_after: int,
-) -> tuple[list[str], list[int]]:
-    """Run ``requests`` while the model is busy with another reply, so they queue and run batched; the
-    second request's caller stops reading after ``stop_after`` pieces. Gives the texts and batch sizes."""
-    blocker = generator.stream(QUESTION, SamplingParams(max_new_tokens=500))
-    next(blocker)  # the model is generating: new requests wait
+class _Gate:
+    """Wraps the model's forward: records each call's (rows, tokens) and can hold the decode loop between
+    steps, so that chats arriving meanwhile are admitted at one known step; ``fail_next`` makes one call
+    raise."""
+
+    def __init__(self, generator: TransformersGenerator) -> None:
+        self.model: Any = generator._model
+        self.forward = self.model.forward
+        self.open = threading.Event()
+        self.open.set()
+        self.shapes: list[tuple[int, int]] = []
+        self.fail_next = False
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        self.open.wait(timeout=30)
+        self.shapes.append(tuple(kwargs["input_ids"].shape))
+        if self.fail_next:
+            self.fail_next = False
+            raise RuntimeError("out of memory")
+        return self.forward(*args, **kwargs)
+
+    def __enter__(self) -> "_Gate":
+        self.model.forward = self
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.open.set()
+        del self.model.forward
+
+    def decode_rows(self) -> list[int]:
+        return [rows for rows, tokens in self.shapes if tokens == 1]
+
+
+@pytest.fixture
+def generator(tiny_lm_dir: Path, tmp_path: Path) -> TransformersGenerator:
+    """A generator of its own whose rows ignore the end token: every reply runs to its budget, so a reply
+    still running when others join is certain."""
+    generator = TransformersGenerator(TransformersGeneratorConfig(model=str(tiny_lm_dir)), tmp_path)
+    generator.warm_up()
+    assert generator._batch is not None
+    generator._batch.eos_ids = set()
+    return generator
+
+
+def _join_mid_reply(
+    generator: TransformersGenerator, requests: list[tuple[list[ChatMessage], SamplingParams]], gate: _Gate
+) -> tuple[str, list[str]]:
+    """Start a 200-token reply, hold the loop after its first token, queue ``requests`` (the second one's
+    caller leaves after its first piece when its budget is 40), let them all join at the next step.
+    Gives the first reply's text and theirs."""
+    blocker = generator.stream(QUESTION, SamplingParams(max_new_tokens=200))
+    first = next(blocker)
+    gate.open.clear()
     texts: list[str] = [""] * len(requests)
 
     def ask(i: int) -> None:
         messages, params = requests[i]
         stream = generator.stream(messages, params)
-        for count, piece in enumerate(stream, start=1):
+        for piece in stream:
             texts[i] += piece
-            if i == 1 and count == stop_after:
+            if i == 1 and params.max_new_tokens == 40:
                 stream.close()  # a client gone mid-reply
                 return
 
@@ -95,68 +139,91 @@ def _batched(
     deadline = time.monotonic() + 30
     while len(generator._pending) < len(requests) and time.monotonic() < deadline:
         time.sleep(0.01)
-    sizes: list[int] = []
-    real = generator._model.generate  # type: ignore[union-attr]
-
-    def recording(**kwargs: Any) -> Any:
-        sizes.append(kwargs["input_ids"].shape[0])
-        return real(**kwargs)
-
-    generator._model.generate = recording  # type: ignore[union-attr, method-assign]
-    try:
-        blocker.close()
-        for thread in threads:
-            thread.join(timeout=60)
-    finally:
-        del generator._model.generate  # type: ignore[union-attr]
-    return texts, sizes
+    gate.open.set()
+    for thread in threads:
+        thread.join(timeout=60)
+    return first + "".join(blocker), texts
 
 
-def test_chats_arriving_while_the_model_is_busy_run_as_one_batch_with_their_own_replies(
-    tiny_generator: Generator,
+def test_a_greedy_reply_matches_generate_token_for_token(generator: TransformersGenerator) -> None:
+    model: Any = generator._model
+    prompt = generator._tokenizer.apply_chat_template(  # type: ignore[union-attr]
+        [{"role": "user", "content": QUESTION[0].content}], add_generation_prompt=True, return_tensors="pt"
+    )["input_ids"]
+    expected = model.generate(prompt, do_sample=False, max_new_tokens=30, min_new_tokens=30)
+    expected = expected[0, prompt.shape[1] :]
+    reply = generator.generate(QUESTION, SamplingParams(max_new_tokens=30))
+    assert reply.text == generator._tokenizer.decode(expected, skip_special_tokens=True)  # type: ignore[union-attr]
+    assert (reply.completion_tokens, reply.finish_reason) == (30, "length")
+
+
+def test_chats_arriving_mid_reply_join_it_and_each_get_their_own_reply(
+    generator: TransformersGenerator,
 ) -> None:
-    generator = cast(TransformersGenerator, tiny_generator)
-    questions = [[ChatMessage("user", q)] for q in ("Where is my order?", "Can I get a refund?", "Hi")]
-    budgets = [6, 12, 3]  # each row stops at its own budget
-    alone = [
-        generator.generate(q, SamplingParams(max_new_tokens=n))
-        for q, n in zip(questions, budgets, strict=True)
+    questions = [
+        [ChatMessage("user", "Where is my order? " * 20)],  # longer than the running row: its cache is padded
+        [ChatMessage("user", "Can I get a refund?")],
+        [ChatMessage("user", "Hi")],  # shorter: padded to the batch
     ]
+    budgets = [6, 12, 3]  # each row ends at its own budget
     requests = [(q, SamplingParams(max_new_tokens=n)) for q, n in zip(questions, budgets, strict=True)]
-    texts, sizes = _batched(generator, requests, stop_after=10**6)
-    assert sizes == [3]  # one generate call for the three
-    assert texts == [c.text for c in alone]  # greedy: the same reply as alone, despite the left padding
+    alone = [generator.generate(q, params).text for q, params in requests]
+    first_alone = generator.generate(QUESTION, SamplingParams(max_new_tokens=200)).text
+    with _Gate(generator) as gate:
+        first, texts = _join_mid_reply(generator, requests, gate)
+    assert texts == alone  # greedy: the same replies as alone, despite the padding
+    assert first == first_alone  # the running reply too, through joins and leaves
+    assert [rows for rows, tokens in gate.shapes if tokens > 1] == [1, 3]  # the three read in one pass...
+    decode = gate.decode_rows()
+    joined = decode.index(4)  # ...joined the running reply at one step, their first tokens drawn already...
+    assert decode[joined : joined + 11] == [4] * 2 + [3] * 3 + [2] * 6  # ...and left at their budgets
+    assert set(decode[joined + 11 :]) == {1} and len(decode) == 199  # the first went on to its 200th
 
 
-def test_a_caller_leaving_a_batch_ends_only_its_own_row(tiny_generator: Generator) -> None:
-    generator = cast(TransformersGenerator, tiny_generator)
-    requests = [(QUESTION, SamplingParams(max_new_tokens=40)) for _ in range(3)]
+def test_a_caller_leaving_ends_only_its_own_row(generator: TransformersGenerator) -> None:
     full = generator.generate(QUESTION, SamplingParams(max_new_tokens=40)).text
-    texts, sizes = _batched(generator, requests, stop_after=1)
-    assert sizes == [3]
+    with _Gate(generator) as gate:
+        _, texts = _join_mid_reply(generator, [(QUESTION, SamplingParams(max_new_tokens=40))] * 3, gate)
     assert texts[0] == texts[2] == full and len(texts[1]) < len(full)
 
 
-def test_chats_sampled_differently_are_not_batched_together(tiny_generator: Generator) -> None:
-    generator = cast(TransformersGenerator, tiny_generator)
-    greedy, hot = SamplingParams(max_new_tokens=4), SamplingParams(max_new_tokens=4, temperature=1.0)
-    _, sizes = _batched(
-        generator, [(QUESTION, greedy), (QUESTION, hot), (QUESTION, greedy)], stop_after=10**6
-    )
-    assert sorted(sizes) == [1, 2]
+def test_greedy_and_sampled_chats_share_a_batch(generator: TransformersGenerator) -> None:
+    greedy, hot = SamplingParams(max_new_tokens=8), SamplingParams(max_new_tokens=8, temperature=1.0)
+    alone = generator.generate(QUESTION, greedy).text
+    with _Gate(generator) as gate:
+        _, texts = _join_mid_reply(generator, [(QUESTION, greedy), (QUESTION, hot), (QUESTION, greedy)], gate)
+    assert 4 in gate.decode_rows()
+    assert texts[0] == texts[2] == alone
 
 
-def test_chats_that_would_overflow_the_context_together_run_apart(tiny_generator: Generator) -> None:
-    generator = cast(TransformersGenerator, tiny_generator)
-    long_question = [ChatMessage("user", "refund " * 400)]
-    encoded = generator._tokenizer.apply_chat_template(  # type: ignore[union-attr]
-        [{"role": "user", "content": long_question[0].content}], add_generation_prompt=True, return_dict=True
-    )
-    # Padded to the long prompt and run to the short one's budget, the batch would pass the 2048 positions.
-    short_budget = 2048 - len(encoded["input_ids"]) + 10
-    requests = [
-        (long_question, SamplingParams(max_new_tokens=4)),
-        (QUESTION, SamplingParams(max_new_tokens=short_budget)),
-    ]
-    _, sizes = _batched(generator, requests, stop_after=10**6)
-    assert sizes == [1, 1]
+def test_a_failed_step_fails_the_batchs_callers_and_the_next_chat_is_answered(
+    generator: TransformersGenerator,
+) -> None:
+    stream = generator.stream(QUESTION, SamplingParams(max_new_tokens=20))
+    with _Gate(generator) as gate:
+        gate.fail_next = True
+        with pytest.raises(GenerationError, match="out of memory"):
+            list(stream)
+    assert generator.generate(QUESTION, SamplingParams(max_new_tokens=5)).completion_tokens == 5
+
+
+def test_a_sliding_window_model_takes_newcomers_once_its_batch_has_ended(
+    tiny_lm_dir: Path, tmp_path: Path
+) -> None:
+    """A sliding-window cache keeps only its last window of keys, so its batch is never joined mid-reply."""
+    from transformers import AutoTokenizer, LlamaForCausalLM, MistralConfig, MistralForCausalLM
+
+    llama = LlamaForCausalLM.from_pretrained(tiny_lm_dir)
+    config = MistralConfig(**{**llama.config.to_dict(), "sliding_window": 16, "model_type": "mistral"})
+    MistralForCausalLM(config).save_pretrained(tmp_path / "mistral")
+    AutoTokenizer.from_pretrained(tiny_lm_dir).save_pretrained(tmp_path / "mistral")
+    generator = TransformersGenerator(TransformersGeneratorConfig(model=str(tmp_path / "mistral")), tmp_path)
+    generator.warm_up()
+    assert generator._batch is not None and not generator._batch.joinable
+    generator._batch.eos_ids = set()
+    alone = generator.generate(QUESTION, SamplingParams(max_new_tokens=30)).text
+    with _Gate(generator) as gate:
+        first, texts = _join_mid_reply(generator, [(QUESTION, SamplingParams(max_new_tokens=30))] * 2, gate)
+    assert max(gate.decode_rows()) == 2  # the two newcomers ran together, after the running reply
+    assert texts == [alone, alone]
+    assert first == generator.generate(QUESTION, SamplingParams(max_new_tokens=200)).text
