@@ -79,10 +79,13 @@ class _Gate:
         self.forward = self.model.forward
         self.open = threading.Event()
         self.open.set()
+        self.held = threading.Event()  # a call waits at the closed gate
         self.shapes: list[tuple[int, int]] = []
         self.fail_next = False
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if not self.open.is_set():
+            self.held.set()
         self.open.wait(timeout=30)
         self.shapes.append(tuple(kwargs["input_ids"].shape))
         if self.fail_next:
@@ -122,6 +125,7 @@ def _join_mid_reply(
     blocker = generator.stream(QUESTION, SamplingParams(max_new_tokens=200))
     first = next(blocker)
     gate.open.clear()
+    assert gate.held.wait(timeout=30)  # the loop is inside a step: nothing joins before the gate opens
     texts: list[str] = [""] * len(requests)
 
     def ask(i: int) -> None:
