@@ -19,6 +19,7 @@ from typing import Literal
 from naa.config.partner import PartnerConfig
 from naa.config.plugins import (
     PluginComponentConfig,
+    PluginRegistry,
     PostProcessor,
     Tool,
     ToolResult,
@@ -80,6 +81,16 @@ class DoneEvent:
 AssistantEvent = IntentEvent | PassagesEvent | TokenEvent | DoneEvent
 
 
+def build_retriever(
+    config: PartnerConfig, workspace: Workspace, plugins: PluginRegistry | None = None
+) -> Retriever:
+    """The partner's retriever: its plugin, or its built knowledge base in the workspace."""
+    if isinstance(config.retrieval, PluginComponentConfig):
+        return (plugins or load_plugins()).build_ref("retriever", config.retrieval)
+    kb_dir = workspace.kb_dir(config.id, config.knowledge_base.name)
+    return KnowledgeBase(kb_dir, config.retrieval, workspace.models_dir)
+
+
 class Assistant:
     """Answers customer turns for one partner.
 
@@ -122,15 +133,10 @@ class Assistant:
             classifier = plugins.build_ref("intent_classifier", config.intent)
         else:
             classifier = load_intent_classifier(config.intent, workspace.intent_dir(config.id))
-        if isinstance(config.retrieval, PluginComponentConfig):
-            retriever = plugins.build_ref("retriever", config.retrieval)
-        else:
-            kb_dir = workspace.kb_dir(config.id, config.knowledge_base.name)
-            retriever = KnowledgeBase(kb_dir, config.retrieval, workspace.models_dir)
         return cls(
             config,
             classifier,
-            retriever,
+            build_retriever(config, workspace, plugins),
             generator or make_generator(config, workspace),
             max_message_chars,
             [plugins.build_ref("postprocessor", ref) for ref in config.postprocessors],
