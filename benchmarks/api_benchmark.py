@@ -211,6 +211,9 @@ def main() -> None:
         default=math.inf,
         help="Chats arriving per second (Poisson) in the concurrent chat scenario; default: all at once.",
     )
+    parser.add_argument(
+        "--max-batch-size", type=int, default=None, help="generation.max_batch_size; default: the demo's."
+    )
     parser.add_argument("--requests", type=int, default=400, help="Requests per classify/search scenario.")
     parser.add_argument("--concurrency", type=int, default=32, help="In flight at once for classify/search.")
     parser.add_argument(
@@ -231,6 +234,8 @@ def main() -> None:
     config_path = args.data_dir / "benchmark-partner.yaml"
     raw = demo.model_dump(mode="json")
     raw["generation"]["max_new_tokens"] = args.chat_tokens
+    if args.max_batch_size is not None:
+        raw["generation"]["max_batch_size"] = args.max_batch_size
     config_path.write_text(json.dumps(raw))
     database = args.data_dir / "api-benchmark.db"
     database.unlink(missing_ok=True)
@@ -263,7 +268,11 @@ def main() -> None:
             "load_average_1m": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
         },
         "server": "uvicorn, 1 process, api.main:app_from_env; SQLite database; demo partner",
-        "generator": {"model": demo.generation.model, "max_new_tokens": args.chat_tokens},
+        "generator": {
+            "model": demo.generation.model,
+            "max_new_tokens": args.chat_tokens,
+            "max_batch_size": raw["generation"]["max_batch_size"],
+        },
         "scenarios": rows,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
