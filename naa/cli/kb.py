@@ -69,7 +69,11 @@ def search(
     with user_errors():
         if not query.strip():
             raise InputError("the query is empty: give the words a customer might use")
-        passages = _open(partner, kb).search([query], top_k=top_k)[0]
+        knowledge_base = _open(partner, kb)
+        if not knowledge_base.documents():
+            console.print("the knowledge base holds no documents yet: `naa kb ingest PATH` adds some")
+            return
+        passages = knowledge_base.search([query], top_k=top_k)[0]
     if not passages:
         console.print("no passage scores above min_score: the assistant would say it does not know")
         return

@@ -131,6 +131,10 @@ def read_questions(path: Path) -> list[RetrievalQuestion]:
 
 def check_doc_ids(questions: Sequence[RetrievalQuestion], known: Collection[str], source: str) -> None:
     """Refuse doc ids the knowledge base does not hold: a typo would otherwise count as a retrieval miss."""
+    if not known:
+        raise ConfigError(
+            "the knowledge base holds no documents: build it first (`naa build`, or `naa kb ingest`)"
+        )
     unknown = sorted({doc_id for q in questions for doc_id in q.doc_ids} - set(known))
     if unknown:
         shown = ", ".join(unknown[:5]) + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else "")

@@ -40,6 +40,8 @@ def test_ingest_search_list_delete(partner: Path, tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert "gift-1" in result.output and "orders/cancel.md" not in result.output
+    result = runner.invoke(app, ["search", "quantum chromodynamics lecture notes", "--partner", str(partner)])
+    assert "no passage scores above min_score" in result.output  # documents, none near the query
 
     result = runner.invoke(app, ["list", "--partner", str(partner)])
     assert "orders/cancel.md" in result.output and "gift-1" in result.output
@@ -69,10 +71,10 @@ def test_user_errors_print_one_line_and_exit_1(partner: Path, tmp_path: Path) ->
     )
 
 
-def test_search_on_an_empty_knowledge_base_says_nothing_was_found(partner: Path) -> None:
+def test_search_on_an_empty_knowledge_base_says_it_holds_nothing_yet(partner: Path) -> None:
     result = runner.invoke(app, ["search", "anything", "--partner", str(partner)])
     assert result.exit_code == 0
-    assert "no passage scores above min_score" in result.output
+    assert "holds no documents yet" in result.output
 
 
 def test_an_empty_query_is_refused_before_anything_is_loaded(partner: Path) -> None:

@@ -116,6 +116,13 @@ def test_a_missing_questions_file_is_named(
     assert "nope.yaml does not exist" in " ".join(output.split()) and not output.endswith("exit 0")
 
 
+def test_an_unbuilt_knowledge_base_is_named(built_partner: tuple[Path, Path], tmp_path: Path) -> None:
+    questions = tmp_path / "questions.yaml"
+    questions.write_text(yaml.safe_dump(QUESTIONS), encoding="utf-8")
+    output = _eval(built_partner, {"NAA_DATA_DIR": str(tmp_path / "empty")}, questions)
+    assert "holds no documents: build it first" in " ".join(output.split()) and not output.endswith("exit 0")
+
+
 def test_a_partner_of_ones_own_needs_its_own_questions(
     built_partner: tuple[Path, Path], env: dict[str, str]
 ) -> None:
