@@ -133,8 +133,7 @@ def evaluate(
         # The trainer's batch and the longest prompt of every task, hinted or not: the evaluations and the
         # training runs then share the static sampler's one compiled shape.
         batch = min(batch, args.batch_prompts * args.group_size)
-        encode = PromptEncoder(tokenizer, all_tasks)
-        width = max(len(encode(i, hinted)) for i in range(len(all_tasks)) for hinted in (False, True))
+        width = PromptEncoder(tokenizer, all_tasks).longest()
     settings = SamplingSettings(args.max_new_tokens, 1.0, 1.0, batch)
     out = {}
     for name, with_hint in runs.items():

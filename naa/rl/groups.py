@@ -61,6 +61,11 @@ class PromptEncoder:
             self._cache[key] = tuple(self.tokenizer(text, add_special_tokens=False)["input_ids"])
         return self._cache[key]
 
+    def longest(self) -> int:
+        """Tokens in the longest prompt of any task, hinted or not: the static sampler lays every batch out
+        at least this wide, so one run samples every prompt with one compiled shape."""
+        return max(len(self(i, hinted)) for i in range(len(self.tasks)) for hinted in (False, True))
+
 
 @dataclass(frozen=True)
 class GroupCollector:

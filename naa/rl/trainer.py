@@ -178,10 +178,8 @@ class _Run:
                 a.process_index, a.local_process_index, a.num_processes,
             )  # fmt: skip
         if c.rollout_backend == "static":
-            # Every prompt the run can sample, hinted or not, fits one layout: the step compiles once.
-            width = max(len(encode(i, hinted)) for i in range(len(self.tasks)) for hinted in (False, True))
             return StaticCacheSampler(
-                model, self.tokenizer, settings, compile=c.compile_rollout, prompt_width=width
+                model, self.tokenizer, settings, compile=c.compile_rollout, prompt_width=encode.longest()
             )
         return TransformersSampler(model, self.tokenizer, settings)
 
