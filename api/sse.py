@@ -6,10 +6,12 @@ OpenAI clients expect. An error after the stream has started cannot change the s
 becomes a last ``error`` event with the usual ``{code, message}`` body.
 """
 
-from collections.abc import Iterable, Iterator
+from collections.abc import AsyncIterator, Generator, Iterable
 
+import anyio
 from pydantic import BaseModel
 from sse_starlette import EventSourceResponse, ServerSentEvent
+from starlette.concurrency import iterate_in_threadpool
 
 from api.errors import ErrorBody
 from naa.errors import NAAError
@@ -19,7 +21,7 @@ def event(name: str | None, data: BaseModel) -> ServerSentEvent:
     return ServerSentEvent(data=data.model_dump_json(), event=name)
 
 
-def with_error_event(events: Iterable[ServerSentEvent]) -> Iterator[ServerSentEvent]:
+def with_error_event(events: Iterable[ServerSentEvent]) -> Generator[ServerSentEvent, None, None]:
     """Pass events through; an NAAError raised mid-stream ends the stream with an ``error`` event."""
     try:
         yield from events
@@ -28,5 +30,20 @@ def with_error_event(events: Iterable[ServerSentEvent]) -> Iterator[ServerSentEv
 
 
 def stream_response(events: Iterable[ServerSentEvent]) -> EventSourceResponse:
-    # The assistant's stream is blocking (torch): sse-starlette iterates it in a worker thread.
-    return EventSourceResponse(with_error_event(events), ping=15)
+    return EventSourceResponse(in_worker_threads(with_error_event(events)), ping=15)
+
+
+async def in_worker_threads(
+    events: Generator[ServerSentEvent, None, None],
+) -> AsyncIterator[ServerSentEvent]:
+    """The assistant's blocking (torch) stream, read in worker threads and closed when the response ends.
+
+    When the client goes, sse-starlette stops reading; closed here, the reply's generation ends at its next
+    step instead of running on for no one until the garbage collector finds the stream.
+    """
+    try:
+        async for item in iterate_in_threadpool(events):
+            yield item
+    finally:
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(events.close)

@@ -45,21 +45,23 @@ class Request:
     text: TextIteratorStreamer
     usage: StreamUsage
     cancel: threading.Event = field(default_factory=threading.Event)  # the caller stopped reading
-    done: threading.Event = field(default_factory=threading.Event)  # its row ended, usage filled in
+    ended: bool = False  # set by the decoding thread only
     failure: list[BaseException] = field(default_factory=list)
 
-    def finish(self, tokens: int, reason: Literal["stop", "length"]) -> None:
-        if self.done.is_set():
+    def finish(self, reason: Literal["stop", "length"]) -> None:
+        """End the caller's text stream; written before it ends, the end reason and a failure are there
+        when the caller has read the whole stream."""
+        if self.ended:
             return
-        self.usage.completion_tokens = tokens
-        self.usage.finish_reason = reason
+        if not self.cancel.is_set():  # a caller that stopped reading has given its own reason (a stop string)
+            self.usage.finish_reason = reason
+        self.ended = True
         self.text.end()
-        self.done.set()
 
     def fail(self, err: BaseException) -> None:
-        if not self.done.is_set():
+        if not self.ended:
             self.failure.append(err)
-            self.finish(0, "stop")
+            self.finish("stop")
 
 
 @dataclass(eq=False)
@@ -178,6 +180,7 @@ class RunningBatch:
         ended: dict[int, Literal["stop", "length"]] = {}
         for i, (row, token) in enumerate(zip(self.rows[start:], tokens, strict=True), start=start):
             row.tokens.append(token)
+            row.request.usage.completion_tokens = len(row.tokens)  # also right for a caller that left
             row.request.text.put(torch.tensor([token]))
             if token in self.eos_ids or self._at_stop_string(row):
                 ended[i] = "stop"
@@ -198,7 +201,7 @@ class RunningBatch:
         if not ended:
             return
         for i, reason in ended.items():
-            self.rows[i].request.finish(len(self.rows[i].tokens), reason)
+            self.rows[i].request.finish(reason)
         keep = [i for i in range(len(self.rows)) if i not in ended]
         if not keep:
             self._reset()

@@ -111,13 +111,10 @@ class TransformersGenerator:
         try:
             yield from text
         finally:
-            # A consumer that stops early (stop string, client gone) ends its row; the others go on.
+            # A consumer that stops early (stop string, client gone) ends its row at the next step, or drops
+            # the request before it starts; the others go on. Nothing here waits or takes a lock: a stream
+            # its client dropped is closed by the garbage collector, on any thread, the decoding one too.
             request.cancel.set()
-            with self._pending_lock:
-                if request in self._pending:  # not started: nothing to wait for
-                    self._pending.remove(request)
-                    request.done.set()
-            request.done.wait()
         if request.failure:
             err = request.failure[0]
             raise GenerationError(f"generator model {self._config.model} failed: {err}") from err
@@ -141,10 +138,15 @@ class TransformersGenerator:
                     batch.fail(err)
 
     def _take(self, room: int) -> list[Request]:
-        """The oldest waiting requests, as many as may join the batch now."""
+        """The oldest waiting requests, as many as may join the batch now; those whose caller left are
+        dropped."""
         with self._pending_lock:
-            taken, self._pending = self._pending[:room], self._pending[room:]
-            return taken
+            gone = [r for r in self._pending if r.cancel.is_set()]
+            waiting = [r for r in self._pending if not r.cancel.is_set()]
+            taken, self._pending = waiting[:room], waiting[room:]
+        for request in gone:
+            request.finish("stop")
+        return taken
 
     def _eos_ids(self) -> set[int]:
         assert self._model is not None

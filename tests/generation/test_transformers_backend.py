@@ -2,6 +2,7 @@
 
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +10,7 @@ import pytest
 import torch
 
 from naa.errors import GenerationError, InputError, ModelUnavailableError
-from naa.generation import ChatMessage, Generator, SamplingParams, build_generator
+from naa.generation import ChatMessage, Completion, Generator, SamplingParams, build_generator
 from naa.generation.config import TransformersGeneratorConfig
 from naa.generation.transformers_backend import TransformersGenerator
 
@@ -72,7 +73,7 @@ def test_unavailable_device_says_what_to_set(tiny_lm_dir: Path, tmp_path: Path) 
 class _Gate:
     """Wraps the model's forward: records each call's (rows, tokens) and can hold the decode loop between
     steps, so that chats arriving meanwhile are admitted at one known step; ``fail_next`` makes one call
-    raise."""
+    raise; ``run_inside`` functions run once, on the decoding thread, inside the next call."""
 
     def __init__(self, generator: TransformersGenerator) -> None:
         self.model: Any = generator._model
@@ -82,12 +83,15 @@ class _Gate:
         self.held = threading.Event()  # a call waits at the closed gate
         self.shapes: list[tuple[int, int]] = []
         self.fail_next = False
+        self.run_inside: list[Callable[[], object]] = []
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if not self.open.is_set():
             self.held.set()
         self.open.wait(timeout=30)
         self.shapes.append(tuple(kwargs["input_ids"].shape))
+        while self.run_inside:
+            self.run_inside.pop()()
         if self.fail_next:
             self.fail_next = False
             raise RuntimeError("out of memory")
@@ -189,6 +193,26 @@ def test_a_caller_leaving_ends_only_its_own_row(generator: TransformersGenerator
     with _Gate(generator) as gate:
         _, texts = _join_mid_reply(generator, [(QUESTION, SamplingParams(max_new_tokens=40))] * 3, gate)
     assert texts[0] == texts[2] == full and len(texts[1]) < len(full)
+
+
+def test_a_stream_closed_on_the_decoding_thread_leaves_the_model_serving(
+    generator: TransformersGenerator,
+) -> None:
+    """A client that goes mid-reply leaves its stream to the garbage collector, which closes it on whatever
+    thread it runs in: here the decoding one, inside a model step (closing once waited there forever)."""
+    gone = generator.stream(QUESTION, SamplingParams(max_new_tokens=200))
+    next(gone)
+    replies: list[Completion] = []
+    with _Gate(generator) as gate:
+        gate.run_inside.append(gone.close)
+        chat = threading.Thread(
+            target=lambda: replies.append(generator.generate(QUESTION, SamplingParams(max_new_tokens=5))),
+            daemon=True,
+        )
+        chat.start()
+        chat.join(timeout=60)
+    assert [r.completion_tokens for r in replies] == [5]
+    assert gate.decode_rows()[-1] == 1  # the closed reply's row left the batch
 
 
 def test_greedy_and_sampled_chats_share_a_batch(generator: TransformersGenerator) -> None:
