@@ -27,7 +27,7 @@ from naa.config.plugins import (
     apply_postprocessors,
     load_plugins,
 )
-from naa.errors import InputError, NotFoundError
+from naa.errors import ConflictError, InputError, NotFoundError
 from naa.generation import Citation, build_generator, build_messages, extract_citations
 from naa.generation.base import ChatMessage, Generator, SamplingParams
 from naa.generation.streaming import ReplyStream, StreamUsage
@@ -127,12 +127,22 @@ class Assistant:
         generator: Generator | None = None,
         max_message_chars: int = MAX_MESSAGE_CHARS,
     ) -> "Assistant":
-        """Wire the partner's built artifacts and plugins; ``generator`` lets partners share one model."""
+        """Wire the partner's built artifacts and plugins; ``generator`` lets partners share one model.
+
+        Raises:
+            ConflictError: the partner has not been built (no intent model).
+        """
         plugins = load_plugins()
         if isinstance(config.intent, PluginComponentConfig):
             classifier = plugins.build_ref("intent_classifier", config.intent)
         else:
-            classifier = load_intent_classifier(config.intent, workspace.intent_dir(config.id))
+            model_dir = workspace.intent_dir(config.id)
+            if not model_dir.exists():
+                raise ConflictError(
+                    f"partner {config.id!r} is not built yet (it has no intent model): build it with "
+                    f"`naa build --partner FILE`, or POST /v1/admin/partners/{config.id}/build"
+                )
+            classifier = load_intent_classifier(config.intent, model_dir)
         return cls(
             config,
             classifier,

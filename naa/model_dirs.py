@@ -11,6 +11,26 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from naa.errors import ConfigError
+
+
+def check_replaceable(model_dir: Path, marker: str) -> None:
+    """Refuse to replace anything but an earlier model (a folder holding ``marker``) or an empty folder: a
+    mistyped ``--out`` (``.``, a project, a file) must not be deleted by the swap.
+
+    Raises:
+        ConfigError: ``model_dir`` is a file, or a folder holding files but no model.
+    """
+    if not model_dir.exists():
+        return
+    if model_dir.is_dir() and ((model_dir / marker).is_file() or not any(model_dir.iterdir())):
+        return
+    kind = "folder" if model_dir.is_dir() else "file"
+    raise ConfigError(
+        f"{model_dir} is a {kind} that holds no model, and writing the model there would replace it: "
+        "choose a new or empty folder"
+    )
+
 
 @contextmanager
 def atomic_model_dir(model_dir: Path) -> Iterator[Path]:
@@ -18,6 +38,7 @@ def atomic_model_dir(model_dir: Path) -> Iterator[Path]:
 
     On any exception the temporary folder is removed and ``model_dir`` is untouched.
     """
+    model_dir = model_dir.resolve()  # "." has no name to put beside it
     model_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{model_dir.name}.new-", dir=model_dir.parent))
     try:

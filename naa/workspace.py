@@ -8,8 +8,14 @@ One place decides the layout, so the CLI, the API and the Celery tasks find the 
     {data_dir}/models/                               generators converted from packaged GGUF files
 """
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
+
+from naa.errors import InputError
+
+# Partner ids and knowledge-base names become folder names: no separators, no "..", nothing hidden.
+NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 
 
 @dataclass(frozen=True)
@@ -20,6 +26,12 @@ class Workspace:
         return self.data_dir / "partners" / partner_id
 
     def kb_dir(self, partner_id: str, kb_name: str = "default") -> Path:
+        """Raises InputError for a name that is not one folder name (``--kb ../../x``)."""
+        if not re.fullmatch(NAME_PATTERN, kb_name):
+            raise InputError(
+                f"knowledge-base name {kb_name!r} is not allowed: use lower-case letters, digits, '-' and "
+                "'_' (up to 63, starting with a letter or digit)"
+            )
         return self.partner_dir(partner_id) / "kb" / kb_name
 
     def intent_dir(self, partner_id: str) -> Path:

@@ -4,12 +4,33 @@ Heavy imports (torch, transformers, faiss) happen inside commands so that ``naa 
 """
 
 import os
+from importlib.metadata import version
+from typing import Annotated
 
 import typer
 
 from naa.cli import chat, eval, intent, kb, rl, serve
+from naa.cli.common import command_group, console
 
-app = typer.Typer(help="NAA: customer-service neural agent assistant.", no_args_is_help=True)
+app = command_group("NAA: customer-service neural agent assistant.")
+
+
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        console.print(f"naa {version('naa')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    show_version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """NAA: customer-service neural agent assistant."""
+
+
 app.add_typer(kb.app, name="kb")
 app.add_typer(intent.app, name="intent")
 app.add_typer(eval.app, name="eval")
@@ -28,4 +49,7 @@ def main() -> None:
     # interleave with the streamed replies and NAA's own progress; set these variables to see them again.
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    # NAA never downloads a model (README): a hub id must be in the local cache, and a mistyped model name
+    # fails at once instead of after about 50 s of retries against a hub it cannot reach.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
     app()

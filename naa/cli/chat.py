@@ -3,6 +3,7 @@
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.text import Text
 
 from naa.cli.common import PartnerOption, console, load_partner, user_errors, workspace
 from naa.generation.base import ChatMessage
@@ -29,21 +30,21 @@ def _answer(assistant: "Assistant", conversation: list[ChatMessage]) -> str:
     for event in assistant.respond_stream(conversation):
         if isinstance(event, IntentEvent):
             label = event.intent.label
-            console.print(f"[dim]intent: {label} ({event.intent.confidence:.2f})[/dim]")
+            console.print(f"intent: {label} ({event.intent.confidence:.2f})", style="dim")
         elif isinstance(event, TokenEvent):
-            console.print(event.text, end="", markup=False, highlight=False)
+            console.print(event.text, end="", highlight=False)
         elif isinstance(event, DoneEvent):
             reply = event.reply
             text = reply.reply
             console.print()
             if reply.usage is not None and reply.usage.finish_reason == "length":
-                console.print(f"[yellow](cut at the {reply.usage.completion_tokens}-token limit)[/yellow]")
+                console.print(f"(cut at the {reply.usage.completion_tokens}-token limit)", style="yellow")
             for c in reply.citations:
-                console.print(f"[dim]  [{c.number}] {c.title} ({c.doc_id}) {c.url}[/dim]")
+                console.print(f"  [{c.number}] {c.title} ({c.doc_id}) {c.url}", style="dim")
             if reply.handoff:
-                console.print("[yellow]-> handed off to a human agent[/yellow]")
+                console.print("-> handed off to a human agent", style="yellow")
             stages = ", ".join(f"{k} {v:.0f} ms" for k, v in reply.timings_ms.items())
-            console.print(f"[dim]{stages}[/dim]")
+            console.print(stages, style="dim")
     return text
 
 
@@ -60,14 +61,14 @@ def chat(partner: PartnerOption = None) -> None:
     with user_errors():
         assistant = _assistant(partner)
         conversation: list[ChatMessage] = []
-        console.print("[bold]Type a message; an empty line ends the chat.[/bold]")
+        console.print("Type a message; an empty line ends the chat.", style="bold")
         while True:
             try:
-                message = console.input("[bold cyan]you> [/bold cyan]").strip()
+                message = console.input(Text("you> ", style="bold cyan")).strip()
             except EOFError:
                 break
             if not message:
                 break
             conversation.append(ChatMessage("user", message))
-            console.print("[bold green]assistant>[/bold green] ", end="")
+            console.print(Text("assistant> ", style="bold green"), end="")
             conversation.append(ChatMessage("assistant", _answer(assistant, conversation)))

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 from naa.config.partner import PartnerConfig, load_partner_config
 from naa.config.settings import NAASettings
@@ -21,8 +22,16 @@ PartnerOption = Annotated[
     typer.Option("--partner", "-p", help="Partner YAML file. Default: the shipped demo partner."),
 ]
 
-console = Console()
-err_console = Console(stderr=True)
+# Without markup: documents, titles, paths and error messages are printed as written, where rich markup
+# would take "[draft]" for a style (and drop it) or stop at "[/uploads]" with an error. Styled words
+# are given as ``style=`` or ``Text``.
+console = Console(markup=False, emoji=False)
+err_console = Console(stderr=True, markup=False, emoji=False)
+
+
+def command_group(help: str) -> typer.Typer:
+    """A command group whose help text is shown as written (typer would read "[texts]" as markup)."""
+    return typer.Typer(help=help, no_args_is_help=True, rich_markup_mode=None)
 
 
 def load_partner(path: Path | None) -> PartnerConfig:
@@ -35,19 +44,36 @@ def workspace() -> Workspace:
 
 @contextlib.contextmanager
 def user_errors() -> Iterator[None]:
-    """Print an NAAError as one line and exit 1: a user mistake deserves a message, not a traceback."""
+    """Print an NAAError, or a file the command cannot read or write (OSError), as one line and exit 1: a
+    user mistake deserves a message, not a traceback."""
     try:
         yield
     except NAAError as err:
-        err_console.print(f"[red]error:[/red] {err}")
+        _error(str(err))
         raise typer.Exit(1) from err
+    except OSError as err:
+        _error(f"{err.strerror}: {err.filename}" if err.strerror and err.filename else str(err))
+        raise typer.Exit(1) from err
+
+
+def _error(message: str) -> None:
+    err_console.print(Text("error: ", style="red") + Text(message))
+
+
+def output_file(path: Path) -> Path:
+    """Check, before a long command works, that it can write its result to ``path``: the parent folder is
+    created, and a folder in the way is refused (OSError, which ``user_errors`` prints)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.is_dir():
+        raise IsADirectoryError(21, "is a folder, not a file", str(path))
+    return path
 
 
 @contextlib.contextmanager
 def progress_bar(description: str) -> Iterator[Callable[[float, str], None]]:
     """A rich progress bar driven by the (fraction, message) callbacks that long NAA jobs take."""
     with Progress(
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),
         BarColumn(),
         TaskProgressColumn(),
         TimeElapsedColumn(),

@@ -11,18 +11,17 @@ from rich.table import Table
 from naa.cli.common import (
     DEMO_PARTNER,
     PartnerOption,
+    command_group,
     console,
     load_partner,
+    output_file,
     progress_bar,
     user_errors,
     workspace,
 )
 from naa.errors import InputError
 
-app = typer.Typer(
-    help="Evaluate NAA's components on public data sets and on a partner's own questions.",
-    no_args_is_help=True,
-)
+app = command_group("Evaluate NAA's components on public data sets and on a partner's own questions.")
 
 DEMO_QUESTIONS = DEMO_PARTNER.parent / "retrieval_questions.yaml"
 
@@ -60,6 +59,8 @@ def intent(
         tempfile.TemporaryDirectory(prefix="naa-eval-") as scratch,
         progress_bar(f"train on {dataset}") as report,
     ):
+        if out is not None:
+            output_file(out)
         result, _ = evaluate_intent(
             dataset, data_dir, model_dir or Path(scratch) / "model", config, limit_train, report
         )
@@ -76,7 +77,8 @@ def intent(
     table.add_row("training time", f"{result.train.train_seconds:.0f} s")
     console.print(table)
     if out is not None:
-        out.write_text(json.dumps(result.to_dict(), indent=2), encoding="utf-8")
+        with user_errors():
+            out.write_text(json.dumps(result.to_dict(), indent=2), encoding="utf-8")
         console.print(f"wrote {out}")
 
 
@@ -112,6 +114,8 @@ def retrieval(
         if questions is None and partner is not None:
             raise InputError("give --questions: the default questions are the demo partner's")
         path = questions or DEMO_QUESTIONS
+        if out is not None:
+            output_file(out)
         config = load_partner(partner)
         if min_score is not None:
             if isinstance(config.retrieval, PluginComponentConfig):
@@ -147,7 +151,8 @@ def retrieval(
             missed.add_row(r.question, ", ".join(r.doc_ids) or "(nothing)", str(r.rank or "-"), first)
         console.print(missed)
     if out is not None:
-        out.write_text(json.dumps(result.to_dict(), indent=2), encoding="utf-8")
+        with user_errors():
+            out.write_text(json.dumps(result.to_dict(), indent=2), encoding="utf-8")
         console.print(f"wrote {out}")
 
 

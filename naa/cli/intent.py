@@ -6,9 +6,17 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from naa.cli.common import PartnerOption, console, load_partner, progress_bar, user_errors, workspace
+from naa.cli.common import (
+    PartnerOption,
+    command_group,
+    console,
+    load_partner,
+    progress_bar,
+    user_errors,
+    workspace,
+)
 
-app = typer.Typer(help="Train and try a partner's intent classifier.", no_args_is_help=True)
+app = command_group("Train and try a partner's intent classifier.")
 
 ModelDirOption = Annotated[
     Path | None,

@@ -6,14 +6,22 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from naa.cli.common import PartnerOption, console, load_partner, progress_bar, user_errors, workspace
+from naa.cli.common import (
+    PartnerOption,
+    command_group,
+    console,
+    load_partner,
+    progress_bar,
+    user_errors,
+    workspace,
+)
 from naa.errors import InputError
 
 if TYPE_CHECKING:
     from naa.config.partner import PartnerConfig
     from naa.retrieval import KnowledgeBase
 
-app = typer.Typer(help="Build and query a partner's knowledge base.", no_args_is_help=True)
+app = command_group("Build and query a partner's knowledge base.")
 
 KbOption = Annotated[
     str | None, typer.Option("--kb", help="Knowledge-base name. Default: knowledge_base.name of the partner.")
@@ -77,7 +85,10 @@ def search(
     if not passages:
         console.print("no passage scores above min_score: the assistant would say it does not know")
         return
-    table = Table("rank", "score", "doc_id", "title", "section", "text")
+    table = Table("rank", "score")
+    table.add_column("doc_id", overflow="fold")  # whole: it is what `naa kb delete` takes
+    for column in ("title", "section", "text"):
+        table.add_column(column)
     for rank, passage in enumerate(passages, start=1):
         snippet = " ".join(passage.text.split())
         table.add_row(
@@ -100,7 +111,10 @@ def list_documents(partner: PartnerOption = None, kb: KbOption = None) -> None:
     if not documents:
         console.print(f"knowledge base {knowledge_base.directory} is empty: run `naa kb ingest`")
         return
-    table = Table("doc_id", "title", "chunks", "source", "url")
+    table = Table()
+    table.add_column("doc_id", overflow="fold")  # whole: it is what `naa kb delete` takes
+    for column in ("title", "chunks", "source", "url"):
+        table.add_column(column)
     for doc in documents:
         table.add_row(doc.doc_id, doc.title, str(doc.chunks), doc.source, doc.url)
     console.print(table)

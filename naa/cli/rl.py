@@ -6,10 +6,10 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from naa.cli.common import console, progress_bar, user_errors, workspace
+from naa.cli.common import command_group, console, output_file, progress_bar, user_errors, workspace
 
-app = typer.Typer(help="Reinforcement learning on verifiable customer-service tasks.", no_args_is_help=True)
-tasks_app = typer.Typer(help="Verifiable task files.", no_args_is_help=True)
+app = command_group("Reinforcement learning on verifiable customer-service tasks.")
+tasks_app = command_group("Verifiable task files.")
 app.add_typer(tasks_app, name="tasks")
 
 
@@ -18,17 +18,19 @@ def generate(
     out: Annotated[Path, typer.Option("--out", help="Folder to write tasks.jsonl into.")],
     per_template: Annotated[int, typer.Option("--per-template", min=2, help="Tasks per template.")] = 50,
     seed: Annotated[int, typer.Option("--seed", help="Same seed, same tasks.")] = 0,
-    heldout: Annotated[float, typer.Option("--heldout", help="Share of each template held out.")] = 0.2,
+    heldout: Annotated[
+        float, typer.Option("--heldout", min=0.01, max=0.99, help="Share of each template held out.")
+    ] = 0.2,
 ) -> None:
     """Build tasks from the demo partner's policies, intents and KB, and the ABCD guidelines."""
     from naa.rl.task_generator import TaskSources, generate_tasks
     from naa.rl.tasks import save_tasks, task_counts
 
     with user_errors():
+        path = output_file(out / "tasks.jsonl")
         tasks = generate_tasks(
             TaskSources.demo(), per_template=per_template, seed=seed, heldout_fraction=heldout
         )
-        path = out / "tasks.jsonl"
         save_tasks(tasks, path)
     table = Table("type/split", "tasks")
     for key, count in task_counts(tasks).items():

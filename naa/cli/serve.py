@@ -1,12 +1,14 @@
 """`naa serve` and `naa build`: prepare a partner's models and index, then run the API."""
 
 import signal
+import socket
 from typing import Annotated
 
 import typer
 
 from naa.cli.common import DEMO_PARTNER, PartnerOption, console, load_partner, progress_bar, user_errors
 from naa.config.settings import NAASettings
+from naa.errors import InputError
 from naa.workspace import Workspace
 
 
@@ -26,7 +28,7 @@ def build(
 
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
     demo: Annotated[bool, typer.Option(help="Build and register the shipped demo partner first.")] = True,
     worker: Annotated[
         bool, typer.Option(help="Start a Celery worker beside the API (the embedded default's job runner).")
@@ -43,6 +45,7 @@ def serve(
 
     settings = NAASettings()
     with user_errors():
+        listener = _listen(host, port)
         key = None
         if demo:
             with progress_bar("building the demo partner") as update:
@@ -63,10 +66,27 @@ def serve(
     # replaced: Python's default for SIGTERM ends the process at once, before the job worker is stopped
     # below, which would leave it running. As KeyboardInterrupt, SIGTERM takes the same way out as Ctrl-C.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
     try:
-        uvicorn.run(app, host=host, port=port, log_level="warning")
+        server.run(sockets=[listener])
     except KeyboardInterrupt:
         pass  # stopped by a signal, after a graceful shutdown: a normal exit
     finally:
+        listener.close()
         if jobs is not None:
             stop_worker_process(jobs)
+    if not server.started:  # the app failed to start; uvicorn has logged why
+        raise typer.Exit(1)
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """The API's socket, bound before anything is built or printed: a port in use is said at once, not
+    after the URL and the demo key of a server that never started."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        return socket.create_server((host, port), family=family)
+    except OSError as err:
+        raise InputError(
+            f"cannot listen on {host}:{port}: {err.strerror}; stop what uses that port or choose another "
+            "with --port"
+        ) from err

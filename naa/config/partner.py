@@ -12,6 +12,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError
 
 from naa.config.plugins import PluginComponentConfig, PluginRef
+from naa.config.validation import describe
 from naa.errors import ConfigError
 from naa.generation.base import SamplingParams
 from naa.generation.config import (
@@ -22,6 +23,7 @@ from naa.generation.config import (
 from naa.intent.config import EmbeddingIntentConfig
 from naa.retrieval.config import FaissRetrieverConfig
 from naa.safety.config import GuardrailConfig
+from naa.workspace import NAME_PATTERN
 
 
 def _backend_or(default: str) -> Callable[[Any], str]:
@@ -92,16 +94,14 @@ class HandoffConfig(_Strict):
 
 
 class KnowledgeBaseConfig(_Strict):
-    name: str = Field("default", pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$", description="Index name.")
+    name: str = Field("default", pattern=NAME_PATTERN, description="Index name.")
     sources: list[Path] = Field(
         default_factory=list, description="Files or folders ingested by `naa kb ingest`."
     )
 
 
 class PartnerConfig(_Strict):
-    id: str = Field(
-        ..., pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$", description="Stable partner id, used in paths."
-    )
+    id: str = Field(..., pattern=NAME_PATTERN, description="Stable partner id, used in paths.")
     name: str = Field(
         ...,
         min_length=1,
@@ -167,9 +167,7 @@ def load_partner_config(path: Path) -> PartnerConfig:
     try:
         config = PartnerConfig.model_validate(raw)
     except ValidationError as err:
-        first = err.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(f"partner config {path}: {where}: {first['msg']}") from err
+        raise ConfigError(f"partner config {path}: {describe(err)}") from err
     return _resolve_paths(config, path.parent)
 
 

@@ -65,14 +65,13 @@ def resolve_model_source(model: str, models_dir: Path) -> str:
     if path.is_dir():
         if not (path / "config.json").is_file():
             raise ModelUnavailableError(
-                f"model folder {path.resolve()} has no config.json: point generation.model at a folder "
-                "written by save_pretrained"
+                f"model folder {path.resolve()} has no config.json: use a folder written by save_pretrained"
             )
         return str(path)
     if _looks_like_path(model):
         raise ModelUnavailableError(
-            f"model folder {path.resolve()} does not exist: set generation.model to an existing model folder "
-            f"or to a packaged model ({', '.join(PACKAGED_MODELS)})"
+            f"model folder {path.resolve()} does not exist: use an existing model folder or a packaged model "
+            f"({', '.join(PACKAGED_MODELS)})"
         )
     return model
 

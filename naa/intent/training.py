@@ -31,12 +31,13 @@ from naa.intent.lexical import LexicalModel, choose_weight, combined_logits, fit
 from naa.intent.model_files import (
     ENCODER_DIR,
     MAX_LENGTH,
+    META_FILE,
     IntentModelMeta,
     save_head,
     save_memory,
     write_meta,
 )
-from naa.model_dirs import atomic_model_dir
+from naa.model_dirs import atomic_model_dir, check_replaceable
 
 Progress = Callable[[float, str], None]
 
@@ -77,14 +78,15 @@ def train_intent_classifier(
     confidence and picks the threshold. ``out_dir`` is replaced only when training succeeds.
 
     Raises:
-        ConfigError: the examples cannot be trained on (see ``check_examples``), or the validation set
-            names intents the training set lacks.
+        ConfigError: the examples cannot be trained on (see ``check_examples``), the validation set
+            names intents the training set lacks, or ``out_dir`` holds something other than a model.
         ModelUnavailableError: the base encoder cannot be loaded.
         TrainingError: the encoder is not a BERT-style model.
     """
     report = progress or (lambda fraction, message: None)
     started = time.perf_counter()
     check_examples(examples, "intent training set")
+    check_replaceable(out_dir, META_FILE)
     train_set, held_out, source = _split_held_out(examples, out_of_scope, validation, config.seed)
     labels = _labels(train_set, held_out)
 

@@ -13,6 +13,7 @@ from typing import Literal, Self
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from naa.config.validation import describe
 from naa.errors import ConfigError
 from naa.generation.config import DEFAULT_GENERATOR_MODEL
 from naa.rl.losses import Aggregation, GammaMode
@@ -185,9 +186,9 @@ class RLConfig(BaseModel):
         if not isinstance(data, dict):
             raise ConfigError(f"RL config {path} must be a mapping of fields")
         for key in ("tasks", "output_dir"):
-            if key in data and not Path(data[key]).is_absolute():
+            if isinstance(data.get(key), str) and not Path(data[key]).is_absolute():
                 data[key] = str(path.parent / data[key])
         try:
             return cls.model_validate(data)
         except ValidationError as err:
-            raise ConfigError(f"RL config {path} is invalid: {err}") from err
+            raise ConfigError(f"RL config {path} is invalid: {describe(err)}") from err

@@ -21,7 +21,10 @@ def load_causal_lm(source: str, dtype: str, device: torch.device | str = "cpu") 
         tokenizer = AutoTokenizer.from_pretrained(source)
         model: nn.Module = AutoModelForCausalLM.from_pretrained(source, dtype=getattr(torch, dtype))
     except OSError as err:
-        raise ModelUnavailableError(f"cannot load model from {source}: {err}") from err
+        raise ModelUnavailableError(
+            f"cannot load model from {source}: {err}. Use a packaged model, a folder written by "
+            "save_pretrained, or a hub id already in the local cache (NAA never downloads)"
+        ) from err
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
     model = model.to(device)

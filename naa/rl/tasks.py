@@ -17,6 +17,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
+from naa.config.validation import describe
 from naa.errors import ConfigError
 
 TaskType = Literal["intent", "action", "computation", "citation", "refusal"]
@@ -131,7 +132,7 @@ def load_tasks(path: Path, split: Split | None = None) -> list[RLTask]:
         try:
             task = parse_task(line)
         except ValidationError as err:
-            raise ConfigError(f"{path}:{number} is not a valid task: {err}") from err
+            raise ConfigError(f"{path}:{number} is not a valid task: {describe(err)}") from err
         if task.id in seen:
             raise ConfigError(f"{path}:{number} repeats task id {task.id!r}; ids must be unique")
         seen.add(task.id)

@@ -346,6 +346,12 @@ class _Run:
             return 0
         model = self.accelerator.unwrap_model(self.model)
         checkpoint = load_checkpoint(checkpoints[-1], model, self.optimizer, self.accelerator.process_index)
+        trained_as = checkpoint.state.get("variant", self.config.variant)
+        if trained_as != self.config.variant:
+            raise TrainingError(
+                f"run {self.config.output_dir} trained {checkpoint.step} steps as variant {trained_as}; "
+                f"resume it with variant: {trained_as}, or train {self.config.variant} in a new output_dir"
+            )
         # The optimizer's saved state brings back its learning rate; the config's wins, so that a diverged
         # run resumes from its last checkpoint with the lower lr it was given.
         for group in self.optimizer.param_groups:
@@ -423,17 +429,17 @@ def train(
         TrainingError: the tasks or a checkpoint cannot be used. ModelUnavailableError: the model cannot load.
     """
     run = _Run(config, models_dir or config.output_dir / "models", plugins, warmup_progress)
-    if run.accelerator.is_main_process:
-        # Only the fields the user set (so it validates again), absolute paths (so it loads from anywhere).
-        saved = config.model_dump(mode="json", exclude_unset=True)
-        saved.update(tasks=str(config.tasks.resolve()), output_dir=str(config.output_dir.resolve()))
-        write_json(config.output_dir / CONFIG_NAME, saved)
     step = run.resume()
     if step >= config.steps:
         raise TrainingError(
             f"run {config.output_dir} already has {step} steps (config steps: {config.steps}); "
             "raise steps to continue it, or use a new output_dir"
         )
+    if run.accelerator.is_main_process:  # once the run is known to go on with this config
+        # Only the fields the user set (so it validates again), absolute paths (so it loads from anywhere).
+        saved = config.model_dump(mode="json", exclude_unset=True)
+        saved.update(tasks=str(config.tasks.resolve()), output_dir=str(config.output_dir.resolve()))
+        write_json(config.output_dir / CONFIG_NAME, saved)
     while step < config.steps:
         step += 1
         record = run.step(step)

@@ -20,8 +20,8 @@ from typing import Any
 
 import torch
 
-from naa.errors import ConfigError, TrainingError
-from naa.model_dirs import atomic_model_dir
+from naa.errors import TrainingError
+from naa.model_dirs import atomic_model_dir, check_replaceable
 from naa.rl.groups import PromptEncoder
 from naa.rl.logprobs import completion_logprobs
 from naa.rl.policy import load_causal_lm
@@ -49,11 +49,6 @@ def final_answer(task: RLTask) -> dict[str, Any]:
 def demonstration(task: RLTask) -> str:
     """A correct reply to ``task``: its hint as the reasoning, then the final JSON block."""
     return f"{task.hint}\n\n```json\n{json.dumps(final_answer(task))}\n```"
-
-
-def _replaceable(folder: Path) -> bool:
-    """An empty folder, or an earlier model (``config.json``): ``--out .`` must not delete a project."""
-    return (folder / "config.json").is_file() or not any(folder.iterdir())
 
 
 @dataclass(frozen=True)
@@ -91,8 +86,7 @@ def warm_up(
         raise ValueError("no tasks to warm up on: the task file's train split is empty")
     if steps < 1 or batch_size < 1:
         raise ValueError(f"steps and batch_size must be at least 1, not {steps} and {batch_size}")
-    if out.exists() and not (out.is_dir() and _replaceable(out)):
-        raise ConfigError(f"{out} is not an empty folder or a model folder; warm up into a new folder")
+    check_replaceable(out, "config.json")
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     torch.manual_seed(seed)
     # float32 weights and compute: bfloat16 weights would round away updates of lr 2e-5, and under bfloat16

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, object_session
 
 from naa.config.partner import PartnerConfig, load_partner_config
 from naa.config.plugins import PluginComponentConfig
+from naa.config.validation import describe
 from naa.errors import ConfigError, ConflictError, NotFoundError
 from naa.generation.config import OpenAIGeneratorConfig
 from naa.storage.model_versions import (
@@ -153,8 +154,7 @@ def _parse_stored(partner_id: str, text: str) -> PartnerConfig:
     except yaml.YAMLError as err:
         raise ConfigError(f"{where} is not valid YAML: {err}") from err
     except ValidationError as err:
-        first = err.errors()[0]
-        raise ConfigError(f"{where}: {'.'.join(str(p) for p in first['loc'])}: {first['msg']}") from err
+        raise ConfigError(f"{where}: {describe(err)}") from err
 
 
 def hash_key(key: str) -> str:

@@ -84,8 +84,8 @@ def test_a_partner_created_through_the_api_is_built_by_jobs_then_answers(
     own = {"Authorization": f"Bearer {created['api_key']['key']}"}
     question = {"message": "does my plan work abroad"}
     unbuilt = client.post("/v1/chat", json=question, headers=own)
-    assert unbuilt.status_code == 404
-    assert "no trained intent model" in unbuilt.json()["message"]
+    assert unbuilt.status_code == 409
+    assert f"POST /v1/admin/partners/{partner_id}/build" in unbuilt.json()["message"]
 
     build = client.post(f"/v1/admin/partners/{partner_id}/build", headers=ADMIN)
     assert build.status_code == 202

@@ -45,7 +45,7 @@ def test_ask_without_built_models_says_what_to_run(built_partner: tuple[Path, Pa
     )
 
     assert result.exit_code == 1
-    assert "error:" in result.output
+    assert "is not built yet" in result.output and "naa build" in result.output
     assert "Traceback" not in result.output
 
 

@@ -35,3 +35,9 @@ def test_help(path: tuple[str, ...]) -> None:
     for name in path:
         command = command.commands[name]
     assert command.help or command.short_help, f"naa {' '.join(path)} has no description"
+
+
+def test_help_text_is_shown_as_written_and_the_version_is_printed() -> None:
+    assert "YAML intent: [texts]" in CliRunner().invoke(app, ["intent", "train", "--help"]).output
+    result = CliRunner().invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.output.startswith("naa ")

@@ -62,6 +62,10 @@ def test_user_errors_print_one_line_and_exit_1(partner: Path, tmp_path: Path) ->
     result = runner.invoke(app, ["delete", "nope", "--partner", str(partner)])
     assert result.exit_code == 1 and "no document 'nope'" in result.output
 
+    result = runner.invoke(app, ["ingest", "--partner", str(partner), "--kb", "../../elsewhere"])
+    assert result.exit_code == 1 and "'../../elsewhere' is not allowed" in result.output
+    assert not (tmp_path / "data" / "partners" / "elsewhere").exists()
+
     assert runner.invoke(app, ["ingest", "--partner", str(partner)]).exit_code == 0
     result = runner.invoke(app, ["ingest", "--partner", str(partner), "--kb", "main"])
     assert result.exit_code == 1 and "--replace" in result.output
@@ -80,3 +84,19 @@ def test_search_on_an_empty_knowledge_base_says_it_holds_nothing_yet(partner: Pa
 def test_an_empty_query_is_refused_before_anything_is_loaded(partner: Path) -> None:
     result = runner.invoke(app, ["search", "  ", "--partner", str(partner)])
     assert result.exit_code == 1 and "the query is empty" in result.output
+
+
+def test_text_in_square_brackets_is_printed_as_written(partner: Path, tmp_path: Path) -> None:
+    """Titles, passages and paths are not rich markup: "[draft]" is no style, "[/uploads]" no closing tag."""
+    (tmp_path / "help" / "warranty.md").write_text(
+        "# Warranty [draft] policy\n\nUpload the photos of the damage to [/uploads] within 30 days."
+    )
+    assert runner.invoke(app, ["ingest", "--partner", str(partner)]).exit_code == 0
+    listed = runner.invoke(app, ["list", "--partner", str(partner)])
+    assert listed.exit_code == 0 and "[draft]" in listed.output
+    found = runner.invoke(app, ["search", "photos of the damage", "--top-k", "1", "--partner", str(partner)])
+    assert found.exit_code == 0, found.output
+    assert "[/uploads]" in found.output
+    (tmp_path / "[bold]empty.md").write_text("")
+    result = runner.invoke(app, ["ingest", str(tmp_path / "[bold]empty.md"), "--partner", str(partner)])
+    assert result.exit_code == 1 and "[bold]empty.md" in result.output

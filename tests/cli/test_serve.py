@@ -2,6 +2,7 @@
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -49,3 +50,20 @@ def test_a_stopped_server_leaves_no_job_worker_behind(tmp_path: Path, stop: sign
         if _group_alive(server.pid):
             os.killpg(server.pid, signal.SIGKILL)
         server.wait(timeout=30)
+
+
+def test_a_port_in_use_is_said_before_anything_is_built_or_printed(tmp_path: Path) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        env = {name: value for name, value in os.environ.items() if not name.startswith("NAA_")}
+        result = subprocess.run(
+            [str(Path(sys.executable).parent / "naa"), "serve", "--port", str(port)],
+            env={**env, "NAA_DATA_DIR": str(tmp_path)},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert result.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in " ".join(result.stderr.split())
+    assert "NAA API" not in result.stdout and "API key" not in result.stdout
+    assert not (tmp_path / "partners").exists()  # the demo was not built

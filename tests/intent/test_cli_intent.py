@@ -82,3 +82,15 @@ def test_train_with_a_bad_examples_file_exits_1(tmp_path: Path) -> None:
     )
     assert result.exit_code == 1
     assert "single intent" in " ".join(result.output.split())
+
+
+def test_train_never_replaces_a_folder_that_holds_no_model(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "notes.txt").write_text("mine")
+    result = CliRunner().invoke(
+        app, ["intent", "train", "--partner", str(_partner(tmp_path)), "--out", str(project)]
+    )
+    assert result.exit_code == 1
+    assert "holds no model" in " ".join(result.output.split())
+    assert [p.name for p in project.iterdir()] == ["notes.txt"]

@@ -20,6 +20,15 @@ def test_tasks_generate_writes_a_valid_split_file(tmp_path: Path) -> None:
     assert f"wrote {len(tasks)} tasks" in result.output
 
 
+def test_an_output_path_that_cannot_be_written_is_one_line_before_any_work(tmp_path: Path) -> None:
+    taken = tmp_path / "taken"
+    taken.write_text("a file where the folder would go")
+    result = runner.invoke(app, ["tasks", "generate", "--out", str(taken / "rl")])
+    assert result.exit_code == 1
+    assert result.output.startswith("error: ") and "Traceback" not in result.output
+    assert str(taken) in " ".join(result.output.split())
+
+
 def test_train_then_eval(
     tmp_path: Path, tiny_lm_dir: Path, short_tasks_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -48,3 +48,13 @@ def test_yaml_paths_are_relative_to_the_file(tmp_path: Path) -> None:
     path.write_text("tasks: tasks.jsonl\nvariant: filtered\n")
     config = RLConfig.from_yaml(path)
     assert config.tasks == tmp_path / "tasks.jsonl" and config.variant == "filtered"
+
+
+def test_yaml_errors_name_every_field_in_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "rl.yaml"
+    path.write_text("tasks: null\nsteps: -5\nbogus: 1\n")
+    with pytest.raises(ConfigError) as caught:
+        RLConfig.from_yaml(path)
+    message = str(caught.value)
+    assert "tasks: " in message and "steps: " in message and "bogus: Extra inputs" in message
+    assert "\n" not in message and "errors.pydantic.dev" not in message

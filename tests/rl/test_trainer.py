@@ -199,6 +199,19 @@ def test_a_resumed_run_trains_at_the_configs_learning_rate(
 
 
 @pytest.mark.slow
+def test_a_run_resumes_only_as_the_variant_it_trained_as(
+    tmp_path: Path, tiny_lm_dir: Path, short_tasks_file: Path, graded_rewards: PluginRegistry
+) -> None:
+    config = _config(
+        tmp_path, tiny_lm_dir, short_tasks_file, reward="vowel_share", steps=1, variant="vanilla"
+    )
+    train(config, plugins=graded_rewards)
+    saved = (config.output_dir / "config.json").read_text()
+    with pytest.raises(TrainingError, match="as variant vanilla; resume it with variant: vanilla"):
+        train(config.model_copy(update={"steps": 2, "variant": "guide"}), plugins=graded_rewards)
+    assert (config.output_dir / "config.json").read_text() == saved  # still the run's own config
+
+
 def test_a_compiled_static_sampler_compiles_once_per_run(
     tmp_path: Path, tiny_lm_dir: Path, short_tasks_file: Path, graded_rewards: PluginRegistry
 ) -> None:

@@ -59,7 +59,7 @@ def test_a_folder_of_other_files_is_never_replaced(
     tmp_path: Path, tiny_lm_dir: Path, short_tasks_file: Path
 ) -> None:
     (tmp_path / "notes.txt").write_text("mine")
-    with pytest.raises(ConfigError, match="not an empty folder or a model folder"):
+    with pytest.raises(ConfigError, match="holds no model"):
         warm_up(str(tiny_lm_dir), load_tasks(short_tasks_file, split="train"), tmp_path, steps=1)
     assert (tmp_path / "notes.txt").read_text() == "mine"
 
