@@ -95,10 +95,18 @@ def complete(assistant: Assistant, request: ChatCompletionCreate, metrics: Metri
 def stream_completion(
     assistant: Assistant, request: ChatCompletionCreate, metrics: Metrics
 ) -> Iterator[ServerSentEvent]:
-    """Start the turn now (input errors raise while a 4xx can be sent), then stream OpenAI chunks."""
+    """Run the turn up to its first reply text now, then stream OpenAI chunks.
+
+    Errors until then (bad input, a prompt the model cannot hold, a model that does not load) are still a
+    4xx or 5xx status: OpenAI clients read no error event once a stream has begun.
+    """
     turn = _Turn(assistant, request)
-    first = next(turn.events)
-    return _chunks(turn, itertools.chain([first], turn.events), metrics)
+    head: list[AssistantEvent] = []
+    for item in turn.events:
+        head.append(item)
+        if isinstance(item, TokenEvent | DoneEvent):
+            break
+    return _chunks(turn, itertools.chain(head, turn.events), metrics)
 
 
 def _chunks(turn: _Turn, events: Iterator[AssistantEvent], metrics: Metrics) -> Iterator[ServerSentEvent]:

@@ -11,10 +11,11 @@ message before any model sees it (``guardrails``). Each turn is then decided in 
 5. otherwise the generator writes a reply grounded in the passages        -> ``answer`` with citations
 """
 
+import itertools
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Literal, TypeVar
 
 from naa.config.partner import PartnerConfig
 from naa.config.plugins import (
@@ -27,7 +28,7 @@ from naa.config.plugins import (
     apply_postprocessors,
     load_plugins,
 )
-from naa.errors import ConflictError, InputError, NotFoundError
+from naa.errors import ConflictError, InputError, NotFoundError, PromptTooLongError
 from naa.generation import Citation, build_generator, build_messages, extract_citations
 from naa.generation.base import ChatMessage, Generator, SamplingParams
 from naa.generation.streaming import ReplyStream, StreamUsage
@@ -41,6 +42,7 @@ from naa.workspace import Workspace
 Action = Literal["answer", "smalltalk", "clarify", "handoff", "no_answer"]
 
 MAX_MESSAGE_CHARS = 4000
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -169,8 +171,8 @@ class Assistant:
         self, conversation: Sequence[ChatMessage], params: SamplingParams | None = None
     ) -> Iterator[AssistantEvent]:
         """Answer the last customer message, yielding each stage's result as soon as it is known."""
-        query = self._last_customer_message(conversation)
-        conversation = [*conversation[:-1], ChatMessage("user", query)]
+        conversation = self._screened(conversation)
+        query = conversation[-1].content
         started = time.perf_counter()
         timings: dict[str, float] = {}
 
@@ -189,10 +191,11 @@ class Assistant:
 
         generation_started = time.perf_counter()
         if action == "answer":
-            messages = build_messages(self._system_prompt(), passages, conversation)
             pieces: list[str] = []
-            stream = self.generator.stream(messages, params)
-            for piece in stream:
+            first, stream = self._fitting(
+                passages, conversation, lambda messages: _started(self.generator.stream(messages, params))
+            )
+            for piece in itertools.chain(first, stream):
                 pieces.append(piece)
                 yield TokenEvent(piece)
             usage = stream.usage if isinstance(stream, ReplyStream) else None
@@ -229,14 +232,16 @@ class Assistant:
         The first candidate is the assistant's own (greedy) reply; the others are sampled, so they differ in
         wording; exact repeats are dropped. Turns that end in a fixed reply (handoff, small talk) get one.
         """
+        conversation = self._screened(conversation)
         first = self.respond(conversation)
         suggestions = [first]
         if first.action != "answer":
             return suggestions
         sampled = replace(self.config.sampling_defaults(), temperature=0.8, top_p=0.95)
-        messages = build_messages(self._system_prompt(), first.passages, conversation)
         for _ in range(n - 1):
-            completion = self.generator.generate(messages, sampled)
+            completion = self._fitting(
+                first.passages, conversation, lambda messages: self.generator.generate(messages, sampled)
+            )
             text = self._finish(completion.text.strip(), first.intent, "answer")
             if text and all(text != s.reply for s in suggestions):
                 usage = StreamUsage(
@@ -256,13 +261,44 @@ class Assistant:
     def _finish(self, text: str, intent: IntentPrediction, action: Action) -> str:
         """The reply as the customer gets it: the partner's post-processors, then card-number masking."""
         text = apply_postprocessors(self.postprocessors, text, intent=intent.label, action=action)
-        return redact_payment_cards(text) if self.config.guardrails.redact_payment_cards else text
+        return self._masked(text)
 
-    def _last_customer_message(self, conversation: Sequence[ChatMessage]) -> str:
-        """The customer's last message, checked and with card numbers masked."""
+    def _screened(self, conversation: Sequence[ChatMessage]) -> list[ChatMessage]:
+        """The conversation as a model may see it: the customer's last message checked (empty, too long),
+        and card numbers masked in every turn, the earlier turns a client sends too (OpenAI ``messages``,
+        agent-assist turns)."""
         if not conversation or conversation[-1].role != "user":
             raise InputError("the conversation must end with a customer (user) message")
-        return screen_message(conversation[-1].content, self.config.guardrails, self.max_message_chars)
+        query = screen_message(conversation[-1].content, self.config.guardrails, self.max_message_chars)
+        return [
+            *(ChatMessage(m.role, self._masked(m.content)) for m in conversation[:-1]),
+            ChatMessage("user", query),
+        ]
+
+    def _masked(self, text: str) -> str:
+        return redact_payment_cards(text) if self.config.guardrails.redact_payment_cards else text
+
+    def _fitting(
+        self,
+        passages: Sequence[Passage],
+        conversation: Sequence[ChatMessage],
+        start: Callable[[list[ChatMessage]], _T],
+    ) -> _T:
+        """``start`` on the prompt with as much recent history as the model's context holds.
+
+        While the generator says the prompt is too long, older turns are dropped (half at a time): a stored
+        conversation that has outgrown the context would otherwise be refused at every later turn, and the
+        customer cannot shorten it. Without any history left, the error stands.
+        """
+        kept = len(conversation) - 1
+        while True:
+            recent = conversation[len(conversation) - 1 - kept :]
+            try:
+                return start(build_messages(self._system_prompt(), passages, recent))
+            except PromptTooLongError:
+                if kept == 0:
+                    raise
+                kept //= 2
 
     def _action_before_retrieval(self, query: str, intent: IntentPrediction) -> Action | None:
         handoff = self.config.handoff
@@ -309,6 +345,11 @@ def _citations(text: str, passages: list[Passage]) -> list[Citation]:
         if all(c.doc_id != p.doc_id for c in citations):  # a document's first passage stands for it
             citations.append(Citation(number=n, doc_id=p.doc_id, title=p.title, url=p.url, source=p.source))
     return citations
+
+
+def _started(stream: Iterator[str]) -> tuple[list[str], Iterator[str]]:
+    """The stream with its first piece read: backends check that the prompt fits when a stream starts."""
+    return list(itertools.islice(stream, 1)), stream
 
 
 def _ms_since(start: float) -> float:

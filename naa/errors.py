@@ -24,6 +24,10 @@ class InputError(NAAError):
     code = "invalid_input"
 
 
+class PromptTooLongError(InputError):
+    """The prompt and the reply's budget do not fit in the generator model's context."""
+
+
 class NotFoundError(NAAError):
     """A partner, knowledge base, document, conversation or model that does not exist."""
 

@@ -1,6 +1,6 @@
 """The chain on a real small partner: trained intent model, FAISS index, tiny random-weight LM."""
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -9,7 +9,7 @@ from naa.assistant import Assistant, DoneEvent, IntentEvent, PassagesEvent, Toke
 from naa.config.partner import PartnerConfig, load_partner_config
 from naa.config.plugins import PluginComponentConfig, PluginRef
 from naa.errors import InputError, NotFoundError
-from naa.generation.base import ChatMessage
+from naa.generation.base import ChatMessage, Completion, Generator, SamplingParams
 from naa.generation.streaming import StreamUsage
 from naa.workspace import Workspace
 
@@ -127,6 +127,60 @@ def test_suggest_returns_up_to_three_distinct_grounded_replies(assistant: Assist
     assert 1 <= len(suggestions) <= 3
     assert len({s.reply for s in suggestions}) == len(suggestions)
     assert all(s.intent.label == "return_item" and s.passages for s in suggestions)
+
+
+class _Recording:
+    """The partner's real generator, with the messages of every call kept: what the model was shown."""
+
+    def __init__(self, generator: Generator) -> None:
+        self.generator = generator
+        self.calls: list[list[ChatMessage]] = []
+
+    def warm_up(self) -> None:
+        self.generator.warm_up()
+
+    def generate(self, messages: Sequence[ChatMessage], params: SamplingParams | None = None) -> Completion:
+        self.calls.append(list(messages))
+        return self.generator.generate(messages, params)
+
+    def stream(self, messages: Sequence[ChatMessage], params: SamplingParams | None = None) -> Iterator[str]:
+        self.calls.append(list(messages))
+        return self.generator.stream(messages, params)
+
+
+def _recorded(assistant: Assistant, built_partner: tuple[Path, Path]) -> tuple[Assistant, _Recording]:
+    recorder = _Recording(assistant.generator)
+    config_path, data_dir = built_partner
+    return Assistant.from_workspace(load_partner_config(config_path), Workspace(data_dir), recorder), recorder
+
+
+def test_a_history_longer_than_the_context_keeps_its_recent_turns_and_is_answered(
+    assistant: Assistant, built_partner: tuple[Path, Path]
+) -> None:
+    """The tiny model holds 2,048 positions; four earlier turns of about 1,000 tokens each do not fit."""
+    long_chat, recorder = _recorded(assistant, built_partner)
+    history = [
+        ChatMessage(role, f"turn {i}: " + "refund " * 1000)
+        for i, role in enumerate(["user", "assistant"] * 2)
+    ]
+    reply = long_chat.respond([*history, ChatMessage("user", "how much does shipping cost?")])
+    assert reply.action == "answer" and reply.reply
+    assert reply.usage is not None and reply.usage.prompt_tokens < 2048
+    shown = [m.content[:7] for m in recorder.calls[-1][1:-1]]  # the history the model got
+    assert shown and shown == [f"turn {i}:" for i in range(4 - len(shown), 4)]  # the most recent turns
+
+
+def test_card_numbers_in_earlier_turns_never_reach_the_model(
+    assistant: Assistant, built_partner: tuple[Path, Path]
+) -> None:
+    suggesting, recorder = _recorded(assistant, built_partner)
+    conversation = [
+        ChatMessage("user", "my card is 4111 1111 1111 1111"),
+        ChatMessage("assistant", "Thanks."),
+        ChatMessage("user", "how much does shipping cost?"),
+    ]
+    suggesting.suggest(conversation, n=2)
+    assert recorder.calls and all("4111" not in m.content for call in recorder.calls for m in call)
 
 
 PLUGIN_MODULE = '''

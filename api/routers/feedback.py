@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from api.deps import PartnerDep, SessionDep
+from api.deps import PartnerConfigDep, PartnerDep, SessionDep
 from api.errors import ERROR_RESPONSES
 from api.schemas.feedback import FeedbackCreate, FeedbackPublic, FeedbacksPublic
 from naa.storage import feedback
@@ -14,8 +14,11 @@ router = APIRouter(prefix="/v1/feedback", tags=["conversations"], responses=ERRO
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Rate an assistant message")
-def add_feedback(body: FeedbackCreate, caller: PartnerDep, session: SessionDep) -> FeedbackPublic:
-    """Thumbs up or down on a message of this partner's conversations, with an optional corrected reply."""
+def add_feedback(
+    body: FeedbackCreate, caller: PartnerDep, config: PartnerConfigDep, session: SessionDep
+) -> FeedbackPublic:
+    """Thumbs up or down on a message of this partner's conversations, with an optional corrected reply;
+    card numbers in the text are masked as in chat messages."""
     row = feedback.add_feedback(
         session,
         caller.partner_id,
@@ -23,6 +26,7 @@ def add_feedback(body: FeedbackCreate, caller: PartnerDep, session: SessionDep) 
         body.rating,
         comment=body.comment,
         corrected_reply=body.corrected_reply,
+        guardrails=config.guardrails,
     )
     return FeedbackPublic.model_validate(row)
 

@@ -21,7 +21,7 @@ from transformers import (
     TextIteratorStreamer,
 )
 
-from naa.errors import GenerationError, InputError, ModelUnavailableError
+from naa.errors import GenerationError, ModelUnavailableError, PromptTooLongError
 from naa.generation.base import ChatMessage, Completion, SamplingParams
 from naa.generation.config import TransformersGeneratorConfig
 from naa.generation.model_files import resolve_model_source
@@ -160,7 +160,7 @@ class TransformersGenerator:
         assert self._model is not None
         limit: int | None = getattr(self._model.config, "max_position_embeddings", None)
         if limit is not None and prompt_tokens + max_new_tokens > limit:
-            raise InputError(
+            raise PromptTooLongError(
                 f"the prompt has {prompt_tokens} tokens and the reply may take {max_new_tokens}, more than "
                 f"the {limit} that model {self._config.model} holds: shorten the conversation or lower "
                 "max_new_tokens"

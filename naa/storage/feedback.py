@@ -3,6 +3,8 @@
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from naa.safety.config import GuardrailConfig
+from naa.safety.guardrails import redact_payment_cards
 from naa.storage.conversations import get_message
 from naa.storage.models import Feedback, Rating
 
@@ -15,15 +17,24 @@ def add_feedback(
     *,
     comment: str | None = None,
     corrected_reply: str | None = None,
+    guardrails: GuardrailConfig,
 ) -> Feedback:
-    """Rate a message of this partner's conversations; another partner's message is not found."""
+    """Rate a message of this partner's conversations; another partner's message is not found.
+
+    The comment and the corrected reply are people's text like a chat turn: card numbers are masked
+    before they are stored.
+    """
     message = get_message(session, partner_id, message_id)
+
+    def masked(text: str | None) -> str | None:
+        return redact_payment_cards(text) if text is not None and guardrails.redact_payment_cards else text
+
     row = Feedback(
         partner_id=partner_id,
         message_id=message.id,
         rating=Rating(rating),
-        comment=comment,
-        corrected_reply=corrected_reply,
+        comment=masked(comment),
+        corrected_reply=masked(corrected_reply),
     )
     session.add(row)
     session.flush()

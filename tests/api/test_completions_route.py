@@ -119,3 +119,14 @@ def test_an_integer_temperature_is_a_number(client: TestClient, keys: Keys) -> N
     answered = client.post("/v1/chat/completions", json=body, headers=keys.headers("acme"))
     assert answered.status_code == 200
     assert answered.json()["choices"][0]["message"]["role"] == "assistant"
+
+
+def test_a_reply_the_model_cannot_hold_is_a_status_even_when_streaming(
+    client: TestClient, keys: Keys
+) -> None:
+    """OpenAI clients read no error event once a stream has begun: the check comes before the stream."""
+    for stream in (False, True):
+        body = {"messages": QUESTION, "max_tokens": 4000, "stream": stream}  # the tiny model holds 2,048
+        refused = client.post("/v1/chat/completions", json=body, headers=keys.headers("acme"))
+        assert (refused.status_code, refused.json()["code"]) == (422, "invalid_input")
+        assert "2048" in refused.json()["message"]
