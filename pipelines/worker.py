@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Sequence
 
 from naa.config.settings import NAASettings
@@ -36,7 +37,7 @@ def start_worker_process(
 ) -> subprocess.Popen[bytes]:
     """Start ``celery -A pipelines.celery_app worker`` on ``queues``, one job at a time.
 
-    Stop it with ``stop_worker_process``.
+    Stop it with ``stop_worker_processes``.
     """
     command = [
         sys.executable,
@@ -52,19 +53,24 @@ def start_worker_process(
         "--loglevel",
         loglevel,
         "--hostname",
-        f"embedded-{os.getpid()}@%h",
+        f"embedded-{'-'.join(queues)}-{os.getpid()}@%h",  # unique among the workers one API starts
     ]
     return subprocess.Popen(command, env={**os.environ, **worker_environment(settings)})
 
 
-def stop_worker_process(process: subprocess.Popen[bytes], timeout_s: float = STOP_TIMEOUT_S) -> int:
-    """Warm shutdown: the running task may finish. Past the timeout the worker is killed, and its task,
-    acknowledged only at the end (acks_late), goes back to the queue for the next worker."""
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
+def stop_worker_processes(
+    processes: Sequence[subprocess.Popen[bytes]], timeout_s: float = STOP_TIMEOUT_S
+) -> list[int]:
+    """Warm shutdown of all at once: running tasks may finish. Past the timeout a worker is killed, and its
+    task, acknowledged only at the end (acks_late), goes back to the queue for the next worker."""
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + timeout_s
+    for process in processes:
         try:
-            process.wait(timeout_s)
+            process.wait(max(0.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-    return process.returncode
+    return [process.returncode for process in processes]

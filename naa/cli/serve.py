@@ -31,7 +31,10 @@ def serve(
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
     demo: Annotated[bool, typer.Option(help="Build and register the shipped demo partner first.")] = True,
     worker: Annotated[
-        bool, typer.Option(help="Start a Celery worker beside the API (the embedded default's job runner).")
+        bool,
+        typer.Option(
+            help="Start Celery workers beside the API, one per queue (the embedded default's job runners)."
+        ),
     ] = True,
 ) -> None:
     """Run the NAA API and web console, with a job worker, on the embedded defaults."""
@@ -41,7 +44,7 @@ def serve(
     from api.onboarding import register_partner_file
     from naa.builder import build_partner
     from pipelines.celery_app import CPU_QUEUE, GPU_QUEUE
-    from pipelines.worker import start_worker_process, stop_worker_process
+    from pipelines.worker import start_worker_process, stop_worker_processes
 
     settings = NAASettings()
     with user_errors():
@@ -52,8 +55,13 @@ def serve(
                 build_partner(load_partner(None), Workspace(settings.data_dir), update, missing_only=True)
             key = register_partner_file(settings, DEMO_PARTNER)
         app = create_app(settings)
-    # One embedded worker takes both queues: on one machine, RL training runs on whatever device it has.
-    jobs = start_worker_process(settings, queues=(CPU_QUEUE, GPU_QUEUE)) if worker else None
+    # A worker per queue: an RL run (gpu queue, hours, on whatever device the machine has) must not hold
+    # up knowledge-base indexing and intent training (cpu queue) for its whole length.
+    jobs = (
+        [start_worker_process(settings, queues=(queue,)) for queue in (CPU_QUEUE, GPU_QUEUE)]
+        if worker
+        else []
+    )
     url = f"http://{host}:{port}"
     console.print(f"NAA API:     {url}/v1  (OpenAPI docs: {url}/docs)")
     if CONSOLE_DIR.is_dir():
@@ -73,8 +81,7 @@ def serve(
         pass  # stopped by a signal, after a graceful shutdown: a normal exit
     finally:
         listener.close()
-        if jobs is not None:
-            stop_worker_process(jobs)
+        stop_worker_processes(jobs)
     if not server.started:  # the app failed to start; uvicorn has logged why
         raise typer.Exit(1)
 

@@ -10,7 +10,7 @@ from naa.storage.partners import create_partner
 from naa.storage.session import session_scope
 from pipelines.celery_app import make_celery
 from pipelines.submit import submit_kb_index
-from pipelines.worker import start_worker_process, stop_worker_process, worker_environment
+from pipelines.worker import start_worker_process, stop_worker_processes, worker_environment
 
 
 def test_worker_environment_carries_the_resolved_settings(tmp_path: Path) -> None:
@@ -31,7 +31,7 @@ def test_worker_process_indexes_from_the_sqlite_broker(tmp_path: Path, articles:
     try:
         assert app.AsyncResult(job.id).get(timeout=120)["documents"] == 2
     finally:
-        assert stop_worker_process(process) == 0  # warm shutdown, not a kill
+        assert stop_worker_processes([process]) == [0]  # warm shutdown, not a kill
     with session_scope(app.session_factory()) as session:
         done = jobs.get_job(session, "acme", job.id)
         catalogue = documents.list_documents(session, "acme", "help")
