@@ -41,7 +41,7 @@ class PermissionDeniedError(NAAError):
 
 
 class UnsupportedMediaTypeError(NAAError):
-    """An upload whose file type the knowledge base cannot read."""
+    """An upload whose file type the knowledge base cannot read, or a JSON body sent as another type."""
 
     code = "unsupported_media_type"
 
@@ -99,6 +99,15 @@ async def _validation_error(request: Request, error: Exception) -> JSONResponse:
     first = error.errors()[0]
     if first["type"] == "json_invalid":
         return error_response(422, "malformed_json", f"the request body is not valid JSON: {first['msg']}")
+    sent = request.headers.get("content-type", "")
+    if tuple(first["loc"]) == ("body",) and not sent.startswith("application/json"):
+        # FastAPI reads a JSON route's body as JSON only when the request says it is JSON; anything else
+        # arrives as a string, and the model's error would read as if the fields were wrong.
+        return error_response(
+            415,
+            UnsupportedMediaTypeError.code,
+            f"the body was sent as {sent or 'no content type'}; send JSON, Content-Type: application/json",
+        )
     where = ".".join(str(part) for part in first["loc"])
     more = f" (and {len(error.errors()) - 1} more)" if len(error.errors()) > 1 else ""
     return error_response(422, "invalid_request", f"{where}: {first['msg']}{more}")

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from naa.config.plugins import PluginComponentConfig
 from naa.errors import ConfigError, ConflictError, NotFoundError
 from naa.generation.config import DEFAULT_GENERATOR_MODEL, OpenAIGeneratorConfig
+from naa.generation.model_files import PACKAGED_MODELS
 from naa.rl.config import RLConfig
 from naa.rl.evaluation import plan_evaluation
 from naa.rl.run_state import MetricsLog
@@ -151,8 +152,11 @@ def _base_model(session: Session, partner_id: str, fields: Mapping[str, Any]) ->
             return get_model_version_by_name(session, partner_id, ModelKind.GENERATOR, name).path
         except NotFoundError as err:
             raise ConfigError(f"model: no generator version {name!r}; see GET /v1/model-versions") from err
-    if "/" in model or "\\" in model or model.startswith("."):
-        raise ConfigError(f"model: {model!r} is a path; give a packaged model name or version:<name>")
+    if model not in PACKAGED_MODELS:  # a path would name the server's files; anything else is no model here
+        raise ConfigError(
+            f"model: {model!r} is not a packaged model ({', '.join(PACKAGED_MODELS)}); give one of those, or "
+            "version:<name> of one of your generator versions (GET /v1/model-versions)"
+        )
     return model
 
 

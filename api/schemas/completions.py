@@ -6,7 +6,7 @@ plus ``naa`` (intent, citations, handoff), which OpenAI clients keep as an extra
 """
 
 from dataclasses import replace
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -15,9 +15,21 @@ from api.schemas.request import RequestBody
 from naa.generation.base import ChatMessage, SamplingParams
 
 
+class ContentPart(BaseModel):
+    """One part of a message's content as newer OpenAI clients send it; NAA reads the text parts."""
+
+    type: str
+    text: str | None = None
+
+
 class CompletionMessage(BaseModel):
     role: Literal["system", "user", "assistant", "developer", "tool"]
-    content: str | None = None
+    content: str | list[ContentPart] | None = None
+
+    def text(self) -> str:
+        if isinstance(self.content, list):
+            return "".join(part.text or "" for part in self.content if part.type == "text")
+        return self.content or ""
 
 
 class StreamOptions(BaseModel):
@@ -52,15 +64,15 @@ class ChatCompletionCreate(RequestBody):
     )
     temperature: float | None = Field(None, ge=0, le=2, strict=True)
     top_p: float | None = Field(None, gt=0, le=1, strict=True)
-    stop: str | list[str] | None = Field(None, description="Up to four stop strings.")
+    stop: str | list[Annotated[str, Field(min_length=1)]] | None = Field(
+        None, min_length=1, max_length=4, description="Up to four stop strings, none empty."
+    )
     n: int = Field(1, ge=1, le=1, strict=True, description="Only one choice is generated.")
 
     def conversation(self) -> list[ChatMessage]:
         """User and assistant turns; the client's system and tool messages are dropped, because the
         partner's own system prompt and retrieved passages decide how the assistant answers."""
-        return [
-            ChatMessage(m.role, m.content or "") for m in self.messages if m.role in ("user", "assistant")
-        ]
+        return [ChatMessage(m.role, m.text()) for m in self.messages if m.role in ("user", "assistant")]
 
     def sampling(self, defaults: SamplingParams) -> SamplingParams:
         """The partner's sampling, overridden by whichever OpenAI fields the request sets."""
@@ -70,7 +82,7 @@ class ChatCompletionCreate(RequestBody):
             max_new_tokens=self.max_completion_tokens or self.max_tokens or defaults.max_new_tokens,
             temperature=defaults.temperature if self.temperature is None else self.temperature,
             top_p=self.top_p or defaults.top_p,
-            stop=defaults.stop if stop is None else tuple(stop[:4]),
+            stop=defaults.stop if stop is None else tuple(stop),
         )
 
 

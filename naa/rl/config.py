@@ -6,12 +6,13 @@ with the field to change, never deep inside the training loop.
     config = RLConfig.from_yaml(Path("rl.yaml"))   # or RLConfig(tasks=Path("tasks.jsonl"), variant="guide")
 """
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Self
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from naa.config.validation import describe
 from naa.errors import ConfigError
@@ -38,6 +39,9 @@ GROUP_RULES: dict[Variant, GroupRule] = {
 _GUIDE_ONLY = ("gamma_mode", "gamma_value", "gamma_quantile")
 _LORA_ONLY = ("lora_rank", "lora_alpha", "lora_dropout", "lora_target_modules")
 _WARMUP_ONLY = ("warmup_batch_size", "warmup_lr")
+# Versions are referred to by name (`version:<name>`, PUT /v1/generator): a plain identifier, never one that
+# reads as a path or a hub id (`org/name`) or holds spaces.
+_RUN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
 class RLConfig(BaseModel):
@@ -50,7 +54,13 @@ class RLConfig(BaseModel):
     )
     tasks: Path = Field(..., description="JSONL task file; its train split is trained on.")
     output_dir: Path = Field(Path("runs/rl"), description="Run folder: metrics, checkpoints, final model.")
-    run_name: str = Field("rl-run", min_length=1, description="Name of the model version the run registers.")
+    run_name: str = Field(
+        "rl-run",
+        min_length=1,
+        # model_versions.name is String(200): a longer name would fail registration, at the end of the run.
+        max_length=200,
+        description="Name of the model version the run registers: letters, digits, '.', '_' and '-'.",
+    )
     # the algorithm
     variant: Variant = Field(
         "guide", description="guide = Guide-GRPO; filtered and vanilla GRPO are baselines."
@@ -129,6 +139,16 @@ class RLConfig(BaseModel):
         10, ge=1, description="Steps between checkpoints (one is also kept at the end)."
     )
     keep_checkpoints: int = Field(2, ge=1, description="Newest checkpoints kept on disk.")
+
+    @field_validator("run_name")
+    @classmethod
+    def _run_name_names_a_version(cls, name: str) -> str:
+        if not _RUN_NAME.fullmatch(name):
+            raise ValueError(
+                f"{name!r} is not a version name: use letters, digits, '.', '_' and '-', "
+                "starting with a letter or digit"
+            )
+        return name
 
     @model_validator(mode="after")
     def _options_match_variant(self) -> Self:

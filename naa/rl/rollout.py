@@ -181,6 +181,14 @@ class TransformersSampler:
         return to_groups(output[:, input_ids.shape[1] :].tolist(), n, self.eos_ids, self.tokenizer)
 
 
+def require_vllm() -> None:
+    """Raises ConfigError where the vllm package is missing; a run checks it before its warm-up."""
+    if importlib.util.find_spec("vllm") is None:
+        raise ConfigError(
+            "rollout_backend vllm needs the vllm package: pip install vllm, or use transformers"
+        )
+
+
 class VLLMSampler:
     """Rollouts on an in-process vLLM engine; the trained weights are loaded into it after every step.
 
@@ -201,10 +209,7 @@ class VLLMSampler:
         local_rank: int = 0,
         world_size: int = 1,
     ) -> None:
-        if importlib.util.find_spec("vllm") is None:
-            raise ConfigError(
-                "rollout_backend vllm needs the vllm package: pip install vllm, or use transformers"
-            )
+        require_vllm()
         from vllm import LLM
 
         # The external launcher reads the process group from the environment; accelerate launch sets it,

@@ -45,7 +45,7 @@ from naa.rl.model_version import ModelVersionManifest, write_manifest
 from naa.rl.policy import load_causal_lm, non_finite_weights, with_lora
 from naa.rl.processes import gather_rows, make_accelerator, per_process
 from naa.rl.rewards import RewardScorer
-from naa.rl.rollout import Sampler, SamplingSettings, TransformersSampler, VLLMSampler
+from naa.rl.rollout import Sampler, SamplingSettings, TransformersSampler, VLLMSampler, require_vllm
 from naa.rl.run_state import (
     DataOrder,
     MetricsLog,
@@ -113,6 +113,8 @@ class _Run:
         warmup_progress: WarmupProgressFn | None,
     ) -> None:
         self.config = config
+        if config.rollout_backend == "vllm":
+            require_vllm()
         self.accelerator = make_accelerator()
         self.tasks = load_tasks(config.tasks, split="train")
         with self.accelerator.local_main_process_first():  # a packaged model is converted once per machine

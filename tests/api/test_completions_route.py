@@ -130,3 +130,23 @@ def test_a_reply_the_model_cannot_hold_is_a_status_even_when_streaming(
         refused = client.post("/v1/chat/completions", json=body, headers=keys.headers("acme"))
         assert (refused.status_code, refused.json()["code"]) == (422, "invalid_input")
         assert "2048" in refused.json()["message"]
+
+
+def test_content_as_a_list_of_parts_is_read_and_empty_stop_strings_are_refused(
+    client: TestClient, keys: Keys
+) -> None:
+    """Newer OpenAI clients send content as parts; NAA reads the text ones."""
+    parts = [
+        {"type": "text", "text": "How long does "},
+        {"type": "image_url"},
+        {"type": "text", "text": "a refund take?"},
+    ]
+    body = {"messages": [{"role": "user", "content": parts}], "max_tokens": 4}
+    answered = client.post("/v1/chat/completions", json=body, headers=keys.headers("acme"))
+    assert answered.status_code == 200, answered.text
+    for stop in ("", [""], ["a", "b", "c", "d", "e"]):  # "" stopped every reply at its first token
+        refused = client.post(
+            "/v1/chat/completions", json={**body, "stop": stop}, headers=keys.headers("acme")
+        )
+        assert (refused.status_code, refused.json()["code"]) == (422, "invalid_request")
+        assert "stop" in refused.json()["message"]

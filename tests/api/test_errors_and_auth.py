@@ -63,6 +63,9 @@ def test_malformed_json_and_invalid_fields_are_422_with_the_field_named(
     assert _error(missing, 422, "invalid_request").startswith("body.message: Field required")
     empty = client.post("/v1/chat", json={"message": ""}, headers=keys.headers("acme"))
     assert "body.message" in _error(empty, 422, "invalid_request")
+    for sent in ({"data": {"message": "hi"}}, {"content": b'{"message": "hi"}'}):  # a form; text, unlabelled
+        not_json = client.post("/v1/chat", headers=keys.headers("acme"), **sent)  # type: ignore[arg-type]
+        assert "Content-Type: application/json" in _error(not_json, 415, "unsupported_media_type")
 
 
 def test_unknown_objects_and_routes_are_404s_in_the_same_shape(client: TestClient, keys: Keys) -> None:

@@ -1,6 +1,8 @@
 """One stage on its own: /v1/intents/classify and /v1/search; and agent assist, /v1/suggest."""
 
+import pytest
 from api_support import Keys
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 
@@ -35,6 +37,26 @@ def test_search_returns_the_partners_passages_best_first(client: TestClient, key
     assert "15 dollars" in passages[0]["text"]
     too_many = client.post("/v1/search", json={"query": "x", "top_k": 500}, headers=keys.headers("globex"))
     assert too_many.status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("route", "body", "message"),
+    [
+        ("/v1/intents/classify", {"texts": ["hello", ""]}, "the texts[1] message is empty"),
+        ("/v1/intents/classify", {"texts": ["   "]}, "the texts[0] message is empty"),
+        ("/v1/intents/classify", {"texts": ["hello", "a" * 501]}, "the texts[1] message has 501 characters"),
+        ("/v1/search", {"query": " \n "}, "the query message is empty"),
+        ("/v1/search", {"query": "refund " * 100}, "the query message has 699 characters"),
+    ],
+)
+def test_classify_and_search_refuse_a_text_chat_would_refuse_naming_it(
+    app: FastAPI, client: TestClient, keys: Keys, route: str, body: dict[str, object], message: str
+) -> None:
+    """A blank text was classified (as greeting, 0.79) and a megabyte one took seconds of CPU."""
+    assert app.state.naa.settings.max_message_chars == 500
+    response = client.post(route, json=body, headers=keys.headers("acme"))
+    assert (response.status_code, response.json()["code"]) == (422, "invalid_input")
+    assert response.json()["message"].startswith(message), response.json()
 
 
 def test_suggest_gives_distinct_replies_and_the_intent_for_a_customer_agent_conversation(

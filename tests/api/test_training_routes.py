@@ -11,11 +11,15 @@ import pytest
 from api_support import Keys, finished_job
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
+from sqlalchemy import String
 
 from api.main import create_app
 from naa.assistant import Assistant
 from naa.config.settings import NAASettings
+from naa.rl.config import RLConfig
 from naa.rl.tasks import parse_task, save_tasks
+from naa.storage.models import ModelVersion
 
 # Small enough for two steps in seconds on CPU; vanilla keeps every group, so every step trains.
 TINY_RUN = {
@@ -239,8 +243,13 @@ def test_a_cancelled_run_stops_and_cannot_be_cancelled_twice(
         ({"output_dir": "/tmp/x"}, "output_dir: each run gets its own folder"),
         ({"tasks": "../globex/rl/tasks.jsonl"}, "tasks: '../globex/rl/tasks.jsonl' is outside"),
         ({"tasks": "rl/missing.jsonl"}, "tasks: the partner's folder has no file"),
-        ({"model": "/etc"}, "model: '/etc' is a path"),
         ({"model": "version:nope"}, "model: no generator version 'nope'"),
+        # neither a packaged model nor a version: it was queued, then the worker failed (or tried the hub)
+        ({"model": "no-such-packaged-model"}, "model: 'no-such-packaged-model' is not a packaged model"),
+        ({"model": "org/some-model"}, "model: 'org/some-model' is not a packaged model"),
+        ({"model": "../globex"}, "model: '../globex' is not a packaged model"),
+        ({"run_name": "a/b"}, "run_name: Value error, 'a/b' is not a version name"),
+        ({"run_name": "x" * 1000}, "run_name: String should have at most 200 characters"),
     ],
 )
 def test_a_bad_run_config_is_refused_with_the_field_before_anything_is_queued(
@@ -251,6 +260,14 @@ def test_a_bad_run_config_is_refused_with_the_field_before_anything_is_queued(
     assert (response.status_code, response.json()["code"]) == (422, "invalid_config")
     assert response.json()["message"].startswith(message), response.json()
     assert len(client.get("/v1/training/runs", headers=keys.headers("acme")).json()["runs"]) == before
+
+
+def test_the_longest_run_name_fits_the_column_of_the_version_the_run_registers() -> None:
+    column = ModelVersion.__table__.c.name.type
+    assert isinstance(column, String) and column.length is not None
+    assert RLConfig(tasks=Path("tasks.jsonl"), run_name="a" * column.length).run_name
+    with pytest.raises(ValidationError, match="at most"):
+        RLConfig(tasks=Path("tasks.jsonl"), run_name="a" * (column.length + 1))
 
 
 def test_serving_an_unknown_version_is_a_404_and_a_run_needs_json_fields(

@@ -236,6 +236,7 @@ def test_a_compiled_static_sampler_compiles_once_per_run(
 def test_the_vllm_backend_without_vllm_says_what_to_install(
     tmp_path: Path, tiny_lm_dir: Path, short_tasks_file: Path
 ) -> None:
-    config = _config(tmp_path, tiny_lm_dir, short_tasks_file, rollout_backend="vllm")
+    config = _config(tmp_path, tiny_lm_dir, short_tasks_file, rollout_backend="vllm", warmup_steps=50)
     with pytest.raises(ConfigError, match="rollout_backend vllm needs the vllm package: pip install vllm"):
         train(config)
+    assert not (config.output_dir / "warmup").exists()  # said before the warm-up, not after it
