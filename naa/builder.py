@@ -8,7 +8,10 @@ from collections.abc import Callable
 
 from naa.assistant import make_generator
 from naa.config.partner import PartnerConfig
+from naa.config.plugins import PluginComponentConfig, load_plugins
 from naa.errors import ConfigError
+from naa.generation.config import TransformersGeneratorConfig, VLLMGeneratorConfig
+from naa.generation.model_files import PACKAGED_MODELS, resolve_model_source
 from naa.intent import EmbeddingIntentConfig, read_examples, train_intent_classifier
 from naa.retrieval import FaissRetrieverConfig, KnowledgeBase, load_documents
 from naa.workspace import Workspace
@@ -26,7 +29,12 @@ def build_partner(
 
     Returns:
         The names of the stages that ran.
+
+    Raises:
+        ConfigError, ModelUnavailableError: a plugin, a source folder or the generator's folder is missing,
+            said before anything is built.
     """
+    _check(config, workspace)
     # The slices of 0..1 given to each stage follow their cost on the demo partner: intent training dominates.
     report = progress or (lambda fraction, message: None)
     ran: list[str] = []
@@ -55,6 +63,32 @@ def build_partner(
     ran.append("generator")
     report(1.0, "done")
     return ran
+
+
+def _check(config: PartnerConfig, workspace: Workspace) -> None:
+    """What the build will need, checked before its minutes of training: plugin names, source folders and
+    a generator folder. Raises ConfigError or ModelUnavailableError."""
+    plugins = load_plugins()
+    if isinstance(config.intent, PluginComponentConfig):
+        plugins.require("intent_classifier", config.intent.name)
+    if isinstance(config.retrieval, PluginComponentConfig):
+        plugins.require("retriever", config.retrieval.name)
+    if isinstance(config.generation, PluginComponentConfig):
+        plugins.require("generator", config.generation.name)
+    for ref in config.postprocessors:
+        plugins.require("postprocessor", ref.name)
+    for ref in config.tools:
+        plugins.require("tool", ref.name)
+    missing = [str(source) for source in config.knowledge_base.sources if not source.exists()]
+    if missing:
+        raise ConfigError(f"knowledge_base.sources: {', '.join(missing)} does not exist")
+    # A packaged model is converted at the end, as a stage of its own; a folder is only looked at.
+    generation = config.generation
+    if (
+        isinstance(generation, TransformersGeneratorConfig | VLLMGeneratorConfig)
+        and generation.model not in PACKAGED_MODELS
+    ):
+        resolve_model_source(generation.model, workspace.models_dir)
 
 
 def _scaled(report: Progress, start: float, end: float, stage: str) -> Progress:

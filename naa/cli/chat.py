@@ -6,6 +6,7 @@ import typer
 from rich.text import Text
 
 from naa.cli.common import PartnerOption, console, load_partner, user_errors, workspace
+from naa.errors import InputError
 from naa.generation.base import ChatMessage
 
 if TYPE_CHECKING:
@@ -53,6 +54,8 @@ def ask(
 ) -> None:
     """Ask the assistant one question and stream its cited answer."""
     with user_errors():
+        if not question.strip():
+            raise InputError("the question is empty")
         _answer(_assistant(partner), [ChatMessage("user", question)])
 
 

@@ -99,7 +99,12 @@ def retrieval(
     ] = None,
     min_score: Annotated[
         float | None,
-        typer.Option("--min-score", help="Try this retrieval.min_score instead of the partner's (built-in)."),
+        typer.Option(
+            "--min-score",
+            min=-1.0,
+            max=1.0,
+            help="Try this retrieval.min_score (a cosine similarity) instead of the partner's (built-in).",
+        ),
     ] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Write the results as JSON here.")] = None,
 ) -> None:

@@ -15,6 +15,7 @@ from naa.cli.common import (
     user_errors,
     workspace,
 )
+from naa.errors import InputError
 
 app = command_group("Train and try a partner's intent classifier.")
 
@@ -73,6 +74,8 @@ def predict(
     from naa.intent import load_intent_classifier
 
     with user_errors():
+        if not text.strip():
+            raise InputError("the message is empty: give the words a customer might use")
         config = load_partner(partner)
         model_dir = model_dir or workspace().intent_dir(config.id)
         classifier = load_intent_classifier(config.builtin_intent(), model_dir)
@@ -80,7 +83,7 @@ def predict(
     verdict = "out of scope" if prediction.out_of_scope else "accepted"
     table = Table(
         title=f"intent: {prediction.label} (confidence {prediction.confidence:.3f}, {verdict})",
-        caption="per intent: calibrated class probability",
+        caption="title: the confidence the threshold is applied to; per intent: calibrated class probability",
     )
     table.add_column("intent")
     table.add_column("confidence", justify="right")

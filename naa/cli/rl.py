@@ -85,7 +85,12 @@ def _step_line(record: dict[str, Any]) -> str:
 
 @app.command()
 def train(
-    config: Annotated[Path, typer.Option("--config", "-c", help="RL config YAML (naa.rl.config.RLConfig).")],
+    config: Annotated[
+        Path,
+        typer.Option(
+            "--config", "-c", help="Run file: RLConfig fields (naa/rl/config.py); see examples/rl/run.yaml."
+        ),
+    ],
 ) -> None:
     """Train in this process (or in each process `accelerate launch` starts); rerun to resume."""
     from naa.rl.config import RLConfig

@@ -125,13 +125,17 @@ class PluginRegistry:
     def names(self, kind: ComponentKind) -> list[str]:
         return sorted(name for k, name in self._factories if k == kind)
 
-    def build(self, kind: ComponentKind, name: str, options: Mapping[str, JsonValue] | None = None) -> object:
-        """Call the factory of ``name`` with ``options`` and check the result has the methods of ``kind``."""
+    def require(self, kind: ComponentKind, name: str) -> None:
+        """Raises ConfigError, naming the installed ones, when no plugin provides the ``kind`` ``name``."""
         if (kind, name) not in self._factories:
             known = ", ".join(self.names(kind)) or "none installed"
             raise ConfigError(
                 f"no {kind} plugin named {name!r} (available: {known}); pip install its package"
             )
+
+    def build(self, kind: ComponentKind, name: str, options: Mapping[str, JsonValue] | None = None) -> object:
+        """Call the factory of ``name`` with ``options`` and check the result has the methods of ``kind``."""
+        self.require(kind, name)
         plugin, factory = self._factories[(kind, name)]
         try:
             component = factory(**(options or {}))

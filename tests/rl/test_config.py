@@ -58,3 +58,10 @@ def test_yaml_errors_name_every_field_in_one_line(tmp_path: Path) -> None:
     message = str(caught.value)
     assert "tasks: " in message and "steps: " in message and "bogus: Extra inputs" in message
     assert "\n" not in message and "errors.pydantic.dev" not in message
+
+
+def test_the_example_run_file_is_valid() -> None:
+    example = Path(__file__).parents[2] / "examples" / "rl" / "run.yaml"
+    config = RLConfig.from_yaml(example)
+    assert config.variant == "guide" and config.warmup_steps == 60
+    assert config.tasks == example.parent / "../../rl/tasks.jsonl"
