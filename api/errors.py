@@ -181,6 +181,17 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
     }.items()
 }
 
+# What the routes that run a partner's models may also answer.
+MODEL_RESPONSES: dict[int | str, dict[str, object]] = {
+    status: {"model": ErrorBody, "description": description}
+    for status, description in {
+        409: "The partner is not built yet (no intent model): build it first.",
+        502: "The generator failed while writing the reply (`generation_error`).",
+        503: "A model or the knowledge-base index cannot be used now (`model_unavailable`, "
+        "`retrieval_error`); retrying later may succeed.",
+    }.items()
+}
+
 # The cancel routes' 409: the job already ended (succeeded, failed or cancelled).
 FINISHED_JOB: dict[int | str, dict[str, object]] = {
     409: {"model": ErrorBody, "description": "The job has already finished; nothing to cancel."}

@@ -7,11 +7,11 @@ from fastapi.responses import Response
 
 from api.completions import complete, stream_completion
 from api.deps import AssistantDep, PartnerDep, StateDep
-from api.errors import ERROR_RESPONSES
+from api.errors import ERROR_RESPONSES, MODEL_RESPONSES
 from api.schemas.completions import ChatCompletionCreate, ChatCompletionPublic, ModelPublic, ModelsPublic
 from api.sse import stream_response
 
-router = APIRouter(prefix="/v1", tags=["openai compatible"], responses=ERROR_RESPONSES)
+router = APIRouter(prefix="/v1", tags=["openai compatible"], responses={**ERROR_RESPONSES, **MODEL_RESPONSES})
 
 _STREAM_DOC: dict[int | str, dict[str, Any]] = {
     200: {

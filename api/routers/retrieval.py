@@ -3,12 +3,12 @@
 from fastapi import APIRouter
 
 from api.deps import AssistantDep, PartnerDep
-from api.errors import ERROR_RESPONSES
+from api.errors import ERROR_RESPONSES, MODEL_RESPONSES
 from api.schemas.assistant import IntentPublic, PassagePublic
 from api.schemas.retrieval import ClassifyCreate, ClassifyPublic, SearchCreate, SearchPublic
 from naa.safety.guardrails import screen_message
 
-router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
+router = APIRouter(prefix="/v1", responses={**ERROR_RESPONSES, **MODEL_RESPONSES})
 
 
 @router.post("/intents/classify", tags=["intents"], summary="Classify utterances")

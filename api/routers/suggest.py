@@ -3,11 +3,11 @@
 from fastapi import APIRouter
 
 from api.deps import AssistantDep, PartnerDep, SessionDep
-from api.errors import ERROR_RESPONSES
+from api.errors import ERROR_RESPONSES, MODEL_RESPONSES
 from api.schemas.suggest import SuggestCreate, SuggestPublic
 from api.turns import history
 
-router = APIRouter(prefix="/v1", tags=["agent assist"], responses=ERROR_RESPONSES)
+router = APIRouter(prefix="/v1", tags=["agent assist"], responses={**ERROR_RESPONSES, **MODEL_RESPONSES})
 
 
 @router.post("/suggest", summary="Suggest replies to a human agent")
