@@ -41,8 +41,11 @@ class ChatCreate(RequestBody):
     conversation_id: str | None = Field(
         None, description="Continue this conversation (its history is used); a new one is started when unset."
     )
+    # strict, as in the OpenAI route: lax mode reads "yes" and 1 as true
     stream: bool = Field(
-        False, description="Answer as Server-Sent Events: intent, passages, token (repeated), done."
+        False,
+        strict=True,
+        description="Answer as Server-Sent Events: intent, passages, token (repeated), done.",
     )
 
 

@@ -41,7 +41,7 @@ class SearchCreate(RequestBody):
 
     query: str = Field(..., min_length=1)
     top_k: int | None = Field(
-        None, ge=1, le=50, description="Passages to return; the partner's top_k when unset."
+        None, ge=1, le=50, strict=True, description="Passages to return; the partner's top_k when unset."
     )
 
 

@@ -40,7 +40,7 @@ class SuggestCreate(RequestBody):
         description="Suggest for this stored conversation (its last turn is the customer's) instead of "
         "sending messages.",
     )
-    n: int = Field(3, ge=1, le=3, description="How many suggestions, at most.")
+    n: int = Field(3, ge=1, le=3, strict=True, description="How many suggestions, at most.")
 
     @model_validator(mode="after")
     def _one_source(self) -> "SuggestCreate":

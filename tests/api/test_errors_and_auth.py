@@ -63,6 +63,10 @@ def test_malformed_json_and_invalid_fields_are_422_with_the_field_named(
     assert _error(missing, 422, "invalid_request").startswith("body.message: Field required")
     empty = client.post("/v1/chat", json={"message": ""}, headers=keys.headers("acme"))
     assert "body.message" in _error(empty, 422, "invalid_request")
+    for lax in ({"message": "hi", "stream": "yes"}, {"message": "hi", "stream": 1}):  # true only in lax mode
+        assert "body.stream" in _error(
+            client.post("/v1/chat", json=lax, headers=keys.headers("acme")), 422, "invalid_request"
+        )
     for sent in ({"data": {"message": "hi"}}, {"content": b'{"message": "hi"}'}):  # a form; text, unlabelled
         not_json = client.post("/v1/chat", headers=keys.headers("acme"), **sent)  # type: ignore[arg-type]
         assert "Content-Type: application/json" in _error(not_json, 415, "unsupported_media_type")
