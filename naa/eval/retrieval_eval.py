@@ -111,7 +111,9 @@ def read_questions(path: Path) -> list[RetrievalQuestion]:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError as err:
         raise NotFoundError(f"questions file {path} does not exist: check the path") from err
-    except (OSError, UnicodeDecodeError) as err:
+    except OSError as err:
+        raise ConfigError(f"cannot read questions file {path}: {err.strerror}") from err
+    except UnicodeDecodeError as err:
         raise ConfigError(f"cannot read questions file {path}: save it as UTF-8 text") from err
     except yaml.YAMLError as err:
         raise ConfigError(f"questions file {path} is not valid YAML or JSON: {err}") from err

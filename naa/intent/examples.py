@@ -44,7 +44,9 @@ def read_examples(path: Path, known_intents: Collection[str] | None = None) -> l
         content = path.read_text(encoding="utf-8")
     except FileNotFoundError as err:
         raise NotFoundError(f"intent examples file {path} does not exist: check the path") from err
-    except (OSError, UnicodeDecodeError) as err:
+    except OSError as err:
+        raise ConfigError(f"cannot read intent examples file {path}: {err.strerror}") from err
+    except UnicodeDecodeError as err:
         raise ConfigError(f"cannot read intent examples file {path}: save it as UTF-8 text") from err
     suffix = path.suffix.lower()
     if suffix in {".yaml", ".yml"}:

@@ -49,8 +49,10 @@ def load_documents(paths: Sequence[Path]) -> list[Document]:
             # where the server keeps its files.
             read = READERS[file.suffix.lower()](file, relative)
             documents.extend(dataclasses.replace(doc, source=relative) for doc in read)
+    if not paths:
+        raise InputError("no documents to ingest: give files or folders, or set knowledge_base.sources")
     if not documents:
-        names = ", ".join(str(p) for p in paths) or "(no paths)"
+        names = ", ".join(str(p) for p in paths)
         raise InputError(
             f"no documents found in {names}: supported files are {', '.join(SUPPORTED_EXTENSIONS)}"
         )

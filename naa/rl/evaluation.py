@@ -20,7 +20,7 @@ import torch
 from accelerate.utils import set_seed
 
 from naa.config.plugins import PluginRegistry
-from naa.errors import ConfigError
+from naa.errors import ConfigError, NotFoundError
 from naa.generation.model_files import resolve_model_source
 from naa.rl.advantages import as_rewards, correct_counts
 from naa.rl.config import RLConfig
@@ -236,6 +236,8 @@ def plan_evaluation(
         raise ConfigError(
             f"every k must be between 1 and n={n} (unbiased pass@k needs n >= k), got {list(ks)}"
         )
+    if not run_dir.is_dir():
+        raise NotFoundError(f"run folder {run_dir} does not exist: give the output_dir of a `naa rl train`")
     config_path = run_dir / CONFIG_NAME
     try:
         config = RLConfig.model_validate_json(config_path.read_text(encoding="utf-8"))
