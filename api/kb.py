@@ -4,6 +4,9 @@ An upload is checked, registered and queued in the request's transaction: a file
 cannot read is a 415 and a document id already there a 409, before anything is written. Files go to
 ``{partner dir}/uploads/{upload id}/`` and the job's message is sent only when the transaction commits
 (``pipelines.submit``), so a failed request leaves neither rows, files nor a queued job behind.
+
+An uploaded file is one document, whatever it holds: a FAQ file's entries are indexed, searched and cited
+on their own (``faq.csv#2``), but listed, counted and deleted with their file.
 """
 
 import shutil
@@ -34,6 +37,12 @@ def _checked_name(upload: UploadFile) -> str:
         raise InputError(f"upload {upload.filename!r} needs a file name with an extension, like faq.md")
     if "\x00" in name:
         raise InputError(f"upload {upload.filename!r}: a file name cannot hold NUL; rename the file")
+    if documents.ENTRY_SEPARATOR in name:
+        # Deleting "a.md" deletes "a.md#..." too, as those are a FAQ file's entries.
+        raise InputError(
+            f"{name}: a file name cannot hold {documents.ENTRY_SEPARATOR!r}, which names the entries of a "
+            "FAQ file (faq.csv#2); rename the file"
+        )
     # Bytes, not characters: they bound both the doc_id column and the file system's 255-byte names.
     if len(name.encode()) > DOC_ID_LENGTH:
         raise InputError(
@@ -101,7 +110,10 @@ def _catalogue(session: Session, config: PartnerConfig) -> dict[str, Document]:
 
 
 def list_documents(session: Session, workspace: Workspace, config: PartnerConfig) -> DocumentsPublic:
-    """The catalogue (uploads, pending or indexed) and documents indexed outside the API (``naa build``)."""
+    """The catalogue (uploads, whatever their status) and documents indexed outside the API (``naa build``).
+
+    An uploaded FAQ file's entries are part of its row, not listed apart.
+    """
     catalogue = _catalogue(session, config)
     listed = [DocumentPublic.model_validate(row) for row in catalogue.values()]
     listed += [
@@ -116,18 +128,25 @@ def list_documents(session: Session, workspace: Workspace, config: PartnerConfig
             updated_at=None,
         )
         for info in _index(workspace, config).documents()
-        if info.doc_id not in catalogue
+        if info.doc_id not in catalogue and documents.file_of(info.doc_id) not in catalogue
     ]
     return DocumentsPublic(documents=sorted(listed, key=lambda d: d.doc_id))
 
 
 def delete_document(session: Session, workspace: Workspace, config: PartnerConfig, doc_id: str) -> None:
-    """Remove a document from the catalogue and the index, wherever it is; unknown in both is a 404."""
-    catalogued = doc_id in _catalogue(session, config)
+    """Remove a document, with a FAQ file's entries, from the catalogue and the index, wherever it is;
+    unknown in both is a 404.
+
+    The rows go first: their knowledge base then stays locked until the request commits, so that an
+    indexing job finishing meanwhile sees the rows and the index both changed or both not
+    (``documents.save_indexed``).
+    """
+    catalogued = [row for row in _catalogue(session, config) if documents.is_part_of(row, doc_id)]
     if catalogued:
-        documents.delete_documents(session, config.id, config.knowledge_base.name, [doc_id])
+        documents.delete_documents(session, config.id, config.knowledge_base.name, catalogued)
     index = _index(workspace, config)
-    if any(info.doc_id == doc_id for info in index.documents()):
-        index.delete([doc_id])
+    indexed = [info.doc_id for info in index.documents() if documents.is_part_of(info.doc_id, doc_id)]
+    if indexed:
+        index.delete(indexed)
     elif not catalogued:
         raise NotFoundError(f"document {doc_id!r} is not in knowledge base {config.knowledge_base.name!r}")

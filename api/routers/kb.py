@@ -49,5 +49,6 @@ def list_documents(config: PartnerConfigDep, session: SessionDep, state: StateDe
 
 @router.delete("/{doc_id:path}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete a document")
 def delete_document(doc_id: str, config: PartnerConfigDep, session: SessionDep, state: StateDep) -> None:
-    """Remove the document and its passages from the index; the next search no longer finds it."""
+    """Remove the document (a FAQ file with all its entries) and its passages from the index; the next search
+    no longer finds it. A pending one is removed too, and its job leaves it out."""
     kb.delete_document(session, state.workspace, config, doc_id)

@@ -23,12 +23,20 @@ _DOCUMENT_EXAMPLE: JsonDict = {
 class DocumentPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [_DOCUMENT_EXAMPLE]})
 
-    doc_id: str = Field(..., description="The uploaded file's name; delete the document by it.")
+    doc_id: str = Field(
+        ...,
+        description="The uploaded file's name; delete the document by it. A FAQ file's entries are found "
+        "and cited as faq.csv#1, faq.csv#2 (or #<its id column>) and deleted with it.",
+    )
     title: str
     source: str
     url: str
-    status: DocumentStatus = Field(..., description="pending until its indexing job has run.")
-    chunk_count: int
+    status: DocumentStatus = Field(
+        ...,
+        description="pending until its indexing job has run; failed if the job failed or was cancelled "
+        "(see error): upload the file again.",
+    )
+    chunk_count: int = Field(..., description="Passages in the index; a FAQ file's: all its entries'.")
     error: str | None
     updated_at: datetime | None = Field(..., description="None for documents indexed outside the API.")
 

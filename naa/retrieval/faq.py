@@ -75,7 +75,7 @@ def _entries_to_documents(
         question, answer = fields.pop("question"), fields.pop("answer")
         documents.append(
             Document(
-                doc_id=fields.pop("id", "") or f"{doc_id}#{number}",
+                doc_id=fields.pop("id", "") or f"{doc_id}#{number}",  # "#": storage.documents.ENTRY_SEPARATOR
                 text=f"{question}\n\n{answer}",
                 title=question,
                 url=fields.pop("url", ""),

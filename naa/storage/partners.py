@@ -12,6 +12,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, object_session
 
 from naa.config.partner import PartnerConfig, load_partner_config
@@ -46,8 +47,9 @@ def create_partner(
         ConfigError: the config is invalid, or names another partner id (its files would land in that
             partner's folders).
     """
+    taken = f"partner {partner_id!r} already exists; pick another id"
     if session.get(Partner, partner_id) is not None:
-        raise ConflictError(f"partner {partner_id!r} already exists; pick another id")
+        raise ConflictError(taken)
     partner = Partner(
         id=partner_id,
         name=name,
@@ -56,7 +58,10 @@ def create_partner(
     )
     partner_config(partner)
     session.add(partner)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError as err:  # created by another request since the check above
+        raise ConflictError(taken) from err
     return partner
 
 

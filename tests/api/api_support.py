@@ -1,16 +1,19 @@
-"""Data and helpers of the API tests: two small partners, their keys, and an SSE parser.
+"""Data and helpers of the API tests: two small partners, their keys, an SSE parser, racing requests.
 
 The partners, a telecom and a bank with their own intents and help centers, were written for these tests
 (original text). Small on purpose: the intent model trains in seconds, and the two knowledge bases share no
 topic, so a search that leaks across partners would show it.
 """
 
+import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import yaml
 from fastapi.testclient import TestClient
 
@@ -148,3 +151,16 @@ def parse_sse(lines: Iterable[str]) -> list[SSEvent]:
     if data:
         events.append((name, "\n".join(data)))
     return events
+
+
+def send_together(requests: list[Callable[[], httpx.Response]]) -> list[httpx.Response]:
+    """Each request from its own thread, all released by one barrier: two clients racing for one name.
+    The responses in order."""
+    start = threading.Barrier(len(requests))
+
+    def send(request: Callable[[], httpx.Response]) -> httpx.Response:
+        start.wait()
+        return request()
+
+    with ThreadPoolExecutor(len(requests)) as pool:
+        return list(pool.map(send, requests))

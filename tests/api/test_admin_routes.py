@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from api_support import Keys, write_partner
+from api_support import Keys, send_together, write_partner
 from fastapi.testclient import TestClient
 
 from api.assistants import serving_revision
@@ -62,6 +62,15 @@ def test_keys_are_created_listed_and_revoked(client: TestClient) -> None:
     assert revoked["revoked_at"] is not None
     assert client.get("/v1/admin/partners/nobody/keys", headers=ADMIN).status_code == 404
     assert client.post("/v1/admin/partners/nobody/keys", json={"name": "x"}, headers=ADMIN).status_code == 404
+
+
+def test_parallel_creations_of_one_partner_give_one_partner_and_409s(client: TestClient) -> None:
+    # They were 500s: the inserts of the same partner id broke the primary key.
+    body = {"config_yaml": "id: soylent\nname: Soylent\n"}
+    responses = send_together([lambda: client.post("/v1/admin/partners", json=body, headers=ADMIN)] * 3)
+    assert sorted(r.status_code for r in responses) == [201, 409, 409], [r.text for r in responses]
+    conflicts = [r.json() for r in responses if r.status_code == 409]
+    assert all(c["code"] == "conflict" and "soylent" in c["message"] for c in conflicts)
 
 
 def _finished(client: TestClient, headers: dict[str, str], job_id: str) -> dict[str, Any]:

@@ -1,11 +1,15 @@
 """Knowledge-base documents: upload -> indexing job on a real Celery worker -> searchable; list; delete."""
 
 import io
+import time
 
 import httpx
 import pytest
-from api_support import Keys, finished_job
+from api_support import Keys, finished_job, send_together
 from fastapi.testclient import TestClient
+
+from naa.config.settings import NAASettings
+from naa.workspace import Workspace
 
 ESIM = b"---\ntitle: eSIM setup\n---\n# eSIM setup\n\nScan the Acme eSIM QR code in your phone's settings.\n"
 ESIM_QUERY = {"query": "how do I set up an eSIM QR code"}
@@ -80,3 +84,84 @@ def test_file_names_that_cannot_be_stored_are_refused(client: TestClient, keys: 
     assert "cannot hold NUL" in nul.json()["message"]
     listed = client.get("/v1/kb/documents", headers=keys.headers("acme")).json()["documents"]
     assert not [d for d in listed if d["doc_id"].startswith(("é", "a\x00"))]
+
+
+FAQ = (
+    b"question,answer,id\n"
+    b"How do I top up my prepaid SIM?,Top up a prepaid Acme SIM with a voucher code in the Acme app.,\n"
+    b"Can I keep my number when I switch?,Acme ports your old number within one working day.,porting\n"
+)
+
+
+@pytest.mark.usefixtures("worker")
+def test_a_faq_upload_is_one_document_that_is_indexed_and_deleted_with_all_its_entries(
+    client: TestClient, keys: Keys
+) -> None:
+    # It stayed pending with 0 chunks while its entries were listed apart, and deleting it left them.
+    acme = keys.headers("acme")
+    upload = _upload(client, keys, ("faq.csv", FAQ))
+    assert upload.status_code == 202, upload.text
+    assert finished_job(client, keys, upload.json()["job"]["id"])["status"] == "succeeded"
+    listed = client.get("/v1/kb/documents", headers=acme).json()["documents"]
+    faqs = [d for d in listed if d["doc_id"].startswith("faq.csv")]
+    assert [(d["doc_id"], d["status"]) for d in faqs] == [("faq.csv", "indexed")]
+    assert faqs[0]["chunk_count"] >= 2
+    top_up = {"query": "how do I top up a prepaid SIM with a voucher"}
+    porting = {"query": "can I keep my phone number when I switch to Acme"}
+    assert client.post("/v1/search", json=top_up, headers=acme).json()["passages"][0]["doc_id"] == "faq.csv#1"
+    assert client.post("/v1/search", json=porting, headers=acme).json()["passages"][0]["doc_id"] == (
+        "faq.csv#porting"
+    )
+
+    assert client.delete("/v1/kb/documents/faq.csv", headers=acme).status_code == 204
+    for query in (top_up, porting):
+        found = client.post("/v1/search", json=query, headers=acme).json()["passages"]
+        assert not [p for p in found if p["doc_id"].startswith("faq.csv")]
+    listed = client.get("/v1/kb/documents", headers=acme).json()["documents"]
+    assert not [d for d in listed if d["doc_id"].startswith("faq.csv")]
+    assert client.delete("/v1/kb/documents/faq.csv", headers=acme).status_code == 404
+
+
+def test_a_file_name_with_a_hash_is_refused(client: TestClient, keys: Keys) -> None:
+    # '#' joins a FAQ file's name to its entries' ids: "a.md#b.md" would be deleted with "a.md".
+    hashed = _upload(client, keys, ("a.md#b.md", b"# B\n\ntext\n"))
+    assert (hashed.status_code, hashed.json()["code"]) == (422, "invalid_input")
+    assert "#" in hashed.json()["message"]
+
+
+@pytest.mark.usefixtures("worker")
+def test_parallel_uploads_of_one_file_name_give_one_upload_and_409s(
+    client: TestClient, keys: Keys, settings: NAASettings
+) -> None:
+    # They were 500s: the inserts of the same document id broke the unique constraint.
+    uploads = Workspace(settings.data_dir).partner_dir("acme") / "uploads"
+    folders = set(uploads.iterdir()) if uploads.exists() else set()
+    race = ("race.md", b"# Race\n\nOnly one of these uploads is stored.\n")
+    responses = send_together([lambda: _upload(client, keys, race)] * 4)
+    assert sorted(r.status_code for r in responses) == [202, 409, 409, 409], [r.text for r in responses]
+    conflicts = [r.json() for r in responses if r.status_code == 409]
+    assert all(c["code"] == "conflict" and "race.md" in c["message"] for c in conflicts)
+    assert len(set(uploads.iterdir()) - folders) == 1
+    (accepted,) = [r for r in responses if r.status_code == 202]
+    assert finished_job(client, keys, accepted.json()["job"]["id"])["status"] == "succeeded"
+    assert client.delete("/v1/kb/documents/race.md", headers=keys.headers("acme")).status_code == 204
+
+
+@pytest.mark.usefixtures("worker")
+def test_a_document_deleted_while_its_job_runs_is_not_indexed(client: TestClient, keys: Keys) -> None:
+    # Long enough (about 400 chunks, seconds on 2 cores) that the delete lands while the job embeds it; the
+    # job then finds the row gone when it records what it indexed, and takes the document out again.
+    acme = keys.headers("acme")
+    sections = (
+        f"## Shed {i}\n\nPaddle board {i} is kept in boathouse shed {i}, rack {i % 7}." for i in range(400)
+    )
+    upload = _upload(client, keys, ("boathouse.md", "\n\n".join(sections).encode()))
+    job_id = upload.json()["job"]["id"]
+    while client.get(f"/v1/jobs/{job_id}", headers=acme).json()["status"] == "queued":
+        time.sleep(0.01)
+    assert client.delete("/v1/kb/documents/boathouse.md", headers=acme).status_code == 204
+    assert finished_job(client, keys, job_id)["status"] == "succeeded"
+    listed = client.get("/v1/kb/documents", headers=acme).json()["documents"]
+    assert "boathouse.md" not in [d["doc_id"] for d in listed]
+    found = client.post("/v1/search", json={"query": "paddle board boathouse shed"}, headers=acme).json()
+    assert "boathouse.md" not in [p["doc_id"] for p in found["passages"]]
