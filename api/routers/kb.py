@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, UploadFile, status
+from fastapi import APIRouter, File, Response, UploadFile, status
 
 from api import kb
 from api.deps import JobsAppDep, PartnerConfigDep, SessionDep, StateDep
@@ -47,7 +47,12 @@ def list_documents(config: PartnerConfigDep, session: SessionDep, state: StateDe
     return kb.list_documents(session, state.workspace, config)
 
 
-@router.delete("/{doc_id:path}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete a document")
+@router.delete(
+    "/{doc_id:path}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,  # no body, so no JSON content type
+    summary="Delete a document",
+)
 def delete_document(doc_id: str, config: PartnerConfigDep, session: SessionDep, state: StateDep) -> None:
     """Remove the document (a FAQ file with all its entries) and its passages from the index; the next search
     no longer finds it. A pending one is removed too, and its job leaves it out."""

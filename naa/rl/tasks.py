@@ -9,7 +9,6 @@ One task per line. ``type`` picks the schema of ``answer``; the verifier for eac
 """
 
 import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from datetime import date
 from pathlib import Path
@@ -146,15 +145,14 @@ def load_tasks(path: Path, split: Split | None = None) -> list[RLTask]:
 def save_tasks(tasks: Iterable[RLTask], path: Path) -> None:
     """Write tasks as JSONL, write-then-rename so a reader never sees half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # opened as any file: the umask's mode, not 0600
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
+        with tmp.open("w", encoding="utf-8") as out:
             for task in tasks:
                 out.write(task.model_dump_json(exclude_defaults=False) + "\n")
         os.replace(tmp, path)
     finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        tmp.unlink(missing_ok=True)
 
 
 def task_counts(tasks: Sequence[RLTask]) -> dict[str, int]:

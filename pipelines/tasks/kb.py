@@ -115,7 +115,7 @@ def _index_uploads(
         return {"documents": 0, "chunks": 0, "replaced": []}
     progress(0.0, f"reading {len(uploads)} file(s)")
     loaded = {
-        doc_id: [_renamed(doc, path.name, doc_id) for doc in load_documents([path])]
+        doc_id: [_renamed(doc, path.name, doc_id) for doc in _load_upload(path, doc_id)]
         for path, doc_id in uploads
     }
     docs = [doc for file_docs in loaded.values() for doc in file_docs]
@@ -128,6 +128,14 @@ def _index_uploads(
         indexed = [info.doc_id for info in kb.documents()]
         kb.delete([i for i in indexed if any(documents.is_part_of(i, gone) for gone in deleted)])
     return _summary(report)
+
+
+def _load_upload(path: Path, doc_id: str) -> list[Document]:
+    """The upload's documents; an error names the file as the user sent it, not where the server keeps it."""
+    try:
+        return load_documents([path])
+    except InputError as err:
+        raise InputError(str(err).replace(str(path), doc_id)) from err
 
 
 def _summary(report: IngestReport) -> dict[str, Any]:

@@ -38,7 +38,8 @@ def test_an_upload_is_indexed_by_a_job_then_found_and_deleted(client: TestClient
     found = client.post("/v1/search", json=ESIM_QUERY, headers=acme).json()
     assert found["passages"][0]["doc_id"] == "esim.md"
 
-    assert client.delete("/v1/kb/documents/esim.md", headers=acme).status_code == 204
+    deleted = client.delete("/v1/kb/documents/esim.md", headers=acme)
+    assert deleted.status_code == 204 and "content-type" not in deleted.headers  # no body
     found = client.post("/v1/search", json=ESIM_QUERY, headers=acme).json()
     assert "esim.md" not in [p["doc_id"] for p in found["passages"]]
     assert client.delete("/v1/kb/documents/esim.md", headers=acme).status_code == 404
@@ -120,6 +121,17 @@ def test_a_faq_upload_is_one_document_that_is_indexed_and_deleted_with_all_its_e
     listed = client.get("/v1/kb/documents", headers=acme).json()["documents"]
     assert not [d for d in listed if d["doc_id"].startswith("faq.csv")]
     assert client.delete("/v1/kb/documents/faq.csv", headers=acme).status_code == 404
+
+
+def test_a_file_that_fails_to_index_is_named_as_it_was_sent(client: TestClient, keys: Keys) -> None:
+    acme = keys.headers("acme")
+    upload = client.post("/v1/kb/documents", files={"files": ("latin1.md", b"caf\xe9 ouvert")}, headers=acme)
+    assert upload.status_code == 202, upload.text
+    job = finished_job(client, keys, upload.json()["job"]["id"])
+    assert job["status"] == "failed"
+    assert job["error"].startswith("latin1.md is not UTF-8 text"), job["error"]  # not the server's path
+    listed = {d["doc_id"]: d for d in client.get("/v1/kb/documents", headers=acme).json()["documents"]}
+    assert listed["latin1.md"]["status"] == "failed" and "uploads" not in listed["latin1.md"]["error"]
 
 
 def test_a_file_name_with_a_hash_is_refused(client: TestClient, keys: Keys) -> None:

@@ -1,5 +1,6 @@
 """The JSONL task format: validation, round trip, and the errors a user sees."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,9 @@ def test_round_trip_through_jsonl(tmp_path: Path) -> None:
     path = tmp_path / "tasks.jsonl"
     save_tasks(tasks, path)
     assert load_tasks(path) == tasks
+    umask = os.umask(0)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask  # as any file the user writes (mkstemp gave 0600)
     assert [t.id for t in load_tasks(path, split="heldout")] == ["t2"]
     assert isinstance(tasks[0], ComputationTask)
 
