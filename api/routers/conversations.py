@@ -3,11 +3,12 @@
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Query, status
+from fastapi import APIRouter, Body, status
 from fastapi.responses import JSONResponse
 
 from api.deps import PartnerConfigDep, PartnerDep, SessionDep, StateDep
 from api.errors import ERROR_RESPONSES
+from api.paging import Limit, Offset
 from api.schemas.conversations import (
     ConversationCreate,
     ConversationPublic,
@@ -23,8 +24,6 @@ router = APIRouter(prefix="/v1/conversations", tags=["conversations"], responses
 
 # The export holds every conversation in one response; past this many, page through the list instead.
 EXPORT_LIMIT = 10_000
-# SQL's OFFSET is a 64-bit integer in PostgreSQL and SQLite alike: past it, the query fails (a 500).
-MAX_OFFSET = 2**63 - 1
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Start a conversation")
@@ -70,8 +69,8 @@ def add_turn(
 def list_conversations(
     caller: PartnerDep,
     session: SessionDep,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> ConversationsPublic:
     """The partner's conversations, newest first."""
     found = conversations.list_conversations(session, caller.partner_id, limit=limit, offset=offset)

@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from api.deps import PartnerDep, SessionDep
 from api.errors import ERROR_RESPONSES, FINISHED_JOB
+from api.paging import Limit, Offset
 from api.schemas.jobs import JobPublic, JobsPublic
 from naa.storage import jobs
 
@@ -11,10 +12,10 @@ router = APIRouter(prefix="/v1/jobs", tags=["knowledge base"], responses=ERROR_R
 
 
 @router.get("", summary="List jobs")
-def list_jobs(caller: PartnerDep, session: SessionDep) -> JobsPublic:
-    return JobsPublic.model_validate(
-        {"jobs": jobs.list_jobs(session, caller.partner_id)}, from_attributes=True
-    )
+def list_jobs(caller: PartnerDep, session: SessionDep, limit: Limit = 50, offset: Offset = 0) -> JobsPublic:
+    """The partner's jobs, newest first."""
+    found = jobs.list_jobs(session, caller.partner_id, limit=limit, offset=offset)
+    return JobsPublic.model_validate({"jobs": found}, from_attributes=True)
 
 
 @router.get("/{job_id}", summary="Get a job's status and progress")

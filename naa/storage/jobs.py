@@ -39,13 +39,13 @@ def get_job(session: Session, partner_id: str, job_id: str, *, kind: JobKind | N
 
 
 def list_jobs(
-    session: Session, partner_id: str, *, kind: JobKind | None = None, limit: int = 50
+    session: Session, partner_id: str, *, kind: JobKind | None = None, limit: int = 50, offset: int = 0
 ) -> list[Job]:
     """Newest first."""
     query = select(Job).where(Job.partner_id == partner_id)
     if kind is not None:
         query = query.where(Job.kind == kind)
-    return list(session.scalars(query.order_by(Job.created_at.desc(), Job.id).limit(limit)))
+    return list(session.scalars(query.order_by(Job.created_at.desc(), Job.id).limit(limit).offset(offset)))
 
 
 def start_job(session: Session, partner_id: str, job_id: str) -> Job:

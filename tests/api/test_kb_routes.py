@@ -2,6 +2,7 @@
 
 import io
 import time
+import uuid
 
 import httpx
 import pytest
@@ -177,3 +178,14 @@ def test_a_document_deleted_while_its_job_runs_is_not_indexed(client: TestClient
     assert "boathouse.md" not in [d["doc_id"] for d in listed]
     found = client.post("/v1/search", json={"query": "paddle board boathouse shed"}, headers=acme).json()
     assert "boathouse.md" not in [p["doc_id"] for p in found["passages"]]
+
+
+def test_jobs_are_listed_newest_first_page_by_page(client: TestClient, keys: Keys) -> None:
+    acme = keys.headers("acme")
+    for name in ("paging-a.md", "paging-b.md"):  # a job each
+        files = {"files": (f"{uuid.uuid4().hex[:6]}-{name}", b"# Paging\n\nOne page at a time.")}
+        assert client.post("/v1/kb/documents", files=files, headers=acme).status_code == 202
+    every = [j["id"] for j in client.get("/v1/jobs", params={"limit": 200}, headers=acme).json()["jobs"]]
+    first = client.get("/v1/jobs", params={"limit": 1}, headers=acme).json()["jobs"]
+    second = client.get("/v1/jobs", params={"limit": 1, "offset": 1}, headers=acme).json()["jobs"]
+    assert [j["id"] for j in first + second] == every[:2]
