@@ -1,6 +1,7 @@
 """What every ``naa`` command shares: the partner option, settings, and one-line errors."""
 
 import contextlib
+import errno
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated
@@ -65,7 +66,7 @@ def output_file(path: Path) -> Path:
     created, and a folder in the way is refused (OSError, which ``user_errors`` prints)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.is_dir():
-        raise IsADirectoryError(21, "is a folder, not a file", str(path))
+        raise IsADirectoryError(errno.EISDIR, "is a folder, not a file", str(path))
     return path
 
 
