@@ -36,7 +36,7 @@ from naa.intent import load_intent_classifier
 from naa.intent.base import IntentClassifier, IntentPrediction
 from naa.retrieval import KnowledgeBase
 from naa.retrieval.base import Passage, Retriever
-from naa.safety.guardrails import handoff_phrase, redact_payment_cards, screen_message
+from naa.safety.guardrails import handoff_phrase, mask_cards, screen_message
 from naa.workspace import Workspace
 
 Action = Literal["answer", "smalltalk", "clarify", "handoff", "no_answer"]
@@ -261,7 +261,7 @@ class Assistant:
     def _finish(self, text: str, intent: IntentPrediction, action: Action) -> str:
         """The reply as the customer gets it: the partner's post-processors, then card-number masking."""
         text = apply_postprocessors(self.postprocessors, text, intent=intent.label, action=action)
-        return self._masked(text)
+        return mask_cards(text, self.config.guardrails)
 
     def _screened(self, conversation: Sequence[ChatMessage]) -> list[ChatMessage]:
         """The conversation as a model may see it: the customer's last message checked (empty, too long),
@@ -271,12 +271,9 @@ class Assistant:
             raise InputError("the conversation must end with a customer (user) message")
         query = screen_message(conversation[-1].content, self.config.guardrails, self.max_message_chars)
         return [
-            *(ChatMessage(m.role, self._masked(m.content)) for m in conversation[:-1]),
+            *(ChatMessage(m.role, mask_cards(m.content, self.config.guardrails)) for m in conversation[:-1]),
             ChatMessage("user", query),
         ]
-
-    def _masked(self, text: str) -> str:
-        return redact_payment_cards(text) if self.config.guardrails.redact_payment_cards else text
 
     def _fitting(
         self,

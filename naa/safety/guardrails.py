@@ -19,6 +19,11 @@ def redact_payment_cards(text: str) -> str:
     return _CARD_CANDIDATE.sub(lambda m: CARD_MASK if _luhn_valid(m.group()) else m.group(), text)
 
 
+def mask_cards(text: str, guardrails: GuardrailConfig) -> str:
+    """``text`` with card numbers masked where the partner's guardrails ask for it (the default)."""
+    return redact_payment_cards(text) if guardrails.redact_payment_cards else text
+
+
 def screen_message(text: str, guardrails: GuardrailConfig, max_chars: int, speaker: str = "customer") -> str:
     """A person's message as a model or the database may see it: stripped, card numbers masked.
 
@@ -33,7 +38,7 @@ def screen_message(text: str, guardrails: GuardrailConfig, max_chars: int, speak
         raise InputError(f"the {speaker} message is empty")
     if len(stripped) > max_chars:
         raise InputError(f"the {speaker} message has {len(stripped)} characters; the limit is {max_chars}")
-    return redact_payment_cards(stripped) if guardrails.redact_payment_cards else stripped
+    return mask_cards(stripped, guardrails)
 
 
 def handoff_phrase(text: str, phrases: Sequence[str]) -> str | None:

@@ -4,7 +4,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from naa.safety.config import GuardrailConfig
-from naa.safety.guardrails import redact_payment_cards
+from naa.safety.guardrails import mask_cards
 from naa.storage.conversations import get_message
 from naa.storage.models import Feedback, Rating
 
@@ -25,16 +25,12 @@ def add_feedback(
     before they are stored.
     """
     message = get_message(session, partner_id, message_id)
-
-    def masked(text: str | None) -> str | None:
-        return redact_payment_cards(text) if text is not None and guardrails.redact_payment_cards else text
-
     row = Feedback(
         partner_id=partner_id,
         message_id=message.id,
         rating=Rating(rating),
-        comment=masked(comment),
-        corrected_reply=masked(corrected_reply),
+        comment=None if comment is None else mask_cards(comment, guardrails),
+        corrected_reply=None if corrected_reply is None else mask_cards(corrected_reply, guardrails),
     )
     session.add(row)
     session.flush()
