@@ -21,8 +21,9 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from naa.errors import ConfigError, NotFoundError
+from naa.errors import ConfigError
 from naa.retrieval.base import Retriever
+from naa.user_files import read_user_text
 
 
 class RetrievalQuestion(BaseModel):
@@ -107,14 +108,9 @@ def read_questions(path: Path) -> list[RetrievalQuestion]:
         NotFoundError: the file does not exist.
         ConfigError: it is unreadable, not a list, empty, or an entry lacks a question or its doc_ids.
     """
+    text = read_user_text(path, "questions file")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as err:
-        raise NotFoundError(f"questions file {path} does not exist: check the path") from err
-    except OSError as err:
-        raise ConfigError(f"cannot read questions file {path}: {err.strerror}") from err
-    except UnicodeDecodeError as err:
-        raise ConfigError(f"cannot read questions file {path}: save it as UTF-8 text") from err
+        raw = yaml.safe_load(text)
     except yaml.YAMLError as err:
         raise ConfigError(f"questions file {path} is not valid YAML or JSON: {err}") from err
     shape = "'- question: <text>' with 'doc_ids: [<document id>, ...]' ([] when no document answers it)"

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import yaml
 
-from naa.errors import ConfigError, NotFoundError
+from naa.errors import ConfigError
+from naa.user_files import read_user_text
 
 MIN_EXAMPLES_PER_INTENT = 2
 MAX_INTENT_NAME_CHARS = 200  # stored with each answered turn (messages.intent)
@@ -40,14 +41,7 @@ def read_examples(path: Path, known_intents: Collection[str] | None = None) -> l
         ConfigError: the file is malformed or empty, a text is empty, an intent has fewer than
             two examples, or an intent is unknown.
     """
-    try:
-        content = path.read_text(encoding="utf-8")
-    except FileNotFoundError as err:
-        raise NotFoundError(f"intent examples file {path} does not exist: check the path") from err
-    except OSError as err:
-        raise ConfigError(f"cannot read intent examples file {path}: {err.strerror}") from err
-    except UnicodeDecodeError as err:
-        raise ConfigError(f"cannot read intent examples file {path}: save it as UTF-8 text") from err
+    content = read_user_text(path, "intent examples file")
     suffix = path.suffix.lower()
     if suffix in {".yaml", ".yml"}:
         examples = _parse_yaml(content, path)
