@@ -3,7 +3,7 @@
 import json
 import tempfile
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import typer
 from rich.table import Table
@@ -76,10 +76,7 @@ def intent(
     table.add_row("threshold", f"{result.threshold:.3f} ({result.train.calibration})")
     table.add_row("training time", f"{result.train.train_seconds:.0f} s")
     console.print(table)
-    if out is not None:
-        with user_errors():
-            out.write_text(json.dumps(result.to_dict(), indent=2), encoding="utf-8")
-        console.print(f"wrote {out}")
+    _write_results(out, result.to_dict())
 
 
 @app.command()
@@ -155,9 +152,13 @@ def retrieval(
             first = r.retrieved[0] if r.retrieved else "-"
             missed.add_row(r.question, ", ".join(r.doc_ids) or "(nothing)", str(r.rank or "-"), first)
         console.print(missed)
+    _write_results(out, result.to_dict())
+
+
+def _write_results(out: Path | None, results: dict[str, Any]) -> None:
     if out is not None:
         with user_errors():
-            out.write_text(json.dumps(result.to_dict(), indent=2), encoding="utf-8")
+            out.write_text(json.dumps(results, indent=2), encoding="utf-8")
         console.print(f"wrote {out}")
 
 
