@@ -17,7 +17,7 @@ from celery import Task, shared_task
 
 from naa.errors import InputError
 from naa.retrieval import Document, IngestReport, KnowledgeBase, load_documents
-from naa.storage import documents, jobs
+from naa.storage import documents
 from naa.storage.models import JobStatus
 from naa.storage.partners import get_partner, partner_config
 from naa.storage.session import session_scope
@@ -48,9 +48,8 @@ def index_documents(
             raise
 
     result = run_job(self, partner_id, job_id, work)
-    with session_scope(app.session_factory()) as session:
-        cancelled = jobs.get_job(session, partner_id, job_id).status is JobStatus.CANCELLED
-    if cancelled:  # before it started (run_job skipped it) or while it ran: nothing was indexed either way
+    # Cancelled before it started (run_job skipped it) or while it ran: nothing was indexed either way.
+    if result.get("cancelled") or result.get("skipped") == JobStatus.CANCELLED.value:
         _mark_failed(
             app, partner_id, kb_name, expected, f"indexing job {job_id} was cancelled: upload the file again"
         )
