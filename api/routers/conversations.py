@@ -1,10 +1,14 @@
 """Stored conversations of the caller's partner: start one and add people's turns; list, detail, export."""
 
+import json
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Body, status
-from fastapi.responses import JSONResponse
+from fastapi.responses import StreamingResponse
+from pydantic import TypeAdapter
+from sqlalchemy.orm import Session, sessionmaker
 
 from api.deps import PartnerConfigDep, PartnerDep, SessionDep, StateDep
 from api.errors import ERROR_RESPONSES
@@ -21,9 +25,6 @@ from naa.storage import conversations
 from naa.storage.models import Role
 
 router = APIRouter(prefix="/v1/conversations", tags=["conversations"], responses=ERROR_RESPONSES)
-
-# The export holds every conversation in one response; past this many, page through the list instead.
-EXPORT_LIMIT = 10_000
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Start a conversation")
@@ -77,18 +78,40 @@ def list_conversations(
     return ConversationsPublic.model_validate({"conversations": found}, from_attributes=True)
 
 
-@router.get("/export", summary="Export conversations as JSON", response_model=ConversationsExport)
-def export_conversations(caller: PartnerDep, session: SessionDep) -> JSONResponse:
-    """Every conversation with its messages, as a JSON file download (newest first)."""
-    found = conversations.list_conversations(session, caller.partner_id, limit=EXPORT_LIMIT)
-    export = ConversationsExport.model_validate(
-        {"partner_id": caller.partner_id, "exported_at": datetime.now(UTC), "conversations": found},
-        from_attributes=True,
-    )
+@router.get(
+    "/export",
+    summary="Export conversations as JSON",
+    response_model=ConversationsExport,
+)
+def export_conversations(caller: PartnerDep, state: StateDep) -> StreamingResponse:
+    """Every conversation with its messages, newest first, as a JSON file download.
+
+    Streamed a page of conversations at a time, so an export of any size starts at once and holds one
+    page in the server's memory.
+    """
     filename = f"conversations-{caller.partner_id}.json"
-    return JSONResponse(
-        export.model_dump(mode="json"), headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    return StreamingResponse(
+        _export_json(state.sessions, caller.partner_id),
+        media_type="application/json",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+def _export_json(sessions: sessionmaker[Session], partner_id: str) -> Iterator[bytes]:
+    """A ``ConversationsExport`` document, written a page of conversations at a time."""
+    exported_at = TypeAdapter(datetime).dump_json(datetime.now(UTC))
+    yield b'{"partner_id":%b,"exported_at":%b,"conversations":[' % (
+        json.dumps(partner_id).encode(),
+        exported_at,
+    )
+    separator = b""
+    with sessions() as session:
+        for page in conversations.iter_conversations(session, partner_id):
+            yield separator + b",".join(
+                ConversationPublic.model_validate(c).model_dump_json().encode() for c in page
+            )
+            separator = b","
+    yield b"]}"
 
 
 @router.get("/{conversation_id}", summary="Get a conversation")

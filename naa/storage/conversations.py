@@ -6,11 +6,11 @@ chat turn (``add_message``); people's turns written outside it (agent assist) go
 which screens them as a chat turn is screened.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session, selectinload
 
 from naa.errors import InputError, NotFoundError
 from naa.safety.config import GuardrailConfig
@@ -51,6 +51,34 @@ def list_conversations(
         .offset(offset)
     )
     return list(session.scalars(query))
+
+
+def iter_conversations(
+    session: Session, partner_id: str, *, page_size: int = 200
+) -> Iterator[list[Conversation]]:
+    """Every conversation of the partner with its messages, newest first, a page at a time.
+
+    Pages follow on from the last conversation seen, not from an offset, so a conversation started
+    during the walk neither shifts a later page nor appears twice. Each page's objects leave the session
+    before the next page loads, so the walk holds one page in memory whatever the partner's history.
+    """
+    query = (
+        select(Conversation)
+        .where(Conversation.partner_id == partner_id)
+        .options(selectinload(Conversation.messages))
+        .order_by(Conversation.created_at.desc(), Conversation.id)
+        .limit(page_size)
+    )
+    page = list(session.scalars(query))
+    while page:
+        yield page
+        last = page[-1]
+        session.expunge_all()
+        after_last = or_(
+            Conversation.created_at < last.created_at,
+            and_(Conversation.created_at == last.created_at, Conversation.id > last.id),
+        )
+        page = list(session.scalars(query.where(after_last)))
 
 
 def add_message(

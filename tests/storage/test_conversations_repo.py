@@ -3,7 +3,7 @@
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine
@@ -17,6 +17,7 @@ from naa.storage.conversations import (
     create_conversation,
     get_conversation,
     get_message,
+    iter_conversations,
     list_conversations,
     list_messages,
 )
@@ -142,3 +143,28 @@ def test_turns_appended_at_the_same_moment_are_each_stored_once_in_order(engine:
     expected = {f"{w}-{s}{end}" for w in range(writers) for s in range(steps) for end in "?!"}
     assert sorted(content for _, content in stored) == sorted(expected)
     assert all(q[:-1] == a[:-1] for (_, q), (_, a) in zip(stored[::2], stored[1::2], strict=True))
+
+
+def test_the_walk_over_all_conversations_pages_without_gaps_or_repeats(
+    session: Session, two_partners: tuple[str, str]
+) -> None:
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+    created = []
+    for minutes in (0, 1, 1, 1, 2):  # three share a time: the id orders them
+        conversation = create_conversation(session, "acme")
+        conversation.created_at = start + timedelta(minutes=minutes)
+        add_message(session, "acme", conversation.id, Role.CUSTOMER, f"turn of {conversation.id}")
+        created.append(conversation)
+    create_conversation(session, "globex")
+    session.flush()
+    newest_first = sorted(created, key=lambda c: (-c.created_at.timestamp(), c.id))
+
+    walked = []
+    for page in iter_conversations(session, "acme", page_size=2):
+        assert len(page) <= 2
+        if not walked:  # started during the walk: newer than every page to come, so not in it
+            create_conversation(session, "acme").created_at = start + timedelta(hours=1)
+            session.flush()
+        walked += [(c.id, [m.content for m in c.messages]) for c in page]
+
+    assert walked == [(c.id, [f"turn of {c.id}"]) for c in newest_first]
