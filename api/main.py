@@ -14,6 +14,7 @@ from starlette.types import Scope
 from api.assistants import AssistantCache
 from api.deps import AppState, check_path_ids
 from api.errors import register_error_handlers
+from api.head import HeadAsGetMiddleware
 from api.limits import BodySizeLimitMiddleware
 from api.metrics import Metrics, MetricsMiddleware
 from api.routers import (
@@ -95,7 +96,8 @@ def create_app(settings: NAASettings, *, max_body_bytes: int = DEFAULT_MAX_BODY_
     )
     register_error_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=max_body_bytes)
-    app.add_middleware(MetricsMiddleware, metrics=metrics)  # added last: outermost, so it times 413s too
+    app.add_middleware(MetricsMiddleware, metrics=metrics)  # outside the limit, so it times 413s too
+    app.add_middleware(HeadAsGetMiddleware)  # outermost: the routers and metrics see a HEAD as its GET
     for module in (
         chat,
         suggest,

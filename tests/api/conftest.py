@@ -5,17 +5,21 @@ users run; intents and retrieval use the packaged MiniLM and a real FAISS index.
 """
 
 import os
+import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import pytest
 import redis
+import uvicorn
 from api_support import Keys, SSEvent, parse_sse, write_partner
 from celery.contrib.testing.worker import start_worker
 from databases import fresh_postgres_database
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from served import free_port
 
 from api.main import create_app
 from naa.builder import build_partner
@@ -135,6 +139,22 @@ def keys(app: FastAPI, partner_files: dict[str, Path]) -> Keys:
 def client(app: FastAPI) -> Iterator[TestClient]:
     with TestClient(app) as client:
         yield client
+
+
+@pytest.fixture(scope="module")
+def served_url(app: FastAPI) -> Iterator[str]:
+    """The app served by uvicorn on a free localhost port, for clients that speak real HTTP."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
 
 
 @pytest.fixture(scope="session")

@@ -1,16 +1,9 @@
 """/v1/chat/completions is a real OpenAI-compatible server: the official openai client and NAA's own
 ``openai`` generator backend talk to it over HTTP, served by uvicorn on a free localhost port."""
 
-import socket
-import threading
-import time
-from collections.abc import Iterator
-
 import openai
 import pytest
-import uvicorn
 from api_support import Keys
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from naa.generation.base import ChatMessage, SamplingParams
@@ -21,20 +14,8 @@ QUESTION = [{"role": "user", "content": "how much is roaming in Spain"}]
 
 
 @pytest.fixture(scope="module")
-def base_url(app: FastAPI) -> Iterator[str]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}/v1"
-    server.should_exit = True
-    thread.join(timeout=10)
+def base_url(served_url: str) -> str:
+    return f"{served_url}/v1"
 
 
 def test_the_official_openai_client_gets_a_completion_with_naa_extras(base_url: str, keys: Keys) -> None:

@@ -1,5 +1,6 @@
 """/healthz, /metrics and the OpenAPI document."""
 
+import httpx
 from api_support import Keys
 from fastapi.testclient import TestClient
 
@@ -57,3 +58,15 @@ def test_every_route_that_can_answer_409_documents_it(client: TestClient) -> Non
         ("/v1/training/runs/{job_id}/evaluations", "post"),
     ]:
         assert "409" in paths[path][method]["responses"], f"{method.upper()} {path}"
+
+
+def test_head_is_answered_wherever_get_is_with_the_same_headers_and_no_body(
+    served_url: str, keys: Keys
+) -> None:
+    with httpx.Client(base_url=served_url, headers=keys.headers("acme")) as http:
+        for path in ("/healthz", "/v1/conversations", "/v1/conversations/export", "/"):
+            got, head = http.get(path), http.head(path)
+            assert (head.status_code, head.content) == (got.status_code, b""), path
+            assert head.headers["content-type"] == got.headers["content-type"], path
+        assert http.head("/v1/conversations/nope").status_code == 404
+        assert http.head("/v1/chat").status_code == 405  # POST only
