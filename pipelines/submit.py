@@ -2,7 +2,7 @@
 
 A job row and its Celery message must agree: the message is sent only when the transaction that created
 the row commits (a worker never looks for a row that is not there yet, and a rolled-back request sends
-nothing). The Celery task id is the job id, so a job can be revoked knowing only its id.
+nothing). The Celery task id is the job id.
 """
 
 from collections.abc import Callable, Mapping, Sequence
@@ -174,26 +174,6 @@ def submit(
     _after_commit(session, lambda: app.send_task(task_name, kwargs=kwargs, task_id=job.id))
     session.flush()
     return job
-
-
-def cancel(
-    app: NAACelery, session: Session, partner_id: str, job_id: str, *, kind: JobKind | None = None
-) -> Job:
-    """Mark a job (of ``kind``, if given) cancelled; its task stops at the next progress report, or skips
-    the job if not started.
-
-    Where the broker supports broadcast (Redis), the queued message is also revoked so no worker takes it.
-    """
-    job = jobs.cancel_job(session, partner_id, job_id, kind=kind)
-    task_id = job.celery_task_id
-    if task_id is not None and _can_broadcast(app):
-        _after_commit(session, lambda: app.control.revoke(task_id))
-    return job
-
-
-def _can_broadcast(app: NAACelery) -> bool:
-    with app.connection_for_write() as connection:
-        return "fanout" in connection.transport.implements.exchange_type
 
 
 def _after_commit(session: Session, action: Callable[[], None]) -> None:

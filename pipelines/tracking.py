@@ -1,10 +1,11 @@
 """Runs a task's work as a job: status, throttled progress and cancellation, all recorded in the jobs table.
 
 Each write is its own short transaction, so the API sees progress while the work runs. The work reports
-through a ``JobProgress``; once the job has been cancelled, the next report raises ``JobCancelled``, which
-aborts the work between two batches. Components write their files only when they finish, so an aborted
-run leaves the previous index or model in place. A stage that reports 1.0 has written its output, so that
-report never raises: the task then records what it wrote.
+through a ``JobProgress``; once the job has been asked to stop (``cancelling``), the next report raises
+``JobCancelled``, which aborts the work between two batches, and the job is recorded ``cancelled``.
+Components write their files only when they finish, so an aborted run leaves the previous index or model
+in place. A stage that reports 1.0 has written its output, so that report never raises: the task then
+records what it wrote.
 """
 
 import logging
@@ -30,7 +31,7 @@ MAX_RETRIES = 3
 
 
 class JobCancelled(Exception):
-    """Raised inside the work when the job's row says cancelled; never leaves ``run_job``."""
+    """Raised inside the work when the job's row says cancelling; never leaves ``run_job``."""
 
 
 class JobProgress:
@@ -49,14 +50,14 @@ class JobProgress:
         self._last_write = now
         with session_scope(self._app.session_factory()) as session:
             status = jobs.update_progress(session, self._partner_id, self._job_id, fraction, message)
-        if status is JobStatus.CANCELLED and cancellable:
+        if status is JobStatus.CANCELLING and cancellable:
             raise JobCancelled(self._job_id)
 
     def cancelled(self) -> bool:
-        """Whether the job's row says cancelled, read now: reports read it at most twice a second, so work
+        """Whether the job has been asked to stop, read now: reports read it at most twice a second, so work
         whose checkpoints come faster (short training steps) would otherwise finish a cancelled job."""
         with session_scope(self._app.session_factory()) as session:
-            return jobs.get_job(session, self._partner_id, self._job_id).status is JobStatus.CANCELLED
+            return jobs.get_job(session, self._partner_id, self._job_id).status is JobStatus.CANCELLING
 
     def stage(self, start: float, end: float, label: str) -> Progress:
         """A callback for one component call, mapping its own 0..1 onto ``start..end`` of the job."""
@@ -85,6 +86,8 @@ def run_job(
     try:
         result = work(JobProgress(app, partner_id, job_id))
     except JobCancelled:
+        with session_scope(factory) as session:
+            jobs.confirm_cancelled(session, partner_id, job_id)
         logger.info("job %s cancelled", job_id)
         return {"cancelled": True}
     except NAAError as err:

@@ -26,5 +26,6 @@ def get_job(job_id: str, caller: PartnerDep, session: SessionDep) -> JobPublic:
 
 @router.post("/{job_id}/cancel", summary="Cancel a job", responses=FINISHED_JOB)
 def cancel_job(job_id: str, caller: PartnerDep, session: SessionDep) -> JobPublic:
-    """A queued or running job stops at its next progress check; a finished one is a 409."""
+    """A queued job is cancelled at once; a running one is `cancelling` until it stops at its next progress
+    check, then `cancelled`. A finished one is a 409."""
     return JobPublic.model_validate(jobs.cancel_job(session, caller.partner_id, job_id))

@@ -20,7 +20,7 @@ from api.schemas.training import (
 )
 from naa.storage import jobs, model_versions, partners
 from naa.storage.models import JobKind
-from pipelines.submit import cancel, rl_run_metrics, submit_rl_eval, submit_rl_train
+from pipelines.submit import rl_run_metrics, submit_rl_eval, submit_rl_train
 
 router = APIRouter(prefix="/v1", tags=["training"], responses=ERROR_RESPONSES)
 
@@ -64,11 +64,10 @@ def get_run(
 
 
 @router.post("/training/runs/{job_id}/cancel", summary="Cancel a training run", responses=FINISHED_JOB)
-def cancel_run(
-    job_id: str, caller: PartnerDep, session: SessionDep, jobs_app: JobsAppDep
-) -> TrainingRunPublic:
-    """A queued run never starts; a running one stops after its current step's checkpoint. Finished: 409."""
-    job = cancel(jobs_app, session, caller.partner_id, job_id, kind=JobKind.RL_TRAIN)
+def cancel_run(job_id: str, caller: PartnerDep, session: SessionDep) -> TrainingRunPublic:
+    """A queued run is cancelled at once; a running one is `cancelling` until it stops after its current
+    step's checkpoint, then `cancelled`. Finished: 409."""
+    job = jobs.cancel_job(session, caller.partner_id, job_id, kind=JobKind.RL_TRAIN)
     return TrainingRunPublic.of(job, [])
 
 

@@ -2,8 +2,9 @@
 
 The database, not Celery's result backend, is where a job's state lives: the API reads it here, a worker
 that dies leaves the row for a redelivered task to pick up, and a cancel is a status the task sees between
-batches. Cancelling is best-effort: a job that finishes its work before it looks again is recorded as
-succeeded, because its output has been written.
+batches. A queued job is cancelled at once; a running one is ``cancelling`` until its task stops and
+records it ``cancelled``, so ``cancelled`` means nothing runs any more. Cancelling is best-effort: a job
+that finishes its work before it looks again is recorded as succeeded, because its output has been written.
 """
 
 from collections.abc import Mapping
@@ -54,7 +55,9 @@ def start_job(session: Session, partner_id: str, job_id: str) -> Job:
     A running job starts again from zero: with ``acks_late`` a task whose worker died is delivered again.
     """
     job = _locked_job(session, partner_id, job_id)
-    if not job.status.finished:
+    if job.status is JobStatus.CANCELLING:  # its worker died before it stopped: nothing runs any more
+        _record_cancelled(job)
+    elif not job.status.finished:
         job.status = JobStatus.RUNNING
         job.progress = 0.0
         job.started_at = utcnow()
@@ -103,15 +106,37 @@ def fail_job(session: Session, partner_id: str, job_id: str, error: str) -> Job:
 
 
 def cancel_job(session: Session, partner_id: str, job_id: str, *, kind: JobKind | None = None) -> Job:
-    """Mark a queued or running job cancelled; the task stops at its next check."""
+    """Cancel a queued job, or ask a running one to stop: it is ``cancelling`` until its task stops.
+
+    A queued job's task still runs, sees the job cancelled and skips the work: that is where the task
+    records what a cancel means for it (an upload's documents marked failed), so its message is not
+    revoked.
+    """
     job = _locked_job(session, partner_id, job_id, kind=kind)
     if job.status.finished:
         raise ConflictError(f"job {job_id!r} already {job.status.value}; nothing to cancel")
+    if job.status is JobStatus.QUEUED:
+        _record_cancelled(job)
+    elif job.status is JobStatus.RUNNING:
+        job.status = JobStatus.CANCELLING
+        job.message = "cancelling: stops at its next check"
+    session.flush()
+    return job
+
+
+def confirm_cancelled(session: Session, partner_id: str, job_id: str) -> Job:
+    """Record that the task of a cancelling job has stopped."""
+    job = _locked_job(session, partner_id, job_id)
+    if job.status is JobStatus.CANCELLING:
+        _record_cancelled(job)
+        session.flush()
+    return job
+
+
+def _record_cancelled(job: Job) -> None:
     job.status = JobStatus.CANCELLED
     job.message = "cancelled"
     job.finished_at = utcnow()
-    session.flush()
-    return job
 
 
 def _locked_job(session: Session, partner_id: str, job_id: str, *, kind: JobKind | None = None) -> Job:

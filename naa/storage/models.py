@@ -96,6 +96,8 @@ class JobKind(enum.StrEnum):
 class JobStatus(enum.StrEnum):
     QUEUED = "queued"
     RUNNING = "running"
+    # Asked to stop while running: the task stops at its next check and then records it cancelled.
+    CANCELLING = "cancelling"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     CANCELLED = "cancelled"

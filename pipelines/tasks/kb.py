@@ -38,21 +38,23 @@ def index_documents(
     app = naa_app(self)
     expected = doc_ids if doc_ids is not None else [Path(p).name for p in paths]
 
+    cancelled = f"indexing job {job_id} was cancelled: upload the file again"
+
     def work(progress: JobProgress) -> dict[str, Any]:
+        # Documents are marked failed before the job is recorded as ended, so a client that sees the job
+        # end can upload them again at once.
         try:
             return _index(app, partner_id, kb_name, [Path(p) for p in paths], doc_ids, progress)
         except JobCancelled:
+            _mark_failed(app, partner_id, kb_name, expected, cancelled)
             raise
         except Exception as err:
             _mark_failed(app, partner_id, kb_name, expected, str(err))
             raise
 
     result = run_job(self, partner_id, job_id, work)
-    # Cancelled before it started (run_job skipped it) or while it ran: nothing was indexed either way.
-    if result.get("cancelled") or result.get("skipped") == JobStatus.CANCELLED.value:
-        _mark_failed(
-            app, partner_id, kb_name, expected, f"indexing job {job_id} was cancelled: upload the file again"
-        )
+    if result.get("skipped") == JobStatus.CANCELLED.value:  # cancelled before it started: nothing indexed
+        _mark_failed(app, partner_id, kb_name, expected, cancelled)
     return result
 
 

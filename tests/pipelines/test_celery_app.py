@@ -83,7 +83,7 @@ def test_progress_stops_the_work_once_the_job_is_cancelled(app: NAACelery) -> No
     # A stage at 1.0 has written its output: the task must go on and record it, so no raise.
     JobProgress(app, "acme", job.id).stage(0.5, 1.0, "indexing")(1.0, "written")
     with session_scope(app.session_factory()) as session:
-        assert jobs.get_job(session, "acme", job.id).status is JobStatus.CANCELLED
+        assert jobs.get_job(session, "acme", job.id).status is JobStatus.CANCELLING  # run_job confirms it
 
 
 def test_a_cancel_is_read_at_once_even_between_throttled_progress_writes(app: NAACelery) -> None:

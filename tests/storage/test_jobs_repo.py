@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from naa.errors import ConflictError, NotFoundError
 from naa.storage.jobs import (
     cancel_job,
+    confirm_cancelled,
     create_job,
     fail_job,
     get_job,
@@ -36,17 +37,53 @@ def test_job_goes_queued_running_succeeded(session: Session, two_partners: tuple
     assert done.finished_at >= done.started_at
 
 
-def test_cancelled_job_is_seen_by_the_task_and_not_restarted(
+def test_a_queued_job_is_cancelled_at_once_and_never_started(
     session: Session, two_partners: tuple[str, str]
 ) -> None:
     job = create_job(session, "acme", JobKind.INTENT_TRAIN)
-    start_job(session, "acme", job.id)
-    cancel_job(session, "acme", job.id)
-    assert update_progress(session, "acme", job.id, 0.5) is JobStatus.CANCELLED
+    cancelled = cancel_job(session, "acme", job.id)
+    assert (cancelled.status, cancelled.message) == (JobStatus.CANCELLED, "cancelled")
+    assert cancelled.finished_at is not None
     assert start_job(session, "acme", job.id).status is JobStatus.CANCELLED
     assert fail_job(session, "acme", job.id, "interrupted").status is JobStatus.CANCELLED
     with pytest.raises(ConflictError, match="cancelled"):
         cancel_job(session, "acme", job.id)
+
+
+def test_a_running_job_is_cancelling_until_its_task_stops(
+    session: Session, two_partners: tuple[str, str]
+) -> None:
+    # It showed cancelled (and finished) at once, while its task still held the worker for a whole step.
+    job = create_job(session, "acme", JobKind.RL_TRAIN)
+    start_job(session, "acme", job.id)
+    asked = cancel_job(session, "acme", job.id)
+    assert (asked.status, asked.finished_at) == (JobStatus.CANCELLING, None)
+    assert not asked.status.finished
+    assert cancel_job(session, "acme", job.id).status is JobStatus.CANCELLING  # asking again changes nothing
+    assert update_progress(session, "acme", job.id, 0.5) is JobStatus.CANCELLING
+    stopped = confirm_cancelled(session, "acme", job.id)
+    assert (stopped.status, stopped.message) == (JobStatus.CANCELLED, "cancelled")
+    assert stopped.finished_at is not None
+
+
+def test_a_cancelling_job_whose_worker_died_is_cancelled_when_redelivered(
+    session: Session, two_partners: tuple[str, str]
+) -> None:
+    job = create_job(session, "acme", JobKind.KB_INDEX)
+    start_job(session, "acme", job.id)
+    cancel_job(session, "acme", job.id)
+    redelivered = start_job(session, "acme", job.id)
+    assert (redelivered.status, redelivered.finished_at is not None) == (JobStatus.CANCELLED, True)
+
+
+def test_a_cancelling_job_that_finishes_its_work_first_has_succeeded(
+    session: Session, two_partners: tuple[str, str]
+) -> None:
+    job = create_job(session, "acme", JobKind.KB_INDEX)
+    start_job(session, "acme", job.id)
+    cancel_job(session, "acme", job.id)
+    assert succeed_job(session, "acme", job.id, {"chunks": 3}).status is JobStatus.SUCCEEDED
+    assert confirm_cancelled(session, "acme", job.id).status is JobStatus.SUCCEEDED
 
 
 def test_failed_job_keeps_the_error(session: Session, two_partners: tuple[str, str]) -> None:
@@ -113,4 +150,4 @@ def test_a_cancel_made_while_a_worker_starts_the_job_is_not_lost(engine: Engine)
     finally:
         with session_scope(sessions) as session:
             session.delete(get_partner(session, partner_id))  # its job cascades
-    assert status is JobStatus.CANCELLED
+    assert status is JobStatus.CANCELLING  # the start, then the cancel of a running job

@@ -157,7 +157,7 @@ export interface ConversationPublic extends ConversationSummary {
 
 // api/schemas/jobs.py
 export type JobKind = "kb_index" | "intent_train" | "rl_train" | "eval";
-export type JobStatus = "queued" | "running" | "succeeded" | "failed" | "cancelled";
+export type JobStatus = "queued" | "running" | "cancelling" | "succeeded" | "failed" | "cancelled";
 
 export interface JobPublic {
   id: string;
