@@ -19,7 +19,7 @@ from naa.storage.jobs import (
     succeed_job,
     update_progress,
 )
-from naa.storage.models import JobKind, JobStatus
+from naa.storage.models import Job, JobKind, JobStatus
 from naa.storage.partners import create_partner, get_partner
 from naa.storage.session import make_session_factory, session_scope
 
@@ -66,12 +66,16 @@ def test_a_running_job_is_cancelling_until_its_task_stops(
     assert stopped.finished_at is not None
 
 
+def _cancelling_job(session: Session) -> Job:
+    job = create_job(session, "acme", JobKind.KB_INDEX)
+    start_job(session, "acme", job.id)
+    return cancel_job(session, "acme", job.id)
+
+
 def test_a_cancelling_job_whose_worker_died_is_cancelled_when_redelivered(
     session: Session, two_partners: tuple[str, str]
 ) -> None:
-    job = create_job(session, "acme", JobKind.KB_INDEX)
-    start_job(session, "acme", job.id)
-    cancel_job(session, "acme", job.id)
+    job = _cancelling_job(session)
     redelivered = start_job(session, "acme", job.id)
     assert (redelivered.status, redelivered.finished_at is not None) == (JobStatus.CANCELLED, True)
 
@@ -79,9 +83,7 @@ def test_a_cancelling_job_whose_worker_died_is_cancelled_when_redelivered(
 def test_a_cancelling_job_that_finishes_its_work_first_has_succeeded(
     session: Session, two_partners: tuple[str, str]
 ) -> None:
-    job = create_job(session, "acme", JobKind.KB_INDEX)
-    start_job(session, "acme", job.id)
-    cancel_job(session, "acme", job.id)
+    job = _cancelling_job(session)
     assert succeed_job(session, "acme", job.id, {"chunks": 3}).status is JobStatus.SUCCEEDED
     assert confirm_cancelled(session, "acme", job.id).status is JobStatus.SUCCEEDED
 
