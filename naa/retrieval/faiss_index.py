@@ -25,6 +25,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from naa.atomic_files import fsync_path, replace_file
 from naa.errors import RetrievalError
 from naa.retrieval.chunking import Chunk
 
@@ -198,7 +199,7 @@ class IndexStore:
             meta = {"documents": state.documents, "chunks": [chunk.__dict__ for chunk in state.chunks]}
             (temporary / "metadata.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
             for name in ("index.faiss", "vectors.npy", "metadata.json"):
-                _fsync(temporary / name)
+                fsync_path(temporary / name)
             if (
                 final.exists()
             ):  # left by a write that crashed before its manifest: never current, safe to drop
@@ -227,11 +228,7 @@ class IndexStore:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
     def _replace_manifest(self, manifest: Manifest) -> None:
-        temporary = self.manifest_path.with_name(f".manifest.json.tmp-{os.getpid()}")
-        temporary.write_text(json.dumps(manifest.__dict__, indent=2), encoding="utf-8")
-        _fsync(temporary)
-        os.replace(temporary, self.manifest_path)
-        _fsync(self.directory)
+        replace_file(self.manifest_path, [json.dumps(manifest.__dict__, indent=2)])
 
     def _drop_old_generations(self, keep: set[int]) -> None:
         for path in self.directory.glob("gen-*"):
@@ -249,11 +246,3 @@ class IndexStore:
             f"knowledge base {self.directory} is damaged: {problem}; "
             "delete the folder and run `naa kb ingest` again"
         )
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

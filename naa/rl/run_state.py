@@ -12,7 +12,6 @@ complete checkpoints; resuming loads the newest one and drops metrics lines logg
 """
 
 import json
-import os
 import random
 import shutil
 from collections.abc import Sequence
@@ -24,6 +23,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from naa.atomic_files import replace_file
 from naa.errors import TrainingError
 from naa.model_dirs import atomic_model_dir
 
@@ -194,8 +194,5 @@ class MetricsLog:
 
 
 def write_json(path: Path, payload: dict[str, Any] | Sequence[Any]) -> None:
-    """Write JSON through a temporary file and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(payload, indent=2, default=str), encoding="utf-8")
-    os.replace(tmp, path)
+    """Write JSON, replacing the file whole."""
+    replace_file(path, [json.dumps(payload, indent=2, default=str)])

@@ -8,7 +8,6 @@ One task per line. ``type`` picks the schema of ``answer``; the verifier for eac
      "hint": "refund = 120.00 - 0% restocking - 6.95 label fee", "answer": 113.05, "tolerance": 0.01}
 """
 
-import os
 from collections.abc import Iterable, Sequence
 from datetime import date
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
+from naa.atomic_files import replace_file
 from naa.config.validation import describe
 from naa.errors import ConfigError
 
@@ -143,16 +143,8 @@ def load_tasks(path: Path, split: Split | None = None) -> list[RLTask]:
 
 
 def save_tasks(tasks: Iterable[RLTask], path: Path) -> None:
-    """Write tasks as JSONL, write-then-rename so a reader never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # opened as any file: the umask's mode, not 0600
-    try:
-        with tmp.open("w", encoding="utf-8") as out:
-            for task in tasks:
-                out.write(task.model_dump_json(exclude_defaults=False) + "\n")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    """Write tasks as JSONL, replacing the file whole."""
+    replace_file(path, (task.model_dump_json(exclude_defaults=False) + "\n" for task in tasks))
 
 
 def task_counts(tasks: Sequence[RLTask]) -> dict[str, int]:
