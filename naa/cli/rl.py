@@ -6,7 +6,15 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from naa.cli.common import command_group, console, output_file, progress_bar, user_errors, workspace
+from naa.cli.common import (
+    command_group,
+    console,
+    err_console,
+    output_file,
+    progress_bar,
+    user_errors,
+    workspace,
+)
 
 app = command_group("Reinforcement learning on verifiable customer-service tasks.")
 tasks_app = command_group("Verifiable task files.")
@@ -105,7 +113,10 @@ def train(
         with progress_bar(f"rl {rl_config.variant}") as report:
 
             def progress(record: dict[str, Any]) -> None:
-                report(record["step"] / rl_config.steps, f"step {record['step']}: {_step_line(record)}")
+                # A line per step above the bar: the whole line at any terminal width, and the run's
+                # history on screen; the bar keeps only the count.
+                err_console.print(f"step {record['step']}: {_step_line(record)}")
+                report(record["step"] / rl_config.steps, f"step {record['step']}/{rl_config.steps}")
 
             def warmup_progress(step: int, loss: float) -> None:
                 report(0.0, f"warm-up step {step}/{rl_config.warmup_steps}: loss {loss:.4f}")

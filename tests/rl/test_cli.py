@@ -1,6 +1,7 @@
 """`naa rl` end to end through Typer: generate tasks, train a tiny model one step, evaluate it."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -41,6 +42,8 @@ def test_train_then_eval(
     result = runner.invoke(app, ["train", "--config", str(config)])
     assert result.exit_code == 0, result.output
     assert "trained 1 steps" in result.output
+    # Each step's metrics on a line of their own (in the bar's description they were cut at 80 columns).
+    assert re.search(r"step 1: reward \S+ hints \S+ filtered \S+ loss \S+ \d+ tok/s", result.output)
     run = tmp_path / "run"
     result = runner.invoke(app, ["eval", "--run", str(run), "--n", "2", "--limit", "1"])
     assert result.exit_code == 0, result.output
