@@ -1,9 +1,10 @@
 """Getting a partner ready to answer: registering a partner file, queueing the builds of its models.
 
 A partner whose YAML lives on disk (the shipped demo, a partner folder) is stored with its path, so edits
-to the file take effect at the next start; each start mints a fresh key to print, since stored keys are
-only hashes and cannot be shown again. A partner created through the API is built by jobs on the worker:
-intent training from its examples, and indexing of the knowledge-base sources its file names.
+to the file take effect at the next start. Its key is printed once, when it is made: stored keys are only
+hashes and cannot be shown again, so a lost one is replaced (``naa serve --new-key``), not shown. A
+partner created through the API is built by jobs on the worker: intent training from its examples, and
+indexing of the knowledge-base sources its file names.
 """
 
 from pathlib import Path
@@ -19,8 +20,15 @@ from pipelines.celery_app import NAACelery
 from pipelines.submit import submit_intent_train, submit_kb_index
 
 
-def register_partner_file(settings: NAASettings, config_path: Path, key_name: str = "naa serve") -> str:
-    """Store the partner of ``config_path`` if it is new, and return a new API key for it.
+def register_partner_file(
+    settings: NAASettings, config_path: Path, key_name: str = "naa serve", *, new_key: bool = False
+) -> str | None:
+    """Store the partner of ``config_path`` if it is new, and make its key ``key_name`` if it has none.
+
+    Returns:
+        The new key, or None when a live key of that name exists already (it keeps working). With
+        ``new_key``, the live keys of that name are revoked and a new one is returned: one key per
+        name, however often a server restarts, and a lost key can be replaced.
 
     Raises:
         ConfigError: the file is missing or invalid.
@@ -33,6 +41,15 @@ def register_partner_file(settings: NAASettings, config_path: Path, key_name: st
         with session_scope(make_session_factory(engine)) as session:
             if config.id not in {p.id for p in partners.list_partners(session)}:
                 partners.create_partner(session, config.id, config.name, config_path=config_path.resolve())
+            live = [
+                k
+                for k in partners.list_api_keys(session, config.id)
+                if k.name == key_name and k.revoked_at is None
+            ]
+            if live and not new_key:
+                return None
+            for key in live:
+                partners.revoke_api_key(session, config.id, key.id)
             return partners.create_api_key(session, config.id, key_name)[1]
     finally:
         engine.dispose()

@@ -243,6 +243,7 @@ def main() -> None:
     key = register_partner_file(
         NAASettings(data_dir=args.data_dir, database_url=env["NAA_DATABASE_URL"]), config_path, "benchmark"
     )
+    assert key is not None  # the database was just deleted: the partner and its key are new
 
     load_before = os.getloadavg()
     port = _free_port()

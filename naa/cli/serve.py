@@ -30,6 +30,12 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
     demo: Annotated[bool, typer.Option(help="Build and register the shipped demo partner first.")] = True,
+    new_key: Annotated[
+        bool,
+        typer.Option(
+            "--new-key", help="Print a new demo API key and revoke the one printed before (if it was lost)."
+        ),
+    ] = False,
     worker: Annotated[
         bool,
         typer.Option(
@@ -53,7 +59,7 @@ def serve(
         if demo:
             with progress_bar("building the demo partner") as update:
                 build_partner(load_partner(None), Workspace(settings.data_dir), update, missing_only=True)
-            key = register_partner_file(settings, DEMO_PARTNER)
+            key = register_partner_file(settings, DEMO_PARTNER, new_key=new_key)
         app = create_app(settings)
     # A worker per queue: an RL run (gpu queue, hours, on whatever device the machine has) must not hold
     # up knowledge-base indexing and intent training (cpu queue) for its whole length.
@@ -70,6 +76,8 @@ def serve(
         console.print("Web console: not built; `make run` builds it (npm run build in frontend/)")
     if key:
         console.print(f"Demo API key (shown once): {key}")
+    elif demo:
+        console.print("Demo API key: the one printed at the first start (`naa serve --new-key` replaces it)")
     # uvicorn shuts down gracefully on SIGINT and SIGTERM, then re-raises the signal to the handler it
     # replaced: Python's default for SIGTERM ends the process at once, before the job worker is stopped
     # below, which would leave it running. As KeyboardInterrupt, SIGTERM takes the same way out as Ctrl-C.
