@@ -18,6 +18,7 @@ from api.schemas.conversations import (
     ConversationPublic,
     ConversationsExport,
     ConversationsPublic,
+    ConversationSummary,
     MessagePublic,
     TurnCreate,
 )
@@ -75,7 +76,12 @@ def list_conversations(
 ) -> ConversationsPublic:
     """The partner's conversations, newest first."""
     found = conversations.list_conversations(session, caller.partner_id, limit=limit, offset=offset)
-    return ConversationsPublic.model_validate({"conversations": found}, from_attributes=True)
+    return ConversationsPublic(
+        conversations=[
+            ConversationSummary(id=c.id, channel=c.channel, created_at=c.created_at, preview=preview)
+            for c, preview in found
+        ]
+    )
 
 
 @router.get(

@@ -72,46 +72,37 @@ class MessagePublic(BaseModel):
     created_at: datetime
 
 
-class ConversationSummary(BaseModel):
-    model_config = ConfigDict(
-        from_attributes=True,
-        json_schema_extra={
-            "examples": [
-                {
-                    "id": "7f0c2d9b6a0e4a51b0e3c1d2e3f4a5b6",
-                    "channel": "api",
-                    "created_at": "2026-11-27T09:00:00Z",
-                }
-            ]
-        },
-    )
-
+class _ConversationFields(BaseModel):
     id: str
     channel: str
     created_at: datetime
 
 
-class ConversationsPublic(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "conversations": [
-                        {
-                            "id": "7f0c2d9b6a0e4a51b0e3c1d2e3f4a5b6",
-                            "channel": "api",
-                            "created_at": "2026-11-27T09:00:00Z",
-                        }
-                    ]
-                }
-            ]
-        }
+_SUMMARY_EXAMPLE: JsonDict = {
+    "id": "7f0c2d9b6a0e4a51b0e3c1d2e3f4a5b6",
+    "channel": "api",
+    "created_at": "2026-11-27T09:00:00Z",
+    "preview": "Hi, my parcel is late.",
+}
+
+
+class ConversationSummary(_ConversationFields):
+    model_config = ConfigDict(json_schema_extra={"examples": [_SUMMARY_EXAMPLE]})
+
+    preview: str = Field(
+        ...,
+        description="The first customer turn's first 120 characters, to tell conversations apart; "
+        '"" when the conversation has no customer turn yet.',
     )
+
+
+class ConversationsPublic(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"conversations": [_SUMMARY_EXAMPLE]}]})
 
     conversations: list[ConversationSummary] = Field(..., description="Newest first.")
 
 
-class ConversationPublic(ConversationSummary):
+class ConversationPublic(_ConversationFields):
     model_config = ConfigDict(
         from_attributes=True,
         json_schema_extra={

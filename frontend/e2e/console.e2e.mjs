@@ -2,11 +2,16 @@
 //
 //   NAA_E2E_URL=http://127.0.0.1:8000 NAA_E2E_KEY=naa_... npm run test:e2e
 //
-// Opens the console in Debian's chromium (playwright-core, no browser download), saves the API key,
-// sends a customer message, waits for the streamed reply and its intent badge; then, in a new
-// conversation in agent-assist mode, sends a customer message, waits for suggested replies, edits one,
-// sends it as the agent, and checks through the API that both turns were stored. Saves a screenshot to
-// frontend/e2e-screenshot.png. Skips (exit 0) with a message when the two variables are unset.
+// Opens the console in Debian's chromium (playwright-core, no browser download), saves the API key and
+// waits for the API to accept it; presses Enter mid-composition (an input method) and checks nothing was
+// sent; sends a message longer than the server's limit and checks that the
+// refusal shows and the message stays in its box; sends a customer message, waits for the streamed reply
+// and its intent badge, and sends thumbs-down feedback with a comment only (checked through the API: no
+// corrected reply); starts a second reply and opens a new conversation while it streams (the new one
+// must stay empty and unselected once the old reply would have ended); then, in agent-assist mode, sends
+// a customer message, waits for suggested replies, uses one (without [n] markers), edits it, sends it as
+// the agent, checks through the API that both turns were stored in that conversation, and reopens it
+// from the list in agent-assist mode. Saves a screenshot to frontend/e2e-screenshot.png. Skips (exit 0) with a message when the two variables are unset.
 // tests/e2e/test_console.py runs it in `make test` against a `naa serve` it starts.
 // NAA_E2E_MESSAGE overrides the chat message; NAA_E2E_CHROMIUM the browser path; NAA_E2E_TIMEOUT_MS the wait.
 
@@ -31,6 +36,8 @@ const message = process.env.NAA_E2E_MESSAGE ?? "How long does a refund take?";
 const assistMessage = "My tent pole snapped on the first trip. Can I return the tent?";
 const agentAddition = "Is there anything else I can help you with?";
 const timeout = Number(process.env.NAA_E2E_TIMEOUT_MS ?? 180_000);
+// naa serve's default limit (NAA_MAX_MESSAGE_CHARS); tests/e2e/test_console.py runs it with the defaults.
+const maxMessageChars = 4000;
 const screenshot = join(dirname(fileURLToPath(import.meta.url)), "..", "e2e-screenshot.png");
 const profile = mkdtempSync(join(tmpdir(), "naa-e2e-chromium-"));
 
@@ -60,8 +67,12 @@ try {
   await page.goto(url, { waitUntil: "domcontentloaded" });
   await page.getByLabel("API key").fill(key);
   await page.getByRole("button", { name: "Save key" }).click();
-  await page.getByRole("status").filter({ hasText: "Key saved" }).waitFor();
+  await page.getByRole("status").filter({ hasText: "Key saved and works" }).waitFor({ timeout });
 
+  await checkComposingEnterDoesNotSend();
+  await checkRefusedMessageIsKept();
+
+  const chatStarted = Date.now();
   await page.getByLabel("Customer message").fill(message);
   await page.getByRole("button", { name: "Send", exact: true }).click();
 
@@ -80,6 +91,7 @@ try {
   const apiError = await reply.getByRole("alert").allTextContents();
   if (apiError.length > 0) throw new Error(`the reply ended with an API error: ${apiError.join(" ")}`);
 
+  const replySeconds = (Date.now() - chatStarted) / 1000;
   const intent = await reply.getByLabel(/^Intent /).getAttribute("aria-label");
   const text = (await reply.locator(".turn-body").innerText()).trim();
   if (!text) throw new Error("the assistant's reply is empty");
@@ -91,6 +103,8 @@ try {
     .locator('button[aria-current="true"]')
     .waitFor({ timeout: 30_000 });
 
+  await checkFeedbackSendsOnlyWhatChanged(reply);
+  await checkNewConversationStopsTheStream(replySeconds);
   const assisted = await checkAgentAssist();
   if (consoleErrors.length > 0) throw new Error(`page errors: ${consoleErrors.join("; ")}`);
 
@@ -112,6 +126,84 @@ try {
 }
 process.exit(failed ? 1 : 0);
 
+async function api(path) {
+  const response = await page.request.get(new URL(path, url).href, { headers: { Authorization: `Bearer ${key}` } });
+  if (!response.ok()) throw new Error(`GET ${path}: ${response.status()} ${await response.text()}`);
+  return response.json();
+}
+
+/** The Enter that ends an input method's composition (Japanese, Chinese...) does not send the message. */
+async function checkComposingEnterDoesNotSend() {
+  const box = page.getByLabel("Customer message");
+  await box.fill("にほんご");
+  await box.dispatchEvent("keydown", { key: "Enter", isComposing: true, keyCode: 229 });
+  await page.waitForTimeout(500);
+  if ((await box.inputValue()) !== "にほんご" || (await page.getByRole("article").count()) !== 0) {
+    throw new Error("Enter during an input method's composition sent the message");
+  }
+  await box.fill("");
+}
+
+/** A message the API refuses (422, too long) shows the error and stays in its box; nothing is added. */
+async function checkRefusedMessageIsKept() {
+  const box = page.getByLabel("Customer message");
+  const long = "a".repeat(maxMessageChars + 1);
+  await box.fill(long);
+  await page.getByText(`${long.length} / ${maxMessageChars}`).waitFor();
+  await page.getByRole("button", { name: "Send", exact: true }).click();
+  const refusal = page.getByRole("region", { name: "Conversation" }).getByRole("alert");
+  await refusal.waitFor({ timeout });
+  const shown = await refusal.innerText();
+  if ((await box.inputValue()) !== long) throw new Error(`the refused message left its box (${shown})`);
+  if ((await page.getByRole("article").count()) !== 0) throw new Error(`the refused message shows as a turn`);
+  await refusal.getByRole("button", { name: /dismiss/i }).click();
+  await box.fill("");
+}
+
+/** Thumbs down with a comment only: the form starts from the reply, which is not sent back unchanged. */
+async function checkFeedbackSendsOnlyWhatChanged(reply) {
+  const comment = "e2e: cites the wrong article";
+  await reply.getByRole("button", { name: "Thumbs down" }).click();
+  await reply.getByLabel("Comment (optional)").fill(comment);
+  await reply.getByRole("button", { name: "Send feedback" }).click();
+  await reply.getByRole("status").filter({ hasText: "Feedback sent: thumbs down, a comment" }).waitFor();
+  if (await reply.getByRole("button", { name: "Thumbs up" }).isEnabled()) {
+    throw new Error("a second, conflicting rating can be sent after feedback was sent");
+  }
+  const { feedback } = await api("/v1/feedback?limit=1");
+  const row = feedback[0];
+  if (row?.comment !== comment || row.rating !== "down" || row.corrected_reply !== null) {
+    throw new Error(`feedback was stored as ${JSON.stringify(row)}: expected the comment and no corrected reply`);
+  }
+}
+
+/** "+ New conversation" while a reply streams: the new conversation stays new once the old reply ends. */
+async function checkNewConversationStopsTheStream(replySeconds) {
+  // The first message again: answered from the knowledge base, so it streams for as long as the first reply.
+  await page.getByLabel("Customer message").fill(message);
+  await page.getByRole("button", { name: "Send", exact: true }).click();
+  // Mid-reply: the API accepted the message (its intent shows) and tokens are streaming.
+  await page
+    .getByRole("article", { name: "Assistant reply" })
+    .nth(1)
+    .getByLabel(/^Intent /)
+    .waitFor({ timeout });
+  await page.getByRole("button", { name: "+ New conversation" }).click();
+  // Long enough for the old reply to have ended, as the first one did.
+  await page.waitForTimeout(Math.min(60, replySeconds + 3) * 1000);
+  const header = (await page.getByRole("region", { name: "Conversation" }).locator(".conv-id").innerText()).trim();
+  const selected = await page
+    .getByRole("navigation", { name: "Past conversations" })
+    .locator('button[aria-current="true"]')
+    .count();
+  const turns = await page.getByRole("article").count();
+  if (header !== "new" || selected !== 0 || turns !== 0) {
+    throw new Error(
+      `the new conversation changed when the old reply ended: header ${header}, ${selected} selected, ${turns} turns`,
+    );
+  }
+}
+
 /** Agent assist in a new conversation; returns what was stored once the API shows both turns. */
 async function checkAgentAssist() {
   await page.getByRole("button", { name: "+ New conversation" }).click();
@@ -128,6 +220,7 @@ async function checkAgentAssist() {
   const agentBox = page.getByLabel("Agent reply");
   const picked = (await agentBox.inputValue()).trim();
   if (!picked) throw new Error("'Use suggestion 1' left the agent's reply box empty");
+  if (/\[\d+\]/.test(picked)) throw new Error(`'Use' copied citation markers to the customer: ${picked}`);
   const agentReply = `${picked} ${agentAddition}`;
   await agentBox.fill(agentReply);
   await page.getByRole("button", { name: "Send as agent" }).click();
@@ -136,12 +229,8 @@ async function checkAgentAssist() {
   // The stored conversation is the one selected in the list; the API holds both turns, in order.
   const selected = page.getByRole("navigation", { name: "Past conversations" }).locator('button[aria-current="true"]');
   await selected.waitFor({ timeout: 30_000 });
-  const id = (await selected.getAttribute("aria-label")).replace(/^Open conversation /, "");
-  const response = await page.request.get(new URL(`/v1/conversations/${id}`, url).href, {
-    headers: { Authorization: `Bearer ${key}` },
-  });
-  if (!response.ok()) throw new Error(`GET /v1/conversations/${id}: ${response.status()} ${await response.text()}`);
-  const stored = await response.json();
+  const id = await selected.getAttribute("data-id");
+  const stored = await api(`/v1/conversations/${id}`);
   const turns = stored.messages.map((m) => [m.role, m.content]);
   const expected = [
     ["customer", assistMessage],
@@ -152,6 +241,14 @@ async function checkAgentAssist() {
       `conversation ${id} was stored as ${JSON.stringify({ channel: stored.channel, turns })}, ` +
         `expected channel console and ${JSON.stringify(expected)}`,
     );
+  }
+  // Reopened from the list, an agent-assist conversation opens in agent-assist mode.
+  await page.getByRole("button", { name: "+ New conversation" }).click();
+  await page.getByRole("radio", { name: "Assistant answers" }).check();
+  await page.locator(`button[data-id="${id}"]`).click();
+  await page.getByRole("article", { name: "Agent turn" }).filter({ hasText: agentAddition }).waitFor();
+  if (!(await page.getByRole("radio", { name: "Agent assist" }).isChecked())) {
+    throw new Error("an agent-assist conversation reopened in 'Assistant answers' mode");
   }
   return { id, suggestions, agentReply };
 }

@@ -1,6 +1,15 @@
 /** The console's model of a conversation turn, and the pure helpers the components share. */
 
-import type { ChatPublic, CitationPublic, MessagePublic, PassagePublic, ReplyAction, StoredRole } from "./api/types";
+import type {
+  ChatPublic,
+  CitationPublic,
+  FeedbackCreate,
+  MessagePublic,
+  PassagePublic,
+  Rating,
+  ReplyAction,
+  StoredRole,
+} from "./api/types";
 
 export interface ShownIntent {
   label: string;
@@ -107,4 +116,48 @@ export function describeTimings(timings: Record<string, number> | undefined): { 
     .map(([stage, ms]) => `${stage} ${Math.round(ms)} ms`)
     .join(", ");
   return { total: `${Math.round(timings.total)} ms`, stages };
+}
+
+/**
+ * The longest customer or agent message `naa serve` accepts with its default settings: `max_message_chars`
+ * in naa/config/settings.py (NAA_MAX_MESSAGE_CHARS). The API does not publish the limit a server runs with,
+ * so the console counts against this default and warns past it; a longer message is still sent, and a
+ * server that refuses it answers 422 while the message stays in its box.
+ */
+export const DEFAULT_MAX_MESSAGE_CHARS = 4000;
+
+/** The longest feedback comment the API takes: FeedbackCreate.comment, api/schemas/feedback.py. */
+export const MAX_FEEDBACK_COMMENT_CHARS = 5000;
+/** The longest corrected reply the API takes: FeedbackCreate.corrected_reply, api/schemas/feedback.py. */
+export const MAX_CORRECTED_REPLY_CHARS = 20000;
+
+/** A suggested reply without its [n] markers: they point at the console's source list, not the customer's. */
+export function withoutCitationMarkers(text: string): string {
+  return text.replace(/[ \t]*\[\d+\]/g, "");
+}
+
+/**
+ * The feedback to send: the comment when there is one, and the corrected reply only when the agent
+ * changed it (the form starts from the assistant's own reply).
+ */
+export function feedbackBody(
+  messageId: string,
+  rating: Rating,
+  comment: string,
+  correction: string,
+  reply: string,
+): FeedbackCreate {
+  const corrected = correction.trim();
+  return {
+    message_id: messageId,
+    rating,
+    comment: comment.trim() || null,
+    corrected_reply: corrected && corrected !== reply.trim() ? corrected : null,
+  };
+}
+
+/** Enter (without Shift) sends, except while an input method is composing (Japanese, Chinese...). */
+export function isSendKey(e: { key: string; shiftKey: boolean; isComposing: boolean; keyCode: number }): boolean {
+  // keyCode 229: the Enter that ends a composition in browsers that fire it before compositionend (Safari).
+  return e.key === "Enter" && !e.shiftKey && !e.isComposing && e.keyCode !== 229;
 }

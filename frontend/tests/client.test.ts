@@ -130,6 +130,21 @@ describe("ApiClient requests", () => {
     expect(body).toContain("Within 30 days.");
   });
 
+  it("cancels a job and checks a key with one cheap call", async () => {
+    const server = await servers.start((req, res) =>
+      req.url === "/v1/models"
+        ? sendJson(res, 200, { object: "list", data: [{ id: "naa", object: "model", created: 0, owned_by: "acme" }] })
+        : sendJson(res, 200, job("cancelling", 0.4)),
+    );
+    expect((await client().cancelJob("j/1")).status).toBe("cancelling");
+    expect(await client().checkKey()).toBe("acme");
+    expect(server.requests.map((r) => `${r.method} ${r.url}`)).toEqual([
+      "POST /v1/jobs/j%2F1/cancel",
+      "GET /v1/models",
+    ]);
+    expect(server.requests[1].headers.authorization).toBe(`Bearer ${KEY}`);
+  });
+
   it("polls a job until it finishes, reporting each state", async () => {
     const states = [job("queued", 0), job("running", 0.5), job("succeeded", 1)];
     const server = await servers.start((_req, res) => sendJson(res, 200, states.shift()));
@@ -225,14 +240,45 @@ describe("ApiClient.chatStream", () => {
     expect(tokens).toEqual([]);
   });
 
-  it("rejects with the API's error before the stream starts, as for any route", async () => {
+  it("rejects with the API's error before the stream starts, as for any route, and never calls it accepted", async () => {
     await servers.start((_req, res) =>
       sendJson(res, 422, { code: "invalid_request", message: "body.message: String should have at least 1 character" }),
     );
+    let accepted = false;
     const err = await client()
-      .chatStream({ message: "" })
+      .chatStream({ message: "" }, { onAccepted: () => (accepted = true) })
       .catch((e: unknown) => e);
     expect(err).toMatchObject({ status: 422, code: "invalid_request" });
+    expect(accepted).toBe(false);
+  });
+
+  it("calls a message accepted once the reply starts, before its first event", async () => {
+    await servers.start((_req, res) => {
+      res.writeHead(200, { "Content-Type": "text/event-stream" });
+      res.end(sse("intent", intent) + sse("done", done));
+    });
+    const log: string[] = [];
+    await client().chatStream(
+      { message: "hi" },
+      { onAccepted: () => log.push("accepted"), onIntent: () => log.push("intent") },
+    );
+    expect(log).toEqual(["accepted", "intent"]);
+  });
+
+  it("reports a connection dropped mid-reply as network_error", async () => {
+    await servers.start((_req, res) => {
+      res.writeHead(200, { "Content-Type": "text/event-stream" });
+      res.write(sse("token", { text: "Refu" }));
+      setTimeout(() => res.socket?.destroy(), 20);
+    });
+    const tokens: string[] = [];
+    const err = await client()
+      .chatStream({ message: "hi" }, { onToken: (t) => tokens.push(t.text) })
+      .catch((e: unknown) => e);
+    expect(tokens).toEqual(["Refu"]);
+    expect(err).toBeInstanceOf(ApiError);
+    expect(err).toMatchObject({ status: 0, code: "network_error" });
+    expect((err as ApiError).message).toContain("dropped before the reply was finished");
   });
 
   it("rejects when the stream ends without a done event", async () => {

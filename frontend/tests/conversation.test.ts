@@ -1,7 +1,15 @@
 import { describe, expect, it } from "vitest";
 
 import type { ChatPublic, CitationPublic, MessagePublic } from "../src/api/types";
-import { finishTurn, newTurn, replyParts, turnFromStored } from "../src/conversation";
+import {
+  feedbackBody,
+  finishTurn,
+  isSendKey,
+  newTurn,
+  replyParts,
+  turnFromStored,
+  withoutCitationMarkers,
+} from "../src/conversation";
 
 const refunds: CitationPublic = { number: 1, doc_id: "refunds", title: "Refunds", url: "", source: "refunds.md" };
 
@@ -69,5 +77,47 @@ describe("finishTurn", () => {
     const turn = finishTurn({ ...newTurn("assistant", "Refunds take"), streaming: true }, done);
     expect(turn).toMatchObject({ content: done.reply, messageId: "m1", cutAtLimit: true, streaming: false });
     expect(finishTurn(turn, { ...done, finish_reason: "stop" }).cutAtLimit).toBe(false);
+  });
+});
+
+describe("withoutCitationMarkers", () => {
+  it("drops [n] markers and the space before them, for a reply the customer reads", () => {
+    expect(withoutCitationMarkers("Refunds take 5 days [1], or 2 for PayPal [2][3].\nSee [4] above.")).toBe(
+      "Refunds take 5 days, or 2 for PayPal.\nSee above.",
+    );
+    expect(withoutCitationMarkers("Order [A1] ships today.")).toBe("Order [A1] ships today.");
+  });
+});
+
+describe("feedbackBody", () => {
+  const reply = "Refunds take 5 days [1].";
+
+  it("sends the corrected reply only when the agent changed it", () => {
+    expect(feedbackBody("m1", "down", " Wrong article ", ` ${reply}\n`, reply)).toEqual({
+      message_id: "m1",
+      rating: "down",
+      comment: "Wrong article",
+      corrected_reply: null,
+    });
+    expect(feedbackBody("m1", "down", "", "Refunds take 2 days [1].", reply)).toMatchObject({
+      comment: null,
+      corrected_reply: "Refunds take 2 days [1].",
+    });
+    expect(feedbackBody("m1", "up", "", "", reply)).toMatchObject({ comment: null, corrected_reply: null });
+  });
+});
+
+describe("isSendKey", () => {
+  const key = { key: "Enter", shiftKey: false, isComposing: false, keyCode: 13 };
+
+  it("sends on Enter, not on Shift+Enter or another key", () => {
+    expect(isSendKey(key)).toBe(true);
+    expect(isSendKey({ ...key, shiftKey: true })).toBe(false);
+    expect(isSendKey({ ...key, key: "a", keyCode: 65 })).toBe(false);
+  });
+
+  it("does not send the Enter that ends an input method's composition", () => {
+    expect(isSendKey({ ...key, isComposing: true })).toBe(false);
+    expect(isSendKey({ ...key, keyCode: 229 })).toBe(false);
   });
 });

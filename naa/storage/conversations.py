@@ -39,18 +39,30 @@ def get_conversation(session: Session, partner_id: str, conversation_id: str) ->
     return conversation
 
 
+# The conversation list shows the start of each conversation's first customer turn.
+PREVIEW_CHARS = 120
+
+
 def list_conversations(
     session: Session, partner_id: str, *, limit: int = 50, offset: int = 0
-) -> list[Conversation]:
-    """Newest first."""
+) -> list[tuple[Conversation, str]]:
+    """Newest first, each with the start of its first customer turn ("" when it has none): one query."""
+    first_customer_turn = (
+        select(func.substr(Message.content, 1, PREVIEW_CHARS))
+        .where(Message.conversation_id == Conversation.id, Message.role == Role.CUSTOMER)
+        .order_by(Message.position)
+        .limit(1)
+        .correlate(Conversation)
+        .scalar_subquery()
+    )
     query = (
-        select(Conversation)
+        select(Conversation, func.coalesce(first_customer_turn, ""))
         .where(Conversation.partner_id == partner_id)
         .order_by(Conversation.created_at.desc(), Conversation.id)
         .limit(limit)
         .offset(offset)
     )
-    return list(session.scalars(query))
+    return [(conversation, preview) for conversation, preview in session.execute(query)]
 
 
 def iter_conversations(

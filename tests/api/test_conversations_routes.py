@@ -42,7 +42,7 @@ def test_turns_added_by_hand_show_in_the_detail_the_list_and_the_export_in_order
         (m["id"], m["role"], m["content"]) for m in added
     ]
     listed = client.get("/v1/conversations", params={"limit": 200}, headers=keys.headers("acme")).json()
-    assert {"id": started["id"], "channel": "console"}.items() <= next(
+    assert {"id": started["id"], "channel": "console", "preview": turns[0][1]}.items() <= next(
         c for c in listed["conversations"] if c["id"] == started["id"]
     ).items()
     exported = client.get("/v1/conversations/export", headers=keys.headers("acme")).json()

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from naa.errors import InputError, NotFoundError
 from naa.safety.config import GuardrailConfig
 from naa.storage.conversations import (
+    PREVIEW_CHARS,
     add_human_turn,
     add_message,
     create_conversation,
@@ -81,8 +82,22 @@ def test_list_conversations_is_scoped_and_newest_first(
     first = create_conversation(session, "acme")
     second = create_conversation(session, "acme")
     create_conversation(session, "globex")
-    assert [c.id for c in list_conversations(session, "acme")] == [second.id, first.id]
-    assert [c.id for c in list_conversations(session, "acme", limit=1, offset=1)] == [first.id]
+    assert [c.id for c, _ in list_conversations(session, "acme")] == [second.id, first.id]
+    assert [c.id for c, _ in list_conversations(session, "acme", limit=1, offset=1)] == [first.id]
+
+
+def test_listed_conversations_preview_their_first_customer_turn(
+    session: Session, two_partners: tuple[str, str]
+) -> None:
+    empty = create_conversation(session, "acme")
+    agent_first = create_conversation(session, "acme")
+    add_message(session, "acme", agent_first.id, Role.AGENT, "Hello, how can I help?")
+    add_message(session, "acme", agent_first.id, Role.CUSTOMER, "Where is my parcel?")
+    add_message(session, "acme", agent_first.id, Role.CUSTOMER, "It is late.")
+    long = create_conversation(session, "acme")
+    add_message(session, "acme", long.id, Role.CUSTOMER, "x" * (PREVIEW_CHARS + 50))
+    previews = {c.id: preview for c, preview in list_conversations(session, "acme")}
+    assert previews == {empty.id: "", agent_first.id: "Where is my parcel?", long.id: "x" * PREVIEW_CHARS}
 
 
 def test_human_turns_are_screened_and_never_the_assistants(

@@ -22,6 +22,7 @@ import {
   type IntentPublic,
   type JobPublic,
   type MessagePublic,
+  type ModelsPublic,
   type PassagesEventData,
   type SearchPublic,
   type SuggestCreate,
@@ -45,6 +46,8 @@ export class ApiError extends Error {
 }
 
 export interface ChatStreamHandlers {
+  /** The API accepted the message (HTTP 200): the reply starts streaming. A refused one never gets here. */
+  onAccepted?: () => void;
   onIntent?: (intent: IntentPublic) => void;
   onPassages?: (data: PassagesEventData) => void;
   onToken?: (token: TokenEventData) => void;
@@ -85,12 +88,48 @@ async function errorOf(response: Response): Promise<ApiError> {
   );
 }
 
+function isAbortError(err: unknown): boolean {
+  return err instanceof DOMException && err.name === "AbortError";
+}
+
+function networkError(err: unknown, what: string): ApiError {
+  const why = err instanceof Error ? err.message : String(err);
+  return new ApiError(0, "network_error", `${what} (${why}); is \`naa serve\` running?`);
+}
+
 function parseJson<T>(data: string, event: string): T {
   try {
     return JSON.parse(data) as T;
   } catch {
     throw new ApiError(200, "bad_event", `the server sent a '${event}' event that is not JSON`);
   }
+}
+
+/** The chat stream's events passed to the handlers; resolves with the `done` event's reply. */
+async function readChatEvents(body: ReadableStream<Uint8Array>, handlers: ChatStreamHandlers): Promise<ChatPublic> {
+  for await (const { event, data } of readSseEvents(body)) {
+    switch (event) {
+      case "intent":
+        handlers.onIntent?.(parseJson<IntentPublic>(data, event));
+        break;
+      case "passages":
+        handlers.onPassages?.(parseJson<PassagesEventData>(data, event));
+        break;
+      case "token":
+        handlers.onToken?.(parseJson<TokenEventData>(data, event));
+        break;
+      case "done":
+        return parseJson<ChatPublic>(data, event);
+      case "error": {
+        const err = parseJson<unknown>(data, event);
+        if (isErrorBody(err)) throw new ApiError(200, err.code, err.message);
+        throw new ApiError(200, "stream_error", data);
+      }
+      default:
+        break; // events this console does not know yet
+    }
+  }
+  throw new ApiError(200, "stream_ended", "the reply stream ended before its 'done' event");
 }
 
 export class ApiClient {
@@ -110,9 +149,8 @@ export class ApiClient {
     try {
       response = await fetch(`${this.baseUrl}${path}`, { ...init, headers });
     } catch (err) {
-      if (err instanceof DOMException && err.name === "AbortError") throw err;
-      const why = err instanceof Error ? err.message : String(err);
-      throw new ApiError(0, "network_error", `cannot reach the NAA API (${why}); is \`naa serve\` running?`);
+      if (isAbortError(err)) throw err;
+      throw networkError(err, "cannot reach the NAA API");
     }
     if (!response.ok) throw await errorOf(response);
     return response;
@@ -153,29 +191,14 @@ export class ApiClient {
       signal,
     });
     if (!response.body) throw new ApiError(response.status, "bad_stream", "the reply has no body to stream");
-    for await (const { event, data } of readSseEvents(response.body)) {
-      switch (event) {
-        case "intent":
-          handlers.onIntent?.(parseJson<IntentPublic>(data, event));
-          break;
-        case "passages":
-          handlers.onPassages?.(parseJson<PassagesEventData>(data, event));
-          break;
-        case "token":
-          handlers.onToken?.(parseJson<TokenEventData>(data, event));
-          break;
-        case "done":
-          return parseJson<ChatPublic>(data, event);
-        case "error": {
-          const err = parseJson<unknown>(data, event);
-          if (isErrorBody(err)) throw new ApiError(200, err.code, err.message);
-          throw new ApiError(200, "stream_error", data);
-        }
-        default:
-          break; // events this console does not know yet
-      }
+    handlers.onAccepted?.();
+    try {
+      return await readChatEvents(response.body, handlers);
+    } catch (err) {
+      if (err instanceof ApiError || isAbortError(err)) throw err;
+      // reader.read() rejects (a TypeError in browsers) when the connection drops mid-reply.
+      throw networkError(err, "the connection to the NAA API dropped before the reply was finished");
     }
-    throw new ApiError(200, "stream_ended", "the reply stream ended before its 'done' event");
   }
 
   suggest(body: SuggestCreate, signal?: AbortSignal): Promise<SuggestPublic> {
@@ -225,6 +248,17 @@ export class ApiClient {
 
   async deleteDocument(docId: string): Promise<void> {
     await this.send(`/v1/kb/documents/${encodeURIComponent(docId)}`, { method: "DELETE" });
+  }
+
+  /** A queued job is cancelled at once; a running one is `cancelling` until it stops. A finished one is a 409. */
+  cancelJob(id: string): Promise<JobPublic> {
+    return this.post<JobPublic>(`/v1/jobs/${encodeURIComponent(id)}/cancel`, {});
+  }
+
+  /** The cheapest authenticated call: resolves with the key's partner id, rejects with a 401 for a bad key. */
+  async checkKey(): Promise<string> {
+    const models = await this.json<ModelsPublic>("/v1/models");
+    return models.data[0]?.owned_by ?? "";
   }
 
   getJob(id: string): Promise<JobPublic> {

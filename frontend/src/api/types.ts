@@ -145,13 +145,18 @@ export interface ConversationSummary {
   id: string;
   channel: string;
   created_at: string;
+  /** The first customer turn's first 120 characters; "" when there is none yet. */
+  preview: string;
 }
 
 export interface ConversationsPublic {
   conversations: ConversationSummary[];
 }
 
-export interface ConversationPublic extends ConversationSummary {
+export interface ConversationPublic {
+  id: string;
+  channel: string;
+  created_at: string;
   messages: MessagePublic[];
 }
 
@@ -213,4 +218,17 @@ export interface ClassifyCreate {
 
 export interface ClassifyPublic {
   predictions: IntentPublic[];
+}
+
+// api/schemas/completions.py (the console calls /v1/models to check a key)
+export interface ModelPublic {
+  id: string;
+  object: "model";
+  created: number;
+  owned_by: string;
+}
+
+export interface ModelsPublic {
+  object: "list";
+  data: ModelPublic[];
 }

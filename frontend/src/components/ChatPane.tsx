@@ -1,17 +1,17 @@
-import {
-  useEffect,
-  useRef,
-  useState,
-  type Dispatch,
-  type FormEvent,
-  type KeyboardEvent,
-  type SetStateAction,
-} from "react";
+import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
 
 import type { ApiClient } from "../api/client";
 import type { SuggestPublic, TurnRole } from "../api/types";
 import { storeAssistTurn, type StoredTurn } from "../assist";
-import { finishTurn, newTurn, type ShownError, type Turn } from "../conversation";
+import {
+  DEFAULT_MAX_MESSAGE_CHARS,
+  finishTurn,
+  isSendKey,
+  newTurn,
+  withoutCitationMarkers,
+  type ShownError,
+  type Turn,
+} from "../conversation";
 import { isAbort, shownError } from "../errors";
 import { ErrorNotice } from "./ErrorNotice";
 import { SuggestionList } from "./SuggestionList";
@@ -23,59 +23,87 @@ interface Props {
   client: ApiClient;
   mode: Mode;
   onModeChange: (mode: Mode) => void;
-  turns: Turn[];
-  setTurns: Dispatch<SetStateAction<Turn[]>>;
-  conversationId: string | null;
+  /** The conversation shown when the pane opens: App mounts a new pane (a new `key`) for each one. */
+  opened: { id: string | null; turns: Turn[] };
   onConversationStarted: (id: string) => void;
 }
 
 function submitOnEnter(e: KeyboardEvent<HTMLTextAreaElement>) {
-  if (e.key === "Enter" && !e.shiftKey) {
+  if (isSendKey({ key: e.key, shiftKey: e.shiftKey, isComposing: e.nativeEvent.isComposing, keyCode: e.keyCode })) {
     e.preventDefault();
     e.currentTarget.form?.requestSubmit();
   }
 }
 
-export function ChatPane({
-  client,
-  mode,
-  onModeChange,
-  turns,
-  setTurns,
-  conversationId,
-  onConversationStarted,
-}: Props) {
+/** Characters typed against the server's default limit (see DEFAULT_MAX_MESSAGE_CHARS). */
+function CharCount({ id, text }: { id: string; text: string }) {
+  const over = text.length > DEFAULT_MAX_MESSAGE_CHARS;
+  return (
+    <span
+      id={id}
+      className={over ? "char-count over" : "char-count"}
+      title="naa serve refuses longer messages with its default settings (NAA_MAX_MESSAGE_CHARS)"
+    >
+      {text.length} / {DEFAULT_MAX_MESSAGE_CHARS}
+      {over && " characters: too long for the default limit"}
+    </span>
+  );
+}
+
+export function ChatPane({ client, mode, onModeChange, opened, onConversationStarted }: Props) {
+  const [turns, setTurns] = useState(opened.turns);
+  const [conversationId, setConversationId] = useState(opened.id);
+  const [announcement, setAnnouncement] = useState("");
   const [draft, setDraft] = useState("");
   const [agentDraft, setAgentDraft] = useState("");
   const [busy, setBusy] = useState(false);
   const [suggestions, setSuggestions] = useState<SuggestPublic | null>(null);
   const [error, setError] = useState<ShownError | null>(null);
   const abort = useRef<AbortController | null>(null);
+  const live = useRef(true);
   const bottom = useRef<HTMLDivElement>(null);
 
   useEffect(() => {
     bottom.current?.scrollIntoView?.({ block: "end" });
   }, [turns, suggestions]);
+  // Another conversation opened (App mounts a new pane): stop this one's request, and let nothing it
+  // still hears (a late reply, a conversation it started) reach App.
   useEffect(() => {
-    return () => abort.current?.abort();
+    live.current = true;
+    return () => {
+      live.current = false;
+      abort.current?.abort();
+    };
   }, []);
   useEffect(() => {
     setSuggestions(null);
     setError(null);
-  }, [conversationId, mode]);
+  }, [mode]);
+
+  const started = (id: string) => {
+    if (!live.current) return;
+    setConversationId(id);
+    onConversationStarted(id);
+  };
 
   const update = (key: string, change: (t: Turn) => Turn) =>
     setTurns((all) => all.map((t) => (t.key === key ? change(t) : t)));
 
   const askAssistant = async (message: string) => {
+    const customer = newTurn("customer", message);
     const reply = { ...newTurn("assistant", ""), streaming: true };
-    setTurns((all) => [...all, newTurn("customer", message), reply]);
+    setTurns((all) => [...all, customer, reply]);
     const controller = new AbortController();
     abort.current = controller;
+    let accepted = false;
     try {
       const done = await client.chatStream(
         { message, conversation_id: conversationId },
         {
+          onAccepted: () => {
+            accepted = true;
+            setDraft((d) => (d.trim() === message ? "" : d));
+          },
           onIntent: (intent) => update(reply.key, (t) => ({ ...t, intent })),
           onPassages: ({ passages }) => update(reply.key, (t) => ({ ...t, passages })),
           onToken: ({ text }) => update(reply.key, (t) => ({ ...t, content: t.content + text })),
@@ -83,8 +111,15 @@ export function ChatPane({
         controller.signal,
       );
       update(reply.key, (t) => finishTurn(t, done));
-      if (done.conversation_id !== conversationId) onConversationStarted(done.conversation_id);
+      setAnnouncement(`Assistant replied: ${done.reply}`);
+      if (done.conversation_id !== conversationId) started(done.conversation_id);
     } catch (err) {
+      if (!accepted) {
+        // Refused or unsent: nothing was stored, and the message stays in its box to edit and send again.
+        setTurns((all) => all.filter((t) => t.key !== customer.key && t.key !== reply.key));
+        if (!isAbort(err)) setError(shownError(err));
+        return;
+      }
       const stopped = isAbort(err);
       update(reply.key, (t) => ({
         ...t,
@@ -98,7 +133,9 @@ export function ChatPane({
     const controller = new AbortController();
     abort.current = controller;
     try {
-      setSuggestions(await client.suggest({ conversation_id: id, n: 3 }, controller.signal));
+      const found = await client.suggest({ conversation_id: id, n: 3 }, controller.signal);
+      setSuggestions(found);
+      setAnnouncement(`${found.suggestions.length} suggested ${found.suggestions.length === 1 ? "reply" : "replies"}`);
     } catch (err) {
       if (!isAbort(err)) setError(shownError(err));
     }
@@ -107,7 +144,7 @@ export function ChatPane({
   /** Store an assist turn and show it; on failure show the error and keep the draft to send again. */
   const storeTurn = async (role: TurnRole, text: string): Promise<StoredTurn | null> => {
     try {
-      const stored = await storeAssistTurn(client, conversationId, role, text, onConversationStarted);
+      const stored = await storeAssistTurn(client, conversationId, role, text, started);
       setTurns((all) => [...all, stored.turn]);
       return stored;
     } catch (err) {
@@ -125,7 +162,6 @@ export function ChatPane({
     setBusy(true);
     try {
       if (mode === "chat") {
-        setDraft("");
         await askAssistant(message);
       } else {
         const stored = await storeTurn("customer", message);
@@ -200,7 +236,11 @@ export function ChatPane({
         </p>
       )}
 
-      <div className="transcript" aria-live="polite">
+      {/* Screen readers hear each finished reply once, not every streamed token. */}
+      <div className="visually-hidden" role="status" aria-live="polite">
+        {announcement}
+      </div>
+      <div className="transcript">
         {turns.length === 0 && (
           <p className="empty">
             {mode === "chat"
@@ -212,7 +252,7 @@ export function ChatPane({
           <TurnView key={turn.key} turn={turn} client={client} />
         ))}
         {mode === "assist" && suggestions && (
-          <SuggestionList result={suggestions} onUse={(reply) => setAgentDraft(reply)} />
+          <SuggestionList result={suggestions} onUse={(reply) => setAgentDraft(withoutCitationMarkers(reply))} />
         )}
         <div ref={bottom} />
       </div>
@@ -229,8 +269,10 @@ export function ChatPane({
             placeholder="Pick a suggestion or write the reply"
             onChange={(e) => setAgentDraft(e.target.value)}
             onKeyDown={submitOnEnter}
+            aria-describedby="agent-reply-count"
           />
           <div className="row">
+            <CharCount id="agent-reply-count" text={agentDraft} />
             <button type="submit" disabled={busy || !agentDraft.trim()}>
               Send as agent
             </button>
@@ -255,8 +297,10 @@ export function ChatPane({
           placeholder="e.g. How long does a refund take?"
           onChange={(e) => setDraft(e.target.value)}
           onKeyDown={submitOnEnter}
+          aria-describedby="customer-message-count"
         />
         <div className="row">
+          <CharCount id="customer-message-count" text={draft} />
           <button type="submit" disabled={busy || !draft.trim()}>
             {mode === "chat" ? "Send" : "Send and suggest"}
           </button>

@@ -1,8 +1,8 @@
 import { useState, type FormEvent } from "react";
 
 import type { ApiClient } from "../api/client";
-import type { Rating } from "../api/types";
-import type { ShownError } from "../conversation";
+import type { FeedbackCreate, Rating } from "../api/types";
+import { feedbackBody, MAX_CORRECTED_REPLY_CHARS, MAX_FEEDBACK_COMMENT_CHARS, type ShownError } from "../conversation";
 import { shownError } from "../errors";
 import { ErrorNotice } from "./ErrorNotice";
 
@@ -18,7 +18,17 @@ function Thumb({ down = false }: { down?: boolean }) {
   );
 }
 
-/** Thumbs up or down on a stored assistant message, with an optional comment and corrected reply. */
+function describeSent(sent: FeedbackCreate): string {
+  const parts = [sent.rating === "up" ? "thumbs up" : "thumbs down"];
+  if (sent.comment) parts.push("a comment");
+  if (sent.corrected_reply) parts.push("a corrected reply");
+  return `Feedback sent: ${parts.join(", ")}`;
+}
+
+/**
+ * Thumbs up or down on a stored assistant message, with an optional comment and corrected reply.
+ * One feedback per reply from this console: once sent, the controls say what was sent and stay off.
+ */
 export function FeedbackControls({
   client,
   messageId,
@@ -32,7 +42,7 @@ export function FeedbackControls({
   const [open, setOpen] = useState(false);
   const [comment, setComment] = useState("");
   const [correction, setCorrection] = useState("");
-  const [sent, setSent] = useState<Rating | null>(null);
+  const [sent, setSent] = useState<FeedbackCreate | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ShownError | null>(null);
 
@@ -40,13 +50,9 @@ export function FeedbackControls({
     setBusy(true);
     setError(null);
     try {
-      await client.sendFeedback({
-        message_id: messageId,
-        rating: chosen,
-        comment: comment.trim() || null,
-        corrected_reply: correction.trim() || null,
-      });
-      setSent(chosen);
+      const body = feedbackBody(messageId, chosen, comment, correction, reply);
+      await client.sendFeedback(body);
+      setSent(body);
       setOpen(false);
     } catch (err) {
       setError(shownError(err));
@@ -55,13 +61,16 @@ export function FeedbackControls({
     }
   };
 
-  const choose = (chosen: Rating) => {
+  const openForm = (chosen: Rating) => {
     setRating(chosen);
+    // Starts from the assistant's reply to edit; sent only if it was changed (see feedbackBody).
+    if (!correction) setCorrection(reply);
+    setOpen(true);
+  };
+
+  const choose = (chosen: Rating) => {
     if (chosen === "up") void send("up");
-    else {
-      if (!correction) setCorrection(reply);
-      setOpen(true);
-    }
+    else openForm("down");
   };
 
   const submit = (e: FormEvent) => {
@@ -70,45 +79,38 @@ export function FeedbackControls({
   };
 
   const idPrefix = `fb-${messageId}`;
+  const locked = busy || sent !== null;
   return (
     <div className="feedback">
       <div className="feedback-buttons">
         <button
           type="button"
-          className={`thumb${sent === "up" ? " chosen" : ""}`}
+          className={`thumb${sent?.rating === "up" ? " chosen" : ""}`}
           aria-label="Thumbs up"
-          aria-pressed={sent === "up"}
-          disabled={busy}
+          aria-pressed={sent?.rating === "up"}
+          disabled={locked}
           onClick={() => choose("up")}
         >
           <Thumb />
         </button>
         <button
           type="button"
-          className={`thumb${sent === "down" || (open && rating === "down") ? " chosen" : ""}`}
+          className={`thumb${sent?.rating === "down" || (open && rating === "down") ? " chosen" : ""}`}
           aria-label="Thumbs down"
-          aria-pressed={sent === "down"}
-          disabled={busy}
+          aria-pressed={sent?.rating === "down"}
+          disabled={locked}
           onClick={() => choose("down")}
         >
           <Thumb down />
         </button>
-        {!open && (
-          <button
-            type="button"
-            className="link"
-            onClick={() => {
-              setRating(rating ?? "down");
-              setOpen(true);
-              if (!correction) setCorrection(reply);
-            }}
-          >
+        {!open && !sent && (
+          <button type="button" className="link" onClick={() => openForm(rating ?? "down")}>
             Suggest a correction
           </button>
         )}
-        {sent && !open && (
+        {sent && (
           <span className="muted" role="status">
-            Feedback saved
+            {describeSent(sent)}
           </span>
         )}
       </div>
@@ -136,16 +138,22 @@ export function FeedbackControls({
             </label>
           </fieldset>
           <label htmlFor={`${idPrefix}-comment`}>Comment (optional)</label>
-          <input id={`${idPrefix}-comment`} value={comment} onChange={(e) => setComment(e.target.value)} />
-          <label htmlFor={`${idPrefix}-correction`}>Corrected reply (optional)</label>
+          <input
+            id={`${idPrefix}-comment`}
+            value={comment}
+            maxLength={MAX_FEEDBACK_COMMENT_CHARS}
+            onChange={(e) => setComment(e.target.value)}
+          />
+          <label htmlFor={`${idPrefix}-correction`}>Corrected reply (optional: sent only if you change it)</label>
           <textarea
             id={`${idPrefix}-correction`}
             rows={3}
             value={correction}
+            maxLength={MAX_CORRECTED_REPLY_CHARS}
             onChange={(e) => setCorrection(e.target.value)}
           />
           <div className="row">
-            <button type="submit" disabled={busy || !rating}>
+            <button type="submit" disabled={locked || !rating}>
               Send feedback
             </button>
             <button type="button" className="secondary" onClick={() => setOpen(false)}>

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useRef, useState, type FormEvent } from "react";
 
 import type { ApiClient } from "../api/client";
-import type { DocumentPublic, JobPublic, PassagePublic } from "../api/types";
+import { FINISHED_JOB_STATUSES, type DocumentPublic, type JobPublic, type PassagePublic } from "../api/types";
 import { percent, type ShownError } from "../conversation";
 import { isAbort, shownError } from "../errors";
 import { ErrorNotice } from "./ErrorNotice";
@@ -25,16 +25,24 @@ export function KnowledgeBasePanel({ client }: { client: ApiClient | null }) {
     }
   }, [client]);
 
+  // A new key: what the old one was refused is no longer news.
   useEffect(() => {
+    setError(null);
     void load();
     return () => polling.current?.abort();
   }, [load]);
+
+  const refresh = () => {
+    setError(null);
+    void load();
+  };
 
   const upload = async (e: FormEvent) => {
     e.preventDefault();
     const files = Array.from(fileInput.current?.files ?? []);
     if (!client || files.length === 0) return;
     setError(null);
+    setJob(null);
     setUploading(true);
     polling.current?.abort();
     const controller = new AbortController();
@@ -54,8 +62,22 @@ export function KnowledgeBasePanel({ client }: { client: ApiClient | null }) {
     }
   };
 
-  const remove = async (docId: string) => {
+  /** A queued job stops at once; a running one shows `cancelling` until it stops, then `cancelled`. */
+  const cancel = async () => {
+    if (!client || !job) return;
+    setError(null);
+    try {
+      setJob(await client.cancelJob(job.id));
+    } catch (err) {
+      setError(shownError(err));
+    }
+  };
+
+  const remove = async (doc: DocumentPublic) => {
     if (!client) return;
+    const name = doc.title || doc.doc_id;
+    if (!window.confirm(`Delete "${name}" from the knowledge base? Its passages will no longer be retrieved.`)) return;
+    const docId = doc.doc_id;
     setError(null);
     try {
       await client.deleteDocument(docId);
@@ -80,7 +102,7 @@ export function KnowledgeBasePanel({ client }: { client: ApiClient | null }) {
     <aside className="panel kb" aria-label="Knowledge base">
       <header className="panel-head">
         <h2>Knowledge base</h2>
-        <button type="button" className="secondary small" onClick={() => void load()} disabled={!client}>
+        <button type="button" className="secondary small" onClick={refresh} disabled={!client}>
           Refresh
         </button>
       </header>
@@ -107,6 +129,16 @@ export function KnowledgeBasePanel({ client }: { client: ApiClient | null }) {
           </label>
           <progress id="kb-job-progress" max={1} value={job.progress} />
           {job.message && <span className="muted">{job.message}</span>}
+          {!FINISHED_JOB_STATUSES.includes(job.status) && (
+            <button
+              type="button"
+              className="secondary small"
+              disabled={job.status === "cancelling"}
+              onClick={() => void cancel()}
+            >
+              Cancel indexing
+            </button>
+          )}
         </div>
       )}
 
@@ -148,7 +180,7 @@ export function KnowledgeBasePanel({ client }: { client: ApiClient | null }) {
                       type="button"
                       className="link danger"
                       aria-label={`Delete ${d.doc_id}`}
-                      onClick={() => void remove(d.doc_id)}
+                      onClick={() => void remove(d)}
                     >
                       Delete
                     </button>

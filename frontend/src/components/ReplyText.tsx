@@ -1,12 +1,24 @@
 import type { CitationPublic } from "../api/types";
 import { replyParts } from "../conversation";
 
-/** A reply with its [n] markers turned into links to the cited documents. */
+/** Text with its **bold** spans in bold; every other character shows as typed (no HTML is ever parsed). */
+function Emphasis({ text }: { text: string }) {
+  return (
+    <>{text.split(/\*\*([^*\n]+)\*\*/).map((piece, i) => (i % 2 === 1 ? <strong key={i}>{piece}</strong> : piece))}</>
+  );
+}
+
+/** A reply with its [n] markers turned into links to the cited documents and its **bold** in bold. */
 export function ReplyText({ text, citations, anchor }: { text: string; citations: CitationPublic[]; anchor: string }) {
   return (
     <>
       {replyParts(text, citations).map((part, i) => {
-        if (part.kind === "text") return <span key={i}>{part.text}</span>;
+        if (part.kind === "text")
+          return (
+            <span key={i}>
+              <Emphasis text={part.text} />
+            </span>
+          );
         const c = part.citation;
         if (!c) return <span key={i}>[{part.number}]</span>;
         const href = c.url || `#${anchor}-cite-${c.number}`;
