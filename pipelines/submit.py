@@ -14,13 +14,15 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from naa.config.plugins import PluginComponentConfig
+from naa.config.validation import describe
 from naa.errors import ConfigError, ConflictError, NotFoundError
 from naa.generation.config import DEFAULT_GENERATOR_MODEL, OpenAIGeneratorConfig
 from naa.generation.model_files import PACKAGED_MODELS
 from naa.rl.config import RLConfig
 from naa.rl.evaluation import plan_evaluation
+from naa.rl.rewards import RewardScorer
 from naa.rl.run_state import MetricsLog
-from naa.rl.tasks import Split
+from naa.rl.tasks import Split, load_tasks
 from naa.storage import jobs
 from naa.storage.model_versions import VERSION_PREFIX, check_name_free, get_model_version_by_name
 from naa.storage.models import Job, JobKind, JobStatus, ModelKind
@@ -85,9 +87,9 @@ def submit_rl_train(app: NAACelery, session: Session, partner_id: str, fields: M
     try:
         rl_config = RLConfig.model_validate(config)
     except ValidationError as err:
-        first = err.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "config"
-        raise ConfigError(f"{where}: {first['msg']}") from err
+        raise ConfigError(describe(err)) from err
+    # A reward plugin the worker would miss fails the request, not the job after its warm-up.
+    RewardScorer(default=rl_config.reward).check(load_tasks(rl_config.tasks, split="train"))
     if "run_name" in fields:
         check_name_free(session, partner_id, ModelKind.GENERATOR, rl_config.run_name)
     return submit(app, session, partner_id, JobKind.RL_TRAIN, RL_TRAIN_TASK, {"config": config})

@@ -141,7 +141,10 @@ def evaluate(
     ] = None,
     tasks: Annotated[Path | None, typer.Option("--tasks", help="Task file. Default: the run's.")] = None,
     split: Annotated[str, typer.Option("--split", help="heldout or train.")] = "heldout",
-    limit: Annotated[int | None, typer.Option("--limit", min=1, help="Evaluate the first N tasks.")] = None,
+    limit: Annotated[
+        int | None,
+        typer.Option("--limit", min=1, help="Evaluate N tasks, taken from each task type in turn."),
+    ] = None,
 ) -> None:
     """pass@k of the start model and the trained model; writes eval.json and eval.png in the run folder."""
     from naa.errors import ConfigError

@@ -10,6 +10,7 @@ Per task, "solved at pass@k" means its estimated pass@k is at least 0.5. Then, o
 - lost: solved at pass@k before, not after.
 """
 
+import itertools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -244,7 +245,19 @@ def plan_evaluation(
     except OSError as err:
         raise ConfigError(f"{run_dir} has no {CONFIG_NAME}: is it a `naa rl train` output_dir?") from err
     manifest = read_manifest(run_dir)
-    return EvalPlan(config, manifest, load_tasks(tasks_path or config.tasks, split=split)[:limit])
+    return EvalPlan(config, manifest, _sample(load_tasks(tasks_path or config.tasks, split=split), limit))
+
+
+def _sample(tasks: list[RLTask], limit: int | None) -> list[RLTask]:
+    """The first ``limit`` tasks, taken from each task type in turn: task files are written type by type,
+    so the first N alone could all be of one type."""
+    if limit is None:
+        return tasks
+    by_type: dict[str, list[RLTask]] = {}
+    for task in tasks:
+        by_type.setdefault(task.type, []).append(task)
+    in_turn = [task for row in itertools.zip_longest(*by_type.values()) for task in row if task is not None]
+    return in_turn[:limit]
 
 
 def evaluate_run(
@@ -275,6 +288,7 @@ def evaluate_run(
         config.max_new_tokens, config.temperature, config.top_p, config.rollout_batch_size
     )
     scorer = RewardScorer(plugins, default=config.reward)
+    scorer.check(tasks)
     device = "cuda" if torch.cuda.is_available() else "cpu"
     results = []
     warmed = config.warmed_model_dir  # with a warm-up, RL started from the warmed model
@@ -312,8 +326,8 @@ def evaluate_run(
         "split": split,
         "n": n,
         "ks": list(ks),
-        "before": before.to_json(ks),
-        "after": after.to_json(ks),
+        "before": {**before.to_json(ks), "model_path": start_source},
+        "after": {**after.to_json(ks), "model_path": str(manifest.path)},
         "comparison": compare(before, after, max(ks)),
         "table": format_table(before, after, ks),
     }

@@ -138,6 +138,17 @@ class RewardScorer:
             self._built[name] = component  # type: ignore[assignment]
         return self._built[name]
 
+    def check(self, tasks: Sequence[RLTask]) -> None:
+        """Build every reward plugin the tasks and the default name, so that a missing or broken one is
+        said before hours of warm-up and sampling, not at the first reply scored.
+
+        Raises:
+            ConfigError: a named reward plugin is not installed or cannot be built.
+        """
+        names = {task.reward for task in tasks if task.reward} | ({self._default} if self._default else set())
+        for name in sorted(names):
+            self._plugin(name)
+
     def reward_fn(self, task: RLTask) -> RewardFn:
         name = task.reward or self._default
         return self._plugin(name) if name else BUILTIN_REWARDS[task.type]

@@ -117,6 +117,8 @@ class _Run:
             require_vllm()
         self.accelerator = make_accelerator()
         self.tasks = load_tasks(config.tasks, split="train")
+        scorer = RewardScorer(plugins, default=config.reward)
+        scorer.check(self.tasks)
         with self.accelerator.local_main_process_first():  # a packaged model is converted once per machine
             self.source = resolve_model_source(config.model, models_dir)
         if config.warmed_model_dir is not None:
@@ -147,7 +149,7 @@ class _Run:
             tasks=self.tasks,
             encode=encode,
             sampler=self.sampler,
-            scorer=RewardScorer(plugins, default=config.reward),
+            scorer=scorer,
             rule=config.group_rule,
             group_size=config.group_size,
             batch_prompts=config.batch_prompts,

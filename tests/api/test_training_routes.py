@@ -239,7 +239,7 @@ def test_a_cancelled_run_stops_and_cannot_be_cancelled_twice(
         ({"variant": "ppo"}, "variant: Input should be 'vanilla', 'filtered' or 'guide'"),
         (
             {"variant": "vanilla", "gamma_value": 2.0},
-            "config: Value error, gamma_value only apply to variant guide",
+            "Value error, gamma_value only apply to variant guide",
         ),
         ({"output_dir": "/tmp/x"}, "output_dir: each run gets its own folder"),
         ({"tasks": "../globex/rl/tasks.jsonl"}, "tasks: '../globex/rl/tasks.jsonl' is outside"),
@@ -251,6 +251,8 @@ def test_a_cancelled_run_stops_and_cannot_be_cancelled_twice(
         ({"model": "../globex"}, "model: '../globex' is not a packaged model"),
         ({"run_name": "a/b"}, "run_name: Value error, 'a/b' is not a version name"),
         ({"run_name": "x" * 1000}, "run_name: String should have at most 200 characters"),
+        # queued, then the worker failed after the warm-up
+        ({"reward": "no_such_reward"}, "no reward plugin named 'no_such_reward'"),
     ],
 )
 def test_a_bad_run_config_is_refused_with_the_field_before_anything_is_queued(

@@ -16,12 +16,14 @@ from naa.rl.evaluation import (
     evaluate_run,
     format_table,
     pass_at_k,
+    plan_evaluation,
 )
 from naa.rl.model_version import read_manifest
 from naa.rl.policy import load_causal_lm
 from naa.rl.rewards import RewardScorer
 from naa.rl.rollout import SamplingSettings
-from naa.rl.tasks import load_tasks
+from naa.rl.task_generator import TaskSources, generate_tasks
+from naa.rl.tasks import load_tasks, save_tasks
 from naa.rl.trainer import train
 
 
@@ -84,6 +86,14 @@ def test_evaluate_run_writes_json_plot_and_manifest_metrics(
     assert 0.0 <= saved["after"]["pass_at"]["1"] <= saved["after"]["pass_at"]["3"] <= 1.0
     assert (config.output_dir / "eval.png").read_bytes()[:4] == b"\x89PNG"
     assert read_manifest(config.output_dir).metrics["heldout_pass@3"] == saved["after"]["pass_at"]["3"]
+    assert saved["after"]["model_path"] == str(read_manifest(config.output_dir).path)
+
+    # A limit takes tasks of each type in turn: the generator writes a file type by type, so the first
+    # five held-out tasks were all refund computations.
+    mixed = tmp_path / "mixed.jsonl"
+    save_tasks(generate_tasks(TaskSources.demo(), per_template=10), mixed)
+    plan = plan_evaluation(config.output_dir, n=3, ks=(1,), tasks_path=mixed, split="heldout", limit=5)
+    assert len({task.type for task in plan.tasks}) == 5
 
 
 def test_the_static_backend_evaluates_as_generate_does(

@@ -86,6 +86,17 @@ def test_guide_hints_failed_groups_and_drops_them_when_the_hint_does_not_help(
     assert record["groups"] == 0 and record["loss"] is None
 
 
+def test_a_missing_reward_plugin_is_said_before_the_warm_up(
+    tmp_path: Path, tiny_lm_dir: Path, short_tasks_file: Path, graded_rewards: PluginRegistry
+) -> None:
+    # It was said at the first reply scored, after the whole warm-up (27 CPU-minutes at 60 steps).
+    config = _config(tmp_path, tiny_lm_dir, short_tasks_file, reward="no_such_reward", warmup_steps=60)
+    warm_steps: list[int] = []
+    with pytest.raises(ConfigError, match="no reward plugin named 'no_such_reward'"):
+        train(config, plugins=graded_rewards, warmup_progress=lambda step, loss: warm_steps.append(step))
+    assert warm_steps == [] and not (config.output_dir / "warmup").exists()
+
+
 def test_a_warm_up_runs_once_before_rl_and_is_the_runs_start_model(
     tmp_path: Path, tiny_lm_dir: Path, short_tasks_file: Path
 ) -> None:
@@ -108,6 +119,7 @@ def test_a_warm_up_runs_once_before_rl_and_is_the_runs_start_model(
     assert [r["step"] for r in more.metrics] == [1, 2] and len(warm_steps) == 40  # no second warm-up
     report = evaluate_run(config.output_dir, n=2, ks=(1,), split="train")
     assert report["before"]["model"] == "before" and report["before"]["pass_at"]["1"] > 0  # the warmed model
+    assert report["before"]["model_path"] == str(config.output_dir / "warmup")
 
 
 def test_a_stopped_run_resumes_at_the_next_step_with_the_same_result(
