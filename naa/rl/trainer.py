@@ -63,6 +63,22 @@ from naa.rl.warmup import LOG_NAME as WARMUP_LOG
 from naa.rl.warmup import warm_up
 
 CONFIG_NAME = "config.json"  # the run's RLConfig, for resuming by hand and for `naa rl eval`
+# What a resumed run may change: how long it runs, its step size (a diverged run resumes from its last
+# checkpoint with a lower lr), and how its steps are carried out; not what it learns, from what, or how.
+RESUMABLE_FIELDS = frozenset(
+    {
+        "steps",
+        "lr",
+        "run_name",
+        "output_dir",
+        "checkpoint_every",
+        "keep_checkpoints",
+        "micro_batch_size",
+        "rollout_batch_size",
+        "rollout_backend",
+        "compile_rollout",
+    }
+)
 ProgressFn = Callable[[dict[str, Any]], None]
 WarmupProgressFn = Callable[[int, float], None]  # warm-up step, its loss
 StopFn = Callable[[], bool]
@@ -350,12 +366,6 @@ class _Run:
             return 0
         model = self.accelerator.unwrap_model(self.model)
         checkpoint = load_checkpoint(checkpoints[-1], model, self.optimizer, self.accelerator.process_index)
-        trained_as = checkpoint.state.get("variant", self.config.variant)
-        if trained_as != self.config.variant:
-            raise TrainingError(
-                f"run {self.config.output_dir} trained {checkpoint.step} steps as variant {trained_as}; "
-                f"resume it with variant: {trained_as}, or train {self.config.variant} in a new output_dir"
-            )
         # The optimizer's saved state brings back its learning rate; the config's wins, so that a diverged
         # run resumes from its last checkpoint with the lower lr it was given.
         for group in self.optimizer.param_groups:
@@ -380,7 +390,7 @@ class _Run:
                 "replicas went out of sync, which is a trainer bug; the run was not checkpointed"
             )
         if self.accelerator.is_main_process:
-            state = {"data_order": orders, "variant": self.config.variant, "replica_checksums": checksums}
+            state = {"data_order": orders, "replica_checksums": checksums}
             save_checkpoint(
                 self.config.output_dir, step, model, self.optimizer, state, self.config.keep_checkpoints, rngs
             )
@@ -432,6 +442,7 @@ def train(
     Raises:
         TrainingError: the tasks or a checkpoint cannot be used. ModelUnavailableError: the model cannot load.
     """
+    _check_resumable(config)
     run = _Run(config, models_dir or config.output_dir / "models", plugins, warmup_progress)
     step = run.resume()
     if step >= config.steps:
@@ -457,3 +468,32 @@ def train(
         if stop and step < config.steps:
             return RunResult(config.output_dir, step, True, None, run.metrics.read())
     return RunResult(config.output_dir, step, False, run.finish(step), run.metrics.read())
+
+
+def _check_resumable(config: RLConfig) -> None:
+    """Refuse to resume a checkpointed run with settings outside ``RESUMABLE_FIELDS`` that differ from the
+    ones it trained with: the run would go on as another experiment under the first one's name.
+
+    Raises:
+        TrainingError: naming each changed setting.
+    """
+    saved = config.output_dir / CONFIG_NAME
+    if not list_checkpoints(config.output_dir) or not saved.is_file():
+        return
+    trained = RLConfig.model_validate_json(saved.read_text(encoding="utf-8"))
+    changed = [
+        f"{name}: {getattr(trained, name)} -> {getattr(config, name)}"
+        for name in RLConfig.model_fields
+        if name not in RESUMABLE_FIELDS and _differs(getattr(trained, name), getattr(config, name))
+    ]
+    if changed:
+        raise TrainingError(
+            f"run {config.output_dir} trained with other settings ({'; '.join(changed)}): resume it with "
+            f"those in its {CONFIG_NAME}, or train these in a new output_dir"
+        )
+
+
+def _differs(trained: object, now: object) -> bool:
+    if isinstance(trained, Path) and isinstance(now, Path):
+        return trained.resolve() != now.resolve()
+    return trained != now

@@ -210,18 +210,21 @@ def test_a_resumed_run_trains_at_the_configs_learning_rate(
     assert [r["step"] for r in resumed.metrics] == [1, 2]  # step 1 kept, step 2 done once
 
 
-@pytest.mark.slow
-def test_a_run_resumes_only_as_the_variant_it_trained_as(
+def test_a_run_resumes_only_with_the_settings_it_trained_with(
     tmp_path: Path, tiny_lm_dir: Path, short_tasks_file: Path, graded_rewards: PluginRegistry
 ) -> None:
+    # A resume with another group size went on silently and rewrote config.json as if the run had had it.
     config = _config(
         tmp_path, tiny_lm_dir, short_tasks_file, reward="vowel_share", steps=1, variant="vanilla"
     )
     train(config, plugins=graded_rewards)
     saved = (config.output_dir / "config.json").read_text()
-    with pytest.raises(TrainingError, match="as variant vanilla; resume it with variant: vanilla"):
-        train(config.model_copy(update={"steps": 2, "variant": "guide"}), plugins=graded_rewards)
+    other = config.model_copy(update={"steps": 2, "variant": "guide", "group_size": 2})
+    with pytest.raises(TrainingError, match=r"\(variant: vanilla -> guide; group_size: 3 -> 2\)"):
+        train(other, plugins=graded_rewards)
     assert (config.output_dir / "config.json").read_text() == saved  # still the run's own config
+    longer = train(config.model_copy(update={"steps": 2, "lr": 5e-4}), plugins=graded_rewards)
+    assert [r["step"] for r in longer.metrics] == [1, 2]  # more steps at a lower lr: the same run
 
 
 def test_a_compiled_static_sampler_compiles_once_per_run(
