@@ -1,5 +1,6 @@
 """`naa rl` commands: generate verifiable tasks, train with Guide-GRPO (or a baseline), evaluate pass@k."""
 
+import signal
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -91,6 +92,14 @@ def _step_line(record: dict[str, Any]) -> str:
     )
 
 
+def _stopped(run_dir: Path) -> str:
+    from naa.rl.run_state import list_checkpoints
+
+    checkpoints = list_checkpoints(run_dir)
+    kept = f"its last checkpoint is {checkpoints[-1].name}" if checkpoints else "no step was checkpointed yet"
+    return f"stopped: {kept} in {run_dir}; run the same command to resume from there"
+
+
 @app.command()
 def train(
     config: Annotated[
@@ -105,6 +114,8 @@ def train(
     from naa.rl.processes import is_main_process
     from naa.rl.trainer import train as run_training
 
+    # SIGTERM (kill, a scheduler's stop) takes Ctrl-C's way out, so the run says where it stopped.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     with user_errors():
         rl_config = RLConfig.from_yaml(config)
         if not is_main_process():  # under accelerate launch, the main process alone reports
@@ -121,12 +132,16 @@ def train(
             def warmup_progress(step: int, loss: float) -> None:
                 report(0.0, f"warm-up step {step}/{rl_config.warmup_steps}: loss {loss:.4f}")
 
-            result = run_training(
-                rl_config,
-                models_dir=workspace().models_dir,
-                progress=progress,
-                warmup_progress=warmup_progress,
-            )
+            try:
+                result = run_training(
+                    rl_config,
+                    models_dir=workspace().models_dir,
+                    progress=progress,
+                    warmup_progress=warmup_progress,
+                )
+            except KeyboardInterrupt:
+                err_console.print(_stopped(rl_config.output_dir))
+                raise typer.Exit(130) from None
     console.print(
         f"trained {result.step} steps; model: {result.model_path}; metrics: {result.run_dir}/metrics.jsonl"
     )

@@ -1,5 +1,6 @@
 """Loading the model an RL run trains or evaluates: a causal LM and its tokenizer, LoRA adapters optional."""
 
+import warnings
 from typing import Any
 
 import torch
@@ -66,7 +67,11 @@ def with_lora(model: nn.Module, config: RLConfig) -> nn.Module:
     """Wrap ``model`` with trainable LoRA adapters (peft); the base weights are frozen."""
     from peft import get_peft_model
 
-    peft_model: nn.Module = get_peft_model(model, lora_config(config))
+    # peft reads transformers' deprecated is_gradient_checkpointing: a FutureWarning on every run that is
+    # peft's to act on and tells a user nothing.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing", category=FutureWarning)
+        peft_model: nn.Module = get_peft_model(model, lora_config(config))
     return peft_model
 
 

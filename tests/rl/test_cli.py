@@ -1,7 +1,11 @@
 """`naa rl` end to end through Typer: generate tasks, train a tiny model one step, evaluate it."""
 
 import json
+import os
 import re
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -57,3 +61,30 @@ def test_a_bad_config_is_one_line_and_exit_1(tmp_path: Path) -> None:
     result = runner.invoke(app, ["train", "--config", str(config)])
     assert result.exit_code == 1
     assert "only apply to variant guide" in result.output
+
+
+def test_a_stopped_run_says_where_it_stopped_and_how_to_resume(
+    tmp_path: Path, tiny_lm_dir: Path, short_tasks_file: Path
+) -> None:
+    # SIGTERM ended the process without a word; Ctrl-C printed only "Aborted!".
+    config = tmp_path / "rl.yaml"
+    config.write_text(
+        f"model: {tiny_lm_dir}\ntasks: {short_tasks_file}\noutput_dir: run\nvariant: vanilla\n"
+        "group_size: 2\nbatch_prompts: 2\nsteps: 1000\nmax_new_tokens: 4\nlora_rank: 2\ncheckpoint_every: 1\n"
+    )
+    env = {**os.environ, "NAA_DATA_DIR": str(tmp_path / "data")}
+    naa = str(Path(sys.executable).parent / "naa")
+    with subprocess.Popen(
+        [naa, "rl", "train", "--config", str(config)], env=env, stderr=subprocess.PIPE, text=True
+    ) as process:
+        assert process.stderr is not None
+        lines = []
+        for line in process.stderr:
+            lines.append(line)
+            if line.startswith("step 2:"):
+                process.send_signal(signal.SIGTERM)
+                break
+        rest = process.stderr.read()
+        assert process.wait(timeout=60) == 130, "".join(lines) + rest
+    said = " ".join(rest.split())  # rich wraps lines at 80 columns on a pipe
+    assert re.search(r"stopped: its last checkpoint is step-\d+ in \S*run; run the same command", said), rest
