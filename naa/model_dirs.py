@@ -5,8 +5,8 @@ must leave as they were.
 """
 
 import os
+import secrets
 import shutil
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -40,13 +40,23 @@ def atomic_model_dir(model_dir: Path) -> Iterator[Path]:
     """
     model_dir = model_dir.resolve()  # "." has no name to put beside it
     model_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{model_dir.name}.new-", dir=model_dir.parent))
+    staging = model_dir.parent / f".{model_dir.name}.new-{secrets.token_hex(8)}"
+    staging.mkdir()  # the umask's mode, as the user's other folders (mkdtemp's would be 0700)
     try:
         yield staging
+        _umask_modes(staging)
         _swap_in(staging, model_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def _umask_modes(folder: Path) -> None:
+    """Give what was written in ``folder`` the modes the umask gives (the folder's own, from mkdir): some
+    writers create files 0600 (model.safetensors), which a server running as another user cannot load."""
+    folder_mode = folder.stat().st_mode & 0o777
+    for path in folder.rglob("*"):
+        path.chmod(folder_mode if path.is_dir() else folder_mode & 0o666)
 
 
 def _swap_in(staging: Path, model_dir: Path) -> None:
