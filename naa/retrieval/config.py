@@ -15,7 +15,12 @@ class FaissRetrieverConfig(BaseModel):
         DEFAULT_EMBEDDING_MODEL, description="Sentence-transformers model to embed with."
     )
     top_k: int = Field(4, ge=1, description="Passages passed to the generator per turn.")
-    min_score: float = Field(0.35, description="Passages scoring below this are dropped, not cited.")
+    min_score: float = Field(
+        0.35,
+        ge=-1.0,
+        le=1.0,
+        description="Passages whose cosine similarity to the question is below this are dropped, not cited.",
+    )
     chunk_size: int = Field(800, ge=100, description="Characters per chunk.")
     chunk_overlap: int = Field(120, ge=0, description="Characters shared by neighbouring chunks.")
     approximate_above: int = Field(

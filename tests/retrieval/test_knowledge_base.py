@@ -8,6 +8,7 @@ from pathlib import Path
 
 import faiss
 import pytest
+from pydantic import ValidationError
 
 from naa.errors import ConflictError, InputError, NotFoundError, RetrievalError
 from naa.retrieval import Document, FaissRetrieverConfig, KnowledgeBase
@@ -260,3 +261,10 @@ def test_the_encoder_conversion_is_kept_in_the_workspace_models_dir(
         _top_doc(KnowledgeBase(tmp_path / "kb", CONFIG, models_dir=tmp_path / "models"), "refund")
         == "refunds"
     )
+
+
+@pytest.mark.parametrize("min_score", [7.5, -1.5])
+def test_a_min_score_no_cosine_similarity_can_reach_is_refused(min_score: float) -> None:
+    # 7.5 was accepted, and every question was then answered "I couldn't find that".
+    with pytest.raises(ValidationError, match="min_score"):
+        FaissRetrieverConfig(min_score=min_score)
