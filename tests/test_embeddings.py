@@ -131,3 +131,9 @@ def test_a_changed_model_folder_gets_a_new_conversion_folder(tmp_path: Path) -> 
     assert openvino_conversion_dir(str(folder), tmp_path / "models") != before
     assert openvino_conversion_dir(str(folder), None) is None
     assert openvino_conversion_dir("someone/a-hub-model", tmp_path / "models") is None
+
+
+def test_an_embedding_model_neither_packaged_nor_a_folder_nor_cached_is_said_at_once() -> None:
+    # It was handed to sentence-transformers, which failed after the hub client's retries (about 36 s).
+    with pytest.raises(ModelUnavailableError, match="model 'nonexistent-encoder' is not a packaged"):
+        resolve_model_path("nonexistent-encoder")

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from naa.errors import ModelUnavailableError
+from naa.hub_models import check_cached
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +74,7 @@ def resolve_model_source(model: str, models_dir: Path) -> str:
             f"model folder {path.resolve()} does not exist: use an existing model folder or a packaged model "
             f"({', '.join(PACKAGED_MODELS)})"
         )
+    check_cached("generator model", model, PACKAGED_MODELS)
     return model
 
 
