@@ -21,6 +21,20 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
+@pytest.fixture
+def cached_hub_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A hub id the Hugging Face cache holds (a config.json in a cache of this test's own): NAA may name
+    such a model though it never downloads one."""
+    hub_id = "someone/a-hub-model"
+    repo = tmp_path / "hub-cache" / "models--someone--a-hub-model"
+    (repo / "snapshots" / "abc123").mkdir(parents=True)
+    (repo / "snapshots" / "abc123" / "config.json").write_text("{}")
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text("abc123")
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(tmp_path / "hub-cache"))
+    return hub_id
+
+
 @pytest.fixture(scope="session")
 def tiny_lm_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A random-weight 2-layer Llama with the real SmolLM2 tokenizer (chat template included), saved

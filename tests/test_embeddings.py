@@ -120,7 +120,7 @@ def test_a_cache_that_cannot_be_written_only_costs_the_next_conversion(tmp_path:
     np.testing.assert_allclose(vectors / np.linalg.norm(vectors, axis=1, keepdims=True), expected, atol=1e-4)
 
 
-def test_a_changed_model_folder_gets_a_new_conversion_folder(tmp_path: Path) -> None:
+def test_a_changed_model_folder_gets_a_new_conversion_folder(tmp_path: Path, cached_hub_model: str) -> None:
     folder = tmp_path / "my-encoder"
     load_encoder().save(str(folder))
     before = openvino_conversion_dir(str(folder), tmp_path / "models")
@@ -130,7 +130,7 @@ def test_a_changed_model_folder_gets_a_new_conversion_folder(tmp_path: Path) -> 
     (folder / "config.json").write_text((folder / "config.json").read_text() + "\n")
     assert openvino_conversion_dir(str(folder), tmp_path / "models") != before
     assert openvino_conversion_dir(str(folder), None) is None
-    assert openvino_conversion_dir("someone/a-hub-model", tmp_path / "models") is None
+    assert openvino_conversion_dir(cached_hub_model, tmp_path / "models") is None
 
 
 def test_an_embedding_model_neither_packaged_nor_a_folder_nor_cached_is_said_at_once() -> None:

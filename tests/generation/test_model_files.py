@@ -22,22 +22,12 @@ def test_local_folder_is_used_as_is(tiny_lm_dir: Path, tmp_path: Path) -> None:
     assert resolve_model_source(str(tiny_lm_dir), tmp_path) == str(tiny_lm_dir)
 
 
-def test_cached_hub_ids_pass_through_and_paths_must_exist(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    hub_id = "HuggingFaceTB/SmolLM2-360M-Instruct"
+def test_cached_hub_ids_pass_through_and_paths_must_exist(tmp_path: Path, cached_hub_model: str) -> None:
     # A name neither packaged, nor a folder, nor cached was handed to transformers, which failed only
     # after the hub client's retries (about 50 s), with a message about internet connections.
-    with pytest.raises(ModelUnavailableError, match="not a packaged model .* or in the Hugging Face cache"):
-        resolve_model_source(hub_id, tmp_path)
-    cache = tmp_path / "hub"
-    snapshot = cache / "models--HuggingFaceTB--SmolLM2-360M-Instruct" / "snapshots" / "abc123"
-    snapshot.mkdir(parents=True)
-    (snapshot / "config.json").write_text("{}")
-    (cache / "models--HuggingFaceTB--SmolLM2-360M-Instruct" / "refs").mkdir()
-    (cache / "models--HuggingFaceTB--SmolLM2-360M-Instruct" / "refs" / "main").write_text("abc123")
-    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(cache))
-    assert resolve_model_source(hub_id, tmp_path) == hub_id
+    with pytest.raises(ModelUnavailableError, match=r"not a packaged model .* or in the Hugging Face cache"):
+        resolve_model_source("HuggingFaceTB/SmolLM2-360M-Instruct", tmp_path)
+    assert resolve_model_source(cached_hub_model, tmp_path) == cached_hub_model
     with pytest.raises(ModelUnavailableError, match="models/missing"):
         resolve_model_source(str(tmp_path / "models" / "missing"), tmp_path)
     with pytest.raises(ModelUnavailableError, match="does not exist"):
