@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from naa.assistant import make_generator
 from naa.config.partner import PartnerConfig
-from naa.config.plugins import PluginComponentConfig, load_plugins
+from naa.config.plugins import ComponentKind, PluginComponentConfig, PluginRef, load_plugins
 from naa.errors import ConfigError
 from naa.generation.config import TransformersGeneratorConfig, VLLMGeneratorConfig
 from naa.generation.model_files import PACKAGED_MODELS, resolve_model_source
@@ -31,8 +31,9 @@ def build_partner(
         The names of the stages that ran.
 
     Raises:
-        ConfigError, ModelUnavailableError: a plugin, a source folder or the generator's folder is missing,
-            said before anything is built.
+        ConfigError, ModelUnavailableError: a plugin is missing or cannot be built with its options
+            (``check_plugins``), or a source folder or the generator's folder is missing, said before
+            anything is built.
     """
     _check(config, workspace)
     # The slices of 0..1 given to each stage follow their cost on the demo partner: intent training dominates.
@@ -66,19 +67,9 @@ def build_partner(
 
 
 def _check(config: PartnerConfig, workspace: Workspace) -> None:
-    """What the build will need, checked before its minutes of training: plugin names, source folders and
+    """What the build will need, checked before its minutes of training: plugins, source folders and
     a generator folder. Raises ConfigError or ModelUnavailableError."""
-    plugins = load_plugins()
-    if isinstance(config.intent, PluginComponentConfig):
-        plugins.require("intent_classifier", config.intent.name)
-    if isinstance(config.retrieval, PluginComponentConfig):
-        plugins.require("retriever", config.retrieval.name)
-    if isinstance(config.generation, PluginComponentConfig):
-        plugins.require("generator", config.generation.name)
-    for ref in config.postprocessors:
-        plugins.require("postprocessor", ref.name)
-    for ref in config.tools:
-        plugins.require("tool", ref.name)
+    check_plugins(config)
     missing = [str(source) for source in config.knowledge_base.sources if not source.exists()]
     if missing:
         raise ConfigError(f"knowledge_base.sources: {', '.join(missing)} does not exist")
@@ -89,6 +80,32 @@ def _check(config: PartnerConfig, workspace: Workspace) -> None:
         and generation.model not in PACKAGED_MODELS
     ):
         resolve_model_source(generation.model, workspace.models_dir)
+
+
+def plugin_refs(config: PartnerConfig) -> list[tuple[ComponentKind, PluginRef]]:
+    """Every plugin component the partner names, with the kind of its slot, in file order."""
+    refs: list[tuple[ComponentKind, PluginRef]] = []
+    if isinstance(config.intent, PluginComponentConfig):
+        refs.append(("intent_classifier", config.intent))
+    if isinstance(config.retrieval, PluginComponentConfig):
+        refs.append(("retriever", config.retrieval))
+    if isinstance(config.generation, PluginComponentConfig):
+        refs.append(("generator", config.generation))
+    refs += [("postprocessor", ref) for ref in config.postprocessors]
+    refs += [("tool", ref) for ref in config.tools]
+    return refs
+
+
+def check_plugins(config: PartnerConfig) -> None:
+    """Build each plugin component the partner names with its options, as answering will, and drop it.
+
+    A missing plugin, a package that fails to import, an option its factory refuses and a component
+    lacking a method of its kind all raise the ConfigError answering would, before anything is built.
+    Components load their models in ``warm_up``, which this does not call, so this is quick.
+    """
+    plugins = load_plugins()
+    for kind, ref in plugin_refs(config):
+        plugins.build(kind, ref.name, ref.options)
 
 
 def _scaled(report: Progress, start: float, end: float, stage: str) -> Progress:

@@ -8,7 +8,7 @@ import pytest
 from naa.assistant import Assistant, DoneEvent, IntentEvent, PassagesEvent, TokenEvent
 from naa.config.partner import PartnerConfig, load_partner_config
 from naa.config.plugins import PluginComponentConfig, PluginRef
-from naa.errors import InputError, NotFoundError
+from naa.errors import ConfigError, InputError, NotFoundError
 from naa.generation.base import ChatMessage, Completion, Generator, SamplingParams
 from naa.generation.streaming import StreamUsage
 from naa.workspace import Workspace
@@ -275,3 +275,34 @@ def test_enabled_plugin_tools_run_by_name_and_others_are_not_found(
     assert not assistant.run_tool("order_lookup", {"order_id": "nope"}).ok
     with pytest.raises(NotFoundError, match="enabled: order_lookup"):
         assistant.run_tool("refund", {})
+
+
+@pytest.fixture
+def broken_plugin_installed(tmp_path: Path, plugins_installed: None) -> None:
+    """Beside the working plugins, an installed package whose entry point raises when imported."""
+    (tmp_path / "broken_plugin.py").write_text('raise RuntimeError("boom at import")\n', encoding="utf-8")
+    dist_info = tmp_path / "broken_plugin-0.1.0.dist-info"
+    dist_info.mkdir()
+    (dist_info / "METADATA").write_text("Metadata-Version: 2.1\nName: broken_plugin\nVersion: 0.1.0\n")
+    (dist_info / "entry_points.txt").write_text("[naa.plugins]\nbroken = broken_plugin:plugin\n")
+
+
+def test_a_broken_plugin_package_fails_only_the_partners_that_would_use_it(
+    built_partner: tuple[Path, Path], broken_plugin_installed: None
+) -> None:
+    """Every partner failed with the broken package's import error, even one naming no plugin."""
+    config_path, data_dir = built_partner
+    config = load_partner_config(config_path)
+
+    plain = Assistant.from_workspace(config, Workspace(data_dir))
+    signed = Assistant.from_workspace(
+        config.model_copy(update={"postprocessors": [PluginRef(name="signature")]}), Workspace(data_dir)
+    )
+
+    assert plain.respond(_ask("how much does shipping cost?")).action == "answer"
+    assert len(signed.postprocessors) == 1
+    footer = config.model_copy(update={"postprocessors": [PluginRef(name="footer")]})
+    with pytest.raises(
+        ConfigError, match=r"no postprocessor plugin named 'footer'.*'broken'.*failed to load: boom at import"
+    ):
+        Assistant.from_workspace(footer, Workspace(data_dir))

@@ -1,13 +1,14 @@
 """Building a partner: intent model and index land where the workspace says, and rebuilds can be skipped."""
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from naa.builder import build_partner
 from naa.config.partner import load_partner_config
-from naa.config.plugins import PluginComponentConfig
-from naa.errors import NAAError
+from naa.config.plugins import PluginComponentConfig, PluginRef, load_plugins
+from naa.errors import ConfigError, NAAError
 from naa.generation.config import TransformersGeneratorConfig
 from naa.retrieval import KnowledgeBase
 from naa.workspace import Workspace
@@ -51,5 +52,68 @@ def test_what_a_build_needs_is_checked_before_anything_is_built(
     ]
     for update, message in broken:
         with pytest.raises(NAAError, match=message):
+            build_partner(config.model_copy(update=update), Workspace(tmp_path / "data"))
+        assert not (tmp_path / "data").exists()
+
+
+FOOTER_MODULE = """
+from naa.config.plugins import Plugin
+
+
+class Footer:
+    \"\"\"A post-processor that forgot its process method.\"\"\"
+
+    def __init__(self, text="--"):
+        self.text = text
+
+
+plugin = Plugin("footer", {"postprocessor": {"footer": Footer}})
+"""
+
+EXAMPLE_SRC = Path(__file__).parents[1] / "examples" / "plugin-order-lookup" / "src"
+
+
+@pytest.fixture
+def plugins_installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The example plugin package and a faulty footer plugin, installed as pip would (a dist-info)."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "footer_plugin.py").write_text(FOOTER_MODULE, encoding="utf-8")
+    dist_info = site / "footer_plugin-0.1.0.dist-info"
+    dist_info.mkdir()
+    (dist_info / "METADATA").write_text("Metadata-Version: 2.1\nName: footer_plugin\nVersion: 0.1.0\n")
+    (dist_info / "entry_points.txt").write_text(
+        "[naa.plugins]\nfooter = footer_plugin:plugin\norder-lookup = naa_order_lookup:plugin\n"
+    )
+    monkeypatch.syspath_prepend(str(EXAMPLE_SRC))
+    monkeypatch.syspath_prepend(str(site))
+    load_plugins.cache_clear()
+    yield
+    load_plugins.cache_clear()
+
+
+def test_each_plugin_is_built_with_its_options_before_anything_is_built(
+    built_partner: tuple[Path, Path], tmp_path: Path, plugins_installed: None
+) -> None:
+    """Only the plugin names were checked: a wrong option or a missing method built the partner, and
+    every question to it then failed."""
+    config = load_partner_config(built_partner[0])
+    broken = [
+        (
+            {"postprocessors": [PluginRef(name="signature", options={"colour": "red"})]},
+            r"options of the postprocessor 'signature' from plugin 'order-lookup' are wrong: "
+            r".*unexpected keyword argument 'colour'",
+        ),
+        (
+            {"postprocessors": [PluginRef(name="footer")]},
+            r"the postprocessor 'footer' from plugin 'footer' lacks process",
+        ),
+        (
+            {"tools": [PluginRef(name="order_lookup", options={"orders_file": str(tmp_path / "none.json")})]},
+            r"the tool 'order_lookup' from plugin 'order-lookup' failed to build: .*none.json does not exist",
+        ),
+    ]
+    for update, message in broken:
+        with pytest.raises(ConfigError, match=message):
             build_partner(config.model_copy(update=update), Workspace(tmp_path / "data"))
         assert not (tmp_path / "data").exists()

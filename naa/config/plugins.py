@@ -8,13 +8,16 @@ A partner package adds components without editing NAA. Its pyproject names a :cl
 and the plugin maps component names to factories, per kind. A partner file then refers to a component by
 name with the options its factory takes (``PluginRef``); for a slot that has built-in backends (intent
 classifier, retriever, generator) the reference carries ``backend: plugin`` (``PluginComponentConfig``).
-Entry points are read once per process; a broken plugin fails at load time with its entry point named.
+Entry points are read once per process and imported when a partner first names a component, so a broken
+plugin fails the partners that use it (with its entry point named), not every partner.
 """
 
 import functools
+import logging
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
 from typing import TYPE_CHECKING, Literal, Protocol, overload
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
@@ -25,6 +28,8 @@ if TYPE_CHECKING:
     from naa.generation.base import Generator
     from naa.intent.base import IntentClassifier
     from naa.retrieval.base import Retriever
+
+logger = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "naa.plugins"
 
@@ -100,49 +105,91 @@ class PluginComponentConfig(PluginRef):
 
 
 class PluginRegistry:
-    """The components of a set of plugins, looked up by kind and name."""
+    """The components of a set of plugins, looked up by kind and name.
 
-    def __init__(self, plugins: Sequence[Plugin]) -> None:
-        self._factories: dict[tuple[ComponentKind, str], tuple[str, Callable[..., object]]] = {}
+    Installed plugins come as entry points, imported on the first lookup (``require``, ``build``,
+    ``names``), so a partner that names no plugin never imports one. An entry point that fails to import,
+    or names no valid :class:`Plugin`, is set aside with its error: it breaks only lookups of names no
+    other plugin provides, and those errors name it.
+    """
+
+    def __init__(self, plugins: Sequence[Plugin] = (), entry_points: Sequence[EntryPoint] = ()) -> None:
+        """Args:
+        plugins: plugins at hand, checked now (unknown kinds and clashes raise ConfigError).
+        entry_points: installed ``naa.plugins`` entry points, imported when a component is first looked up.
+        """
+        self._factories: dict[tuple[ComponentKind, str], list[tuple[str, Callable[..., object]]]] = {}
         for plugin in plugins:
-            for kind, factories in plugin.components.items():
-                if kind not in _REQUIRED_METHODS:
-                    raise ConfigError(
-                        f"plugin {plugin.name!r} declares unknown component kind {kind!r}; "
-                        f"use one of {', '.join(_REQUIRED_METHODS)}"
-                    )
-                for name, factory in factories.items():
-                    self._add(plugin.name, kind, name, factory)
+            self._add(plugin)
+        for kind, name in self._factories:
+            self._check_unique(kind, name)
+        self._pending = list(entry_points)
+        self._failures: list[str] = []  # one message per entry point that did not load
+        self._lock = threading.Lock()
 
-    def _add(self, plugin: str, kind: ComponentKind, name: str, factory: Callable[..., object]) -> None:
-        taken = self._factories.get((kind, name))
-        if taken is not None:
+    def _add(self, plugin: Plugin) -> None:
+        unknown = [kind for kind in plugin.components if kind not in _REQUIRED_METHODS]
+        if unknown:
             raise ConfigError(
-                f"plugins {taken[0]!r} and {plugin!r} both register the {kind} {name!r}; uninstall one"
+                f"plugin {plugin.name!r} declares unknown component kind {unknown[0]!r}; "
+                f"use one of {', '.join(_REQUIRED_METHODS)}"
             )
-        self._factories[(kind, name)] = (plugin, factory)
+        for kind, factories in plugin.components.items():
+            for name, factory in factories.items():
+                self._factories.setdefault((kind, name), []).append((plugin.name, factory))
+
+    def _check_unique(self, kind: ComponentKind, name: str) -> None:
+        providers = self._factories.get((kind, name), [])
+        if len(providers) > 1:
+            raise ConfigError(
+                f"plugins {providers[0][0]!r} and {providers[1][0]!r} both register the {kind} {name!r}; "
+                "uninstall one"
+            )
+
+    def _load_pending(self) -> None:
+        """Import the entry points not imported yet; each failure is kept (and logged), not raised."""
+        with self._lock:
+            for point in self._pending:
+                try:
+                    plugin = _load_entry_point(point)
+                    self._add(plugin)
+                except ConfigError as err:
+                    logger.warning("%s", err)
+                    self._failures.append(str(err))
+            self._pending = []
 
     def names(self, kind: ComponentKind) -> list[str]:
+        """The ``kind`` components of the plugins that load (imports the installed ones)."""
+        self._load_pending()
         return sorted(name for k, name in self._factories if k == kind)
+
+    def _provider(self, kind: ComponentKind, name: str) -> tuple[str, Callable[..., object]]:
+        self._load_pending()
+        self._check_unique(kind, name)
+        providers = self._factories.get((kind, name))
+        if providers:
+            return providers[0]
+        known = ", ".join(self.names(kind)) or "none installed"
+        message = f"no {kind} plugin named {name!r} (available: {known})"
+        if self._failures:
+            raise ConfigError(f"{message}; it may be in one that failed: {'; '.join(self._failures)}")
+        raise ConfigError(f"{message}; pip install its package")
 
     def require(self, kind: ComponentKind, name: str) -> None:
         """Raises ConfigError, naming the installed ones, when no plugin provides the ``kind`` ``name``."""
-        if (kind, name) not in self._factories:
-            known = ", ".join(self.names(kind)) or "none installed"
-            raise ConfigError(
-                f"no {kind} plugin named {name!r} (available: {known}); pip install its package"
-            )
+        self._provider(kind, name)
 
     def build(self, kind: ComponentKind, name: str, options: Mapping[str, JsonValue] | None = None) -> object:
         """Call the factory of ``name`` with ``options`` and check the result has the methods of ``kind``."""
-        self.require(kind, name)
-        plugin, factory = self._factories[(kind, name)]
+        plugin, factory = self._provider(kind, name)
         try:
             component = factory(**(options or {}))
         except TypeError as err:
             raise ConfigError(
                 f"options of the {kind} {name!r} from plugin {plugin!r} are wrong: {err}"
             ) from err
+        except Exception as err:  # a factory can refuse its options with anything (ValueError, OSError)
+            raise ConfigError(f"the {kind} {name!r} from plugin {plugin!r} failed to build: {err}") from err
         missing = [m for m in _REQUIRED_METHODS[kind] if not callable(getattr(component, m, None))]
         if missing:
             raise ConfigError(
@@ -168,29 +215,30 @@ class PluginRegistry:
         return self.build(kind, ref.name, ref.options)
 
 
+def _load_entry_point(point: EntryPoint) -> Plugin:
+    """Import one entry point: a :class:`Plugin`, or a callable that returns one (so a package can defer
+    heavy imports until it is loaded). Raises ConfigError naming the entry point."""
+    try:
+        loaded = point.load()
+        plugin = loaded() if callable(loaded) and not isinstance(loaded, Plugin) else loaded
+    except Exception as err:  # a third-party import can raise anything; name the culprit
+        raise ConfigError(f"plugin entry point {point.name!r} ({point.value}) failed to load: {err}") from err
+    if not isinstance(plugin, Plugin):
+        raise ConfigError(
+            f"plugin entry point {point.name!r} ({point.value}) must name a naa.config.plugins.Plugin, "
+            f"got {type(plugin).__name__}"
+        )
+    return plugin
+
+
 @functools.cache
 def load_plugins() -> PluginRegistry:
-    """Read every ``naa.plugins`` entry point installed in this environment, once per process.
+    """The ``naa.plugins`` entry points installed in this environment, read once per process.
 
-    An entry point names a :class:`Plugin` or a callable that returns one (so a package can defer
-    heavy imports until it is loaded).
+    Only their names are read here; a plugin is imported when a component is first looked up (see
+    :class:`PluginRegistry`), so a broken plugin package fails only the partners that would use it.
     """
-    plugins = []
-    for point in entry_points(group=ENTRY_POINT_GROUP):
-        try:
-            loaded = point.load()
-            plugin = loaded() if callable(loaded) and not isinstance(loaded, Plugin) else loaded
-        except Exception as err:  # a third-party import can raise anything; name the culprit
-            raise ConfigError(
-                f"plugin entry point {point.name!r} ({point.value}) failed to load: {err}"
-            ) from err
-        if not isinstance(plugin, Plugin):
-            raise ConfigError(
-                f"plugin entry point {point.name!r} ({point.value}) must name a naa.config.plugins.Plugin, "
-                f"got {type(plugin).__name__}"
-            )
-        plugins.append(plugin)
-    return PluginRegistry(plugins)
+    return PluginRegistry(entry_points=tuple(entry_points(group=ENTRY_POINT_GROUP)))
 
 
 def apply_postprocessors(
