@@ -118,7 +118,11 @@ def require_admin(credentials: BearerDep, session: SessionDep, state: StateDep) 
     except NotFoundError as err:
         raise AuthenticationError(str(err)) from err
     if not row.is_admin:
-        raise PermissionDeniedError("this route needs the admin key; partner API keys cannot use it")
+        raise PermissionDeniedError(
+            "this route needs the admin key, and partner API keys are not admin keys: the admin key is the "
+            "secret set in NAA_ADMIN_KEY when naa serve starts (admin routes are off without it); send it "
+            "as 'Authorization: Bearer <that secret>'"
+        )
 
 
 AdminDep = Depends(require_admin)

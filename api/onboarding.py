@@ -1,23 +1,32 @@
-"""Getting a partner ready to answer: registering a partner file, queueing the builds of its models.
+"""A partner's life: registering a partner file, queueing the builds of its models, deleting it.
 
 A partner whose YAML lives on disk (the shipped demo, a partner folder) is stored with its path, so edits
 to the file take effect at the next start. Its key is printed once, when it is made: stored keys are only
 hashes and cannot be shown again, so a lost one is replaced (``naa serve --new-key``), not shown. A
 partner created through the API is built by jobs on the worker: intent training from its examples, and
-indexing of the knowledge-base sources its file names.
+indexing of the knowledge-base sources its file names. Deleting a partner deletes its rows and its folder
+in the data dir.
 """
 
+import logging
+import shutil
+import uuid
 from pathlib import Path
 
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from naa.builder import check_plugins
 from naa.config.partner import load_partner_config
 from naa.config.settings import NAASettings
 from naa.storage import partners
-from naa.storage.models import Job
-from naa.storage.session import init_db, make_engine, make_session_factory, session_scope
+from naa.storage.models import Job, Partner
+from naa.storage.session import init_db, lock_row, make_engine, make_session_factory, session_scope
+from naa.workspace import Workspace
 from pipelines.celery_app import NAACelery
 from pipelines.submit import submit_intent_train, submit_kb_index
+
+log = logging.getLogger(__name__)
 
 
 def register_partner_file(
@@ -56,8 +65,15 @@ def register_partner_file(
 
 
 def queue_build(session: Session, jobs_app: NAACelery, partner_id: str) -> list[Job]:
-    """Queue the partner's intent training and, when its file names sources, their indexing."""
+    """Queue the partner's intent training and, when its file names sources, their indexing.
+
+    Raises:
+        ConfigError: a plugin the partner names is missing or cannot be built with its options, said now
+            rather than by the first request after the jobs (``naa build`` checks the same).
+    """
+    lock_row(session, Partner.name, partner_id)  # a delete of the partner at this moment waits, or this does
     config = partners.partner_config(partners.get_partner(session, partner_id))
+    check_plugins(config)
     queued = [submit_intent_train(jobs_app, session, partner_id)]
     if config.knowledge_base.sources:
         queued.append(
@@ -66,3 +82,37 @@ def queue_build(session: Session, jobs_app: NAACelery, partner_id: str) -> list[
             )
         )
     return queued
+
+
+def delete_partner(session: Session, workspace: Workspace, partner_id: str) -> None:
+    """Delete the partner's rows (``partners.delete_partner``) and its folder in the data dir.
+
+    The folder (indexes, intent model, uploads, RL runs) must go with the rows: a partner created later
+    with the same id would otherwise answer from the old one's index and model. It is moved aside now
+    and removed once the transaction commits; if the transaction rolls back, it is moved back, so a
+    failed delete leaves the partner whole.
+
+    Raises:
+        NotFoundError: no such partner.
+        ConflictError: a job of the partner has not ended.
+    """
+    partners.delete_partner(session, partner_id)
+    folder = workspace.partner_dir(partner_id)
+    if not folder.exists():
+        return
+    # A leading dot: no partner id can name it (NAME_PATTERN), so it is never a partner's folder.
+    moved = [folder.rename(folder.with_name(f".deleted-{partner_id}-{uuid.uuid4().hex}"))]
+
+    def committed(_: Session) -> None:
+        if moved:
+            aside = moved.pop()
+            shutil.rmtree(aside, ignore_errors=True)
+            if aside.exists():  # the partner is gone either way; only disk space is left to reclaim
+                log.warning("deleted partner %r: could not remove all of %s", partner_id, aside)
+
+    def rolled_back(_: Session) -> None:
+        if moved:
+            moved.pop().rename(folder)
+
+    event.listen(session, "after_commit", committed, once=True)
+    event.listen(session, "after_rollback", rolled_back, once=True)

@@ -1,10 +1,13 @@
-"""Admin routes: partners and API keys. They need the admin key, never a partner's key."""
+"""Admin routes: partners and API keys. They need the admin key, never a partner's key.
 
-from fastapi import APIRouter, status
+The admin key is the secret the server is started with in ``NAA_ADMIN_KEY``; without it these routes are off.
+"""
 
-from api.deps import AdminDep, JobsAppDep, SessionDep
+from fastapi import APIRouter, Response, status
+
+from api import onboarding
+from api.deps import AdminDep, JobsAppDep, SessionDep, StateDep
 from api.errors import ERROR_RESPONSES, ErrorBody
-from api.onboarding import queue_build
 from api.schemas.admin import (
     ApiKeyCreate,
     ApiKeyCreated,
@@ -12,12 +15,16 @@ from api.schemas.admin import (
     ApiKeysPublic,
     PartnerCreate,
     PartnerCreated,
+    PartnerPublic,
     PartnersPublic,
+    PartnerUpdate,
 )
 from api.schemas.jobs import JobsPublic
 from naa.storage import partners
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"], dependencies=[AdminDep], responses=ERROR_RESPONSES)
+
+_INVALID_CONFIG = "The config is invalid: a field, a relative or missing path, an intent its examples lack."
 
 
 def _created_key(session: SessionDep, partner_id: str, name: str) -> ApiKeyCreated:
@@ -29,17 +36,57 @@ def _created_key(session: SessionDep, partner_id: str, name: str) -> ApiKeyCreat
     "/partners",
     status_code=status.HTTP_201_CREATED,
     summary="Create a partner from its YAML config",
-    responses={409: {"model": ErrorBody, "description": "A partner of this id is already there."}},
+    responses={
+        409: {"model": ErrorBody, "description": "A partner of this id is already there."},
+        422: {"model": ErrorBody, "description": _INVALID_CONFIG},
+    },
 )
-def create_partner(body: PartnerCreate, session: SessionDep) -> PartnerCreated:
+def create_partner(body: PartnerCreate, session: SessionDep, state: StateDep) -> PartnerCreated:
     """Store the partner file (validated now) and return a first API key, shown once.
 
-    The partner answers once it is built: `POST /v1/admin/partners/{id}/build`, or `naa build`."""
-    config = body.partner_config()
+    Paths in the file are absolute paths on the server, and must exist. The partner answers once it is
+    built: `POST /v1/admin/partners/{id}/build`, or `naa build`."""
+    config = body.partner_config(state.workspace)
     partner = partners.create_partner(session, config.id, config.name, config_yaml=body.config_yaml)
     return PartnerCreated.model_validate(
         {"partner": partner, "api_key": _created_key(session, partner.id, "default")}, from_attributes=True
     )
+
+
+@router.put(
+    "/partners/{partner_id}",
+    summary="Replace a partner's YAML config",
+    responses={
+        409: {"model": ErrorBody, "description": "The partner's config is a file on disk: edit that file."},
+        422: {"model": ErrorBody, "description": f"{_INVALID_CONFIG} Or its id is not the URL's."},
+    },
+)
+def replace_partner(
+    partner_id: str, body: PartnerUpdate, session: SessionDep, state: StateDep
+) -> PartnerPublic:
+    """Replace the stored partner file (validated as for the create); its keys and data stay.
+
+    Prompts, thresholds and handoff rules apply from the partner's next request. Its intent model and
+    index stay those already built: after changing the intent examples or the sources, rebuild with
+    `POST /v1/admin/partners/{id}/build`, as after the create."""
+    config = body.partner_config(state.workspace)
+    return PartnerPublic.model_validate(
+        partners.update_partner(session, partner_id, config.name, body.config_yaml)
+    )
+
+
+@router.delete(
+    "/partners/{partner_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,  # no body, so no JSON content type
+    summary="Delete a partner",
+    responses={409: {"model": ErrorBody, "description": "A job of the partner is queued or running."}},
+)
+def delete_partner(partner_id: str, session: SessionDep, state: StateDep) -> None:
+    """Delete the partner with its keys, conversations, documents, jobs, model versions and its folder in
+    the data dir (indexes, models, uploads). Refused while one of its jobs is queued or running: cancel
+    them with its key first. The id can then be created again."""
+    onboarding.delete_partner(session, state.workspace, partner_id)
 
 
 @router.post("/partners/{partner_id}/build", status_code=status.HTTP_202_ACCEPTED, summary="Build a partner")
@@ -48,7 +95,7 @@ def build_partner(partner_id: str, session: SessionDep, jobs_app: JobsAppDep) ->
 
     A partner that is answering keeps doing so with its old model until the new one is complete."""
     return JobsPublic.model_validate(
-        {"jobs": queue_build(session, jobs_app, partner_id)}, from_attributes=True
+        {"jobs": onboarding.queue_build(session, jobs_app, partner_id)}, from_attributes=True
     )
 
 

@@ -2,13 +2,12 @@
 
 from datetime import datetime
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic.config import JsonDict
 
 from api.schemas.request import RequestBody
-from naa.config.partner import PartnerConfig
-from naa.errors import ConfigError
+from naa.config.partner import PartnerConfig, check_intent_names, check_text_paths, parse_partner_yaml
+from naa.workspace import Workspace
 
 _PARTNER_YAML = """id: acme
 name: Acme Telecom
@@ -29,23 +28,29 @@ class PartnerCreate(RequestBody):
     config_yaml: str = Field(
         ...,
         min_length=1,
-        description="The partner file's text (the schema of naa.config.partner.PartnerConfig).",
+        description=(
+            "The partner file's text (the schema of naa.config.partner.PartnerConfig). Its paths "
+            "(intent.examples, knowledge_base.sources) are absolute paths on the server: text has no "
+            "folder to resolve relative ones against."
+        ),
     )
 
-    def partner_config(self) -> PartnerConfig:
-        """Validate the YAML now, so a typo is the admin's 422 instead of the first customer's 500."""
-        try:
-            raw = yaml.safe_load(self.config_yaml)
-        except yaml.YAMLError as err:
-            raise ConfigError(f"config_yaml is not valid YAML: {err}") from err
-        if not isinstance(raw, dict):
-            raise ConfigError("config_yaml must be a mapping of partner settings (id, name, ...)")
-        try:
-            return PartnerConfig.model_validate(raw)
-        except ValidationError as err:
-            first = err.errors()[0]
-            where = ".".join(str(part) for part in first["loc"])
-            raise ConfigError(f"config_yaml: {where}: {first['msg']}") from err
+    def partner_config(self, workspace: Workspace) -> PartnerConfig:
+        """Validate the YAML now, so a typo is the admin's 422 instead of the first customer's 500.
+
+        Besides the schema: every path is absolute and exists (``check_text_paths``; a relative one found
+        under the partner's folder in the data dir, or the data dir, is named in the message), and the
+        handoff intents are ones the examples define (``check_intent_names``).
+        """
+        config = parse_partner_yaml(self.config_yaml, "config_yaml")
+        bases = (workspace.partner_dir(config.id), workspace.data_dir)
+        check_text_paths(config, "config_yaml", bases)
+        check_intent_names(config, "config_yaml")
+        return config
+
+
+class PartnerUpdate(PartnerCreate):
+    """The whole partner file again, as for the create: it replaces the stored one."""
 
 
 class PartnerPublic(BaseModel):

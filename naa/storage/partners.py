@@ -1,5 +1,9 @@
 """Partners and their API keys.
 
+A partner's config is YAML text stored in its row (the admin API, where it can be replaced) or a file on
+disk read each time (``naa serve``'s partner, edited in that file). Deleting a partner deletes its rows in
+every table (the foreign keys cascade); its files are the caller's (``api.onboarding.delete_partner``).
+
 A key is shown once, when it is created; the database keeps only its sha256, so a stolen database copy
 does not reveal usable keys. Keys are long random strings, which is why a fast unsalted hash is enough.
 """
@@ -9,15 +13,12 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, object_session
 
-from naa.config.partner import PartnerConfig, load_partner_config
+from naa.config.partner import PartnerConfig, load_partner_config, parse_partner_yaml
 from naa.config.plugins import PluginComponentConfig
-from naa.config.validation import describe
 from naa.errors import ConfigError, ConflictError, NotFoundError
 from naa.generation.config import OpenAIGeneratorConfig
 from naa.storage.model_versions import (
@@ -26,10 +27,12 @@ from naa.storage.model_versions import (
     get_model_version,
     get_model_version_by_name,
 )
-from naa.storage.models import ApiKey, ModelKind, ModelVersion, Partner, utcnow
+from naa.storage.models import ApiKey, Job, JobStatus, ModelKind, ModelVersion, Partner, utcnow
+from naa.storage.session import lock_row
 
 KEY_PREFIX = "naa_"
 _DISPLAY_CHARS = 12
+_UNFINISHED = [status for status in JobStatus if not status.finished]
 
 
 def create_partner(
@@ -72,6 +75,57 @@ def get_partner(session: Session, partner_id: str) -> Partner:
     return partner
 
 
+def update_partner(session: Session, partner_id: str, name: str, config_yaml: str) -> Partner:
+    """Replace the stored config of a partner (and its name); its models stay until it is built again.
+
+    Raises:
+        NotFoundError: no such partner.
+        ConflictError: the partner's config is a file on disk, which stays the one place to edit it.
+        ConfigError: the config is invalid, names another partner id, or cannot serve the partner's
+            generator version.
+    """
+    lock_row(session, Partner.name, partner_id)  # a delete or another update waits for this one
+    partner = get_partner(session, partner_id)
+    if partner.config_yaml is None and partner.config_path is not None:
+        raise ConflictError(
+            f"partner {partner_id!r} is read from its file {partner.config_path}: edit that file, "
+            "and restart naa serve to use it"
+        )
+    partner.name = name
+    partner.config_yaml = config_yaml
+    partner_config(partner)
+    session.flush()
+    return partner
+
+
+def delete_partner(session: Session, partner_id: str) -> None:
+    """Delete the partner and, by cascade, its keys, conversations, documents, jobs and model versions.
+
+    Refused while one of its jobs is queued, running or cancelling: its worker would write files and rows
+    for a partner that is gone. Jobs queued for the partner at the same moment wait for this transaction
+    (the row lock), then find no partner.
+
+    Raises:
+        NotFoundError: no such partner.
+        ConflictError: a job of the partner has not ended.
+    """
+    lock_row(session, Partner.name, partner_id)  # SQLite: the writer lock; PostgreSQL: against updates
+    # PostgreSQL: FOR UPDATE also waits for transactions adding rows that point at the partner (a new job).
+    partner = session.scalar(select(Partner).where(Partner.id == partner_id).with_for_update())
+    if partner is None:
+        raise NotFoundError(f"partner {partner_id!r} does not exist")
+    unfinished = session.scalar(
+        select(func.count()).select_from(Job).where(Job.partner_id == partner_id, Job.status.in_(_UNFINISHED))
+    )
+    if unfinished:
+        raise ConflictError(
+            f"partner {partner_id!r} has {unfinished} job(s) queued or running: cancel them with the "
+            "partner's key (POST /v1/jobs/{id}/cancel) or let them end, then delete the partner"
+        )
+    session.delete(partner)
+    session.flush()
+
+
 def list_partners(session: Session) -> list[Partner]:
     return list(session.scalars(select(Partner).order_by(Partner.id)))
 
@@ -83,9 +137,11 @@ def partner_config(partner: Partner) -> PartnerConfig:
     (``set_generator_version``, or ``version:<name>`` in the config), so every process loads the same model.
     """
     if partner.config_yaml is not None:
-        config = _parse_stored(partner.id, partner.config_yaml)
+        config = parse_partner_yaml(partner.config_yaml, f"stored config of partner {partner.id!r}")
     elif partner.config_path is not None:
-        config = load_partner_config(Path(partner.config_path))
+        # Intent names were checked when the file was registered; re-reading the examples every request
+        # would cost a file parse each time.
+        config = load_partner_config(Path(partner.config_path), check_intents=False)
     else:
         config = PartnerConfig(id=partner.id, name=partner.name)
     if config.id != partner.id:
@@ -150,16 +206,6 @@ def _serving_version(partner: Partner, config: PartnerConfig) -> ModelVersion | 
             f"generation.model of partner {partner.id!r} names {model!r}, which is not registered: "
             "finish a training run with that run_name, or name a version from GET /v1/model-versions"
         ) from err
-
-
-def _parse_stored(partner_id: str, text: str) -> PartnerConfig:
-    where = f"stored config of partner {partner_id!r}"
-    try:
-        return PartnerConfig.model_validate(yaml.safe_load(text))
-    except yaml.YAMLError as err:
-        raise ConfigError(f"{where} is not valid YAML: {err}") from err
-    except ValidationError as err:
-        raise ConfigError(f"{where}: {describe(err)}") from err
 
 
 def hash_key(key: str) -> str:

@@ -104,7 +104,11 @@ def write_partner(root: Path, partner_id: str, name: str, model_dir: Path, like:
         "retrieval": {"top_k": 2, "min_score": 0.2},
         # The tiny random-weight model writes noise; a short budget keeps each turn fast.
         "generation": {"backend": "transformers", "model": str(model_dir), "max_new_tokens": 8},
-        "handoff": {"always": ["complaint"], "smalltalk": {"greeting": f"Hello from {name}!"}},
+        # Only intents its examples define: naa refuses a handoff intent they lack (globex has no complaint).
+        "handoff": {
+            "always": [i for i in ["complaint"] if i in INTENTS[data]],
+            "smalltalk": {"greeting": f"Hello from {name}!"},
+        },
     }
     path = folder / "partner.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False))

@@ -12,7 +12,8 @@ from fastapi.testclient import TestClient
 
 from api.assistants import serving_revision
 from naa.intent.model_files import META_FILE
-from naa.storage import partners
+from naa.storage import jobs, partners
+from naa.storage.models import JobKind
 from naa.storage.session import session_scope
 
 ADMIN = {"Authorization": "Bearer test-admin-key"}
@@ -50,6 +51,132 @@ def test_a_partner_file_with_a_typo_is_refused_with_its_field_path(client: TestC
     )
     assert (long_name.status_code, long_name.json()["code"]) == (422, "invalid_config")
     assert long_name.json()["message"].startswith("config_yaml: name: String should have at most 200")
+
+
+def _unique(name: str) -> str:
+    """A partner id of this test run: the data dir is shared by the SQLite and PostgreSQL runs."""
+    return f"{name}-{uuid.uuid4().hex[:8]}"
+
+
+def test_a_config_with_relative_paths_is_refused_at_once_and_the_id_stays_free(
+    client: TestClient, tmp_path: Path, tiny_lm_dir: Path
+) -> None:
+    # Such a config was stored, its build failed ("intent examples file intents.yaml does not exist"), and
+    # posting the fixed file was a 409: the id was stuck.
+    partner_id = _unique("wayne")
+    text = write_partner(tmp_path, partner_id, "Wayne", tiny_lm_dir, like="acme").read_text()
+    absolute = str(tmp_path / partner_id / "intents.yaml")
+    relative = text.replace(absolute, "intents.yaml")
+    refused = client.post("/v1/admin/partners", json={"config_yaml": relative}, headers=ADMIN)
+    assert refused.status_code == 422
+    assert refused.json() == {
+        "code": "invalid_config",
+        "message": "config_yaml: intent.examples: 'intents.yaml' is a relative path, and a config sent as "
+        "text has no folder to resolve it against: give the absolute path on the server",
+    }
+    sources = text.replace(str(tmp_path / partner_id / "kb"), "kb")
+    refused = client.post("/v1/admin/partners", json={"config_yaml": sources}, headers=ADMIN)
+    assert refused.json()["message"].startswith("config_yaml: knowledge_base.sources.0: 'kb' is a relative")
+    # Where the file is in the partner's folder of the data dir, the message gives the path to write.
+    folder = client.app.state.naa.workspace.partner_dir(partner_id)  # type: ignore[attr-defined]
+    folder.mkdir(parents=True)
+    (folder / "intents.yaml").write_text((tmp_path / partner_id / "intents.yaml").read_text())
+    refused = client.post("/v1/admin/partners", json={"config_yaml": relative}, headers=ADMIN)
+    assert refused.json()["message"].endswith(f"write '{(folder / 'intents.yaml').resolve()}'")
+    missing = text.replace(absolute, "/nowhere/intents.yaml")
+    refused = client.post("/v1/admin/partners", json={"config_yaml": missing}, headers=ADMIN)
+    assert (
+        "intent.examples: '/nowhere/intents.yaml' does not exist on the server" in refused.json()["message"]
+    )
+    assert client.post("/v1/admin/partners", json={"config_yaml": text}, headers=ADMIN).status_code == 201
+
+
+def test_a_handoff_intent_the_examples_lack_is_refused(
+    client: TestClient, tmp_path: Path, tiny_lm_dir: Path
+) -> None:
+    partner_id = _unique("stark")
+    text = write_partner(tmp_path, partner_id, "Stark", tiny_lm_dir, like="acme").read_text()
+    typo = text.replace("- complaint", "- no_such_intent")
+    assert typo != text
+    refused = client.post("/v1/admin/partners", json={"config_yaml": typo}, headers=ADMIN)
+    assert refused.status_code == 422
+    assert refused.json()["message"] == (
+        "config_yaml: handoff.always: intent 'no_such_intent' is not defined by the intent examples in "
+        f"{tmp_path / partner_id / 'intents.yaml'}: fix the name, or add examples for it to that file"
+    )
+
+
+def test_a_partner_config_is_replaced_and_the_partner_deleted_with_its_files(client: TestClient) -> None:
+    partner_id = _unique("tyrell")
+    text = f"id: {partner_id}\nname: Tyrell\n"
+    created = client.post("/v1/admin/partners", json={"config_yaml": text}, headers=ADMIN).json()
+    own = {"Authorization": f"Bearer {created['api_key']['key']}"}
+    url = f"/v1/admin/partners/{partner_id}"
+
+    replaced = client.put(url, json={"config_yaml": text.replace("Tyrell", "Tyrell Corp")}, headers=ADMIN)
+    assert replaced.status_code == 200, replaced.text
+    assert (replaced.json()["id"], replaced.json()["name"]) == (partner_id, "Tyrell Corp")
+    state = client.app.state.naa  # type: ignore[attr-defined]
+    with session_scope(state.sessions) as session:
+        assert partners.partner_config(partners.get_partner(session, partner_id)).name == "Tyrell Corp"
+    other = client.put(url, json={"config_yaml": "id: someone-else\nname: X\n"}, headers=ADMIN)
+    assert (other.status_code, other.json()["code"]) == (422, "invalid_config")
+    assert "says id 'someone-else'" in other.json()["message"]
+    nobody = client.put(
+        "/v1/admin/partners/nobody", json={"config_yaml": "id: nobody\nname: N\n"}, headers=ADMIN
+    )
+    assert nobody.status_code == 404
+
+    folder = state.workspace.partner_dir(partner_id)
+    (folder / "intent").mkdir(parents=True)
+    (folder / "intent" / META_FILE).write_text("{}")
+    deleted = client.delete(url, headers=ADMIN)
+    assert (deleted.status_code, deleted.content) == (204, b"")
+    assert not folder.exists()
+    assert not list(folder.parent.glob(f".deleted-{partner_id}-*"))
+    assert client.get("/v1/conversations", headers=own).status_code == 401  # its keys went with it
+    assert partner_id not in [
+        p["id"] for p in client.get("/v1/admin/partners", headers=ADMIN).json()["partners"]
+    ]
+    assert client.delete(url, headers=ADMIN).status_code == 404
+    assert client.post("/v1/admin/partners", json={"config_yaml": text}, headers=ADMIN).status_code == 201
+
+
+def test_a_partner_with_a_job_not_ended_or_read_from_a_file_is_a_409(
+    client: TestClient, tmp_path: Path
+) -> None:
+    partner_id = _unique("cyberdyne")
+    text = f"id: {partner_id}\nname: Cyberdyne\n"
+    client.post("/v1/admin/partners", json={"config_yaml": text}, headers=ADMIN)
+    state = client.app.state.naa  # type: ignore[attr-defined]
+    with session_scope(state.sessions) as session:
+        job = jobs.create_job(session, partner_id, JobKind.INTENT_TRAIN)
+    refused = client.delete(f"/v1/admin/partners/{partner_id}", headers=ADMIN)
+    assert (refused.status_code, refused.json()["code"]) == (409, "conflict")
+    assert f"partner {partner_id!r} has 1 job(s) queued or running" in refused.json()["message"]
+    with session_scope(state.sessions) as session:
+        jobs.cancel_job(session, partner_id, job.id)
+    assert client.delete(f"/v1/admin/partners/{partner_id}", headers=ADMIN).status_code == 204
+
+    file_id = _unique("file")
+    path = tmp_path / "partner.yaml"
+    path.write_text(f"id: {file_id}\nname: From a file\n")
+    with session_scope(state.sessions) as session:
+        partners.create_partner(session, file_id, "From a file", config_path=path)
+    refused = client.put(
+        f"/v1/admin/partners/{file_id}", json={"config_yaml": path.read_text()}, headers=ADMIN
+    )
+    assert (refused.status_code, refused.json()["code"]) == (409, "conflict")
+    assert f"read from its file {path}: edit that file" in refused.json()["message"]
+
+
+def test_a_partner_key_on_an_admin_route_is_told_how_to_get_the_admin_key(
+    client: TestClient, keys: Keys
+) -> None:
+    refused = client.get("/v1/admin/partners", headers=keys.headers("acme"))
+    assert (refused.status_code, refused.json()["code"]) == (403, "forbidden")
+    message = refused.json()["message"]
+    assert "NAA_ADMIN_KEY" in message and "Authorization: Bearer" in message
 
 
 def test_keys_are_created_listed_and_revoked(client: TestClient) -> None:
@@ -125,3 +252,15 @@ def test_an_assistant_is_rebuilt_only_when_its_intent_model_or_partner_row_chang
 
 def _never() -> Any:
     raise AssertionError("the cached assistant should have been used")
+
+
+def test_a_build_of_a_partner_whose_plugin_is_missing_is_refused_before_any_job(client: TestClient) -> None:
+    # The jobs were queued and ran; the first chat then failed on the missing post-processor.
+    partner_id = f"plug-{uuid.uuid4().hex[:8]}"
+    config = f"id: {partner_id}\nname: Plug\npostprocessors:\n  - name: no_such_footer\n"
+    created = client.post("/v1/admin/partners", json={"config_yaml": config}, headers=ADMIN)
+    own = {"Authorization": f"Bearer {created.json()['api_key']['key']}"}
+    build = client.post(f"/v1/admin/partners/{partner_id}/build", headers=ADMIN)
+    assert (build.status_code, build.json()["code"]) == (422, "invalid_config")
+    assert "no postprocessor plugin named 'no_such_footer'" in build.json()["message"]
+    assert client.get("/v1/jobs", headers=own).json()["jobs"] == []

@@ -10,13 +10,15 @@ from sqlalchemy.orm import Session
 from naa.errors import ConfigError, ConflictError, NotFoundError
 from naa.generation.config import DEFAULT_GENERATOR_MODEL
 from naa.storage.conversations import create_conversation
+from naa.storage.jobs import cancel_job, create_job
 from naa.storage.model_versions import register_model_version
-from naa.storage.models import ApiKey, Conversation, ModelKind
+from naa.storage.models import ApiKey, Conversation, Job, JobKind, ModelKind, ModelVersion
 from naa.storage.partners import (
     ServingGenerator,
     authenticate,
     create_api_key,
     create_partner,
+    delete_partner,
     get_partner,
     list_api_keys,
     list_partners,
@@ -24,6 +26,7 @@ from naa.storage.partners import (
     revoke_api_key,
     serving_generator,
     set_generator_version,
+    update_partner,
 )
 
 
@@ -120,6 +123,52 @@ def test_deleting_a_partner_removes_its_rows(session: Session, two_partners: tup
     session.expunge_all()
     assert session.scalars(select(ApiKey)).all() == []
     assert [c.partner_id for c in session.scalars(select(Conversation))] == ["globex"]
+
+
+def test_a_stored_config_is_replaced_with_its_name(session: Session) -> None:
+    create_partner(session, "acme", "Acme", config_yaml="id: acme\nname: Acme\n")
+    text = "id: acme\nname: Acme Mobile\nhandoff:\n  always: [complaint]\n"
+    updated = update_partner(session, "acme", "Acme Mobile", text)
+    assert (updated.name, updated.config_yaml) == ("Acme Mobile", text)
+    assert partner_config(get_partner(session, "acme")).handoff.always == ["complaint"]
+    with pytest.raises(ConfigError, match="says id 'globex'"):
+        update_partner(session, "acme", "Globex", "id: globex\nname: Globex\n")
+    with pytest.raises(NotFoundError, match="nobody"):
+        update_partner(session, "nobody", "Nobody", "id: nobody\nname: Nobody\n")
+
+
+def test_a_config_read_from_a_file_is_not_replaced(session: Session, tmp_path: Path) -> None:
+    path = tmp_path / "acme.yaml"
+    path.write_text("id: acme\nname: Acme\n", encoding="utf-8")
+    create_partner(session, "acme", "Acme", config_path=path)
+    with pytest.raises(ConflictError, match=f"read from its file {path}: edit that file"):
+        update_partner(session, "acme", "Acme", "id: acme\nname: Acme\n")
+
+
+def test_deleting_a_partner_takes_its_keys_jobs_and_versions(
+    session: Session, two_partners: tuple[str, str]
+) -> None:
+    create_api_key(session, "acme", "console")
+    create_conversation(session, "acme")
+    register_model_version(session, "acme", ModelKind.GENERATOR, "grpo-1", Path("/m/1"))
+    cancel_job(session, "acme", create_job(session, "acme", JobKind.KB_INDEX).id)
+    delete_partner(session, "acme")
+    session.expunge_all()
+    assert [p.id for p in list_partners(session)] == ["globex"]
+    for table in (ApiKey, Conversation, Job, ModelVersion):
+        assert session.scalars(select(table)).all() == [], table
+    with pytest.raises(NotFoundError, match="acme"):
+        delete_partner(session, "acme")
+    create_partner(session, "acme", "Acme again")  # the id is free again
+
+
+def test_a_partner_with_a_job_not_ended_is_not_deleted(
+    session: Session, two_partners: tuple[str, str]
+) -> None:
+    create_job(session, "acme", JobKind.INTENT_TRAIN)
+    with pytest.raises(ConflictError, match="partner 'acme' has 1 job"):
+        delete_partner(session, "acme")
+    assert get_partner(session, "acme").name == "Acme Corp"
 
 
 def test_a_chosen_generator_version_serves_until_reset_to_the_config_model(
