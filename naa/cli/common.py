@@ -36,7 +36,24 @@ def command_group(help: str) -> typer.Typer:
 
 
 def load_partner(path: Path | None) -> PartnerConfig:
-    return load_partner_config(path or DEMO_PARTNER)
+    """The partner file's config (the demo's without one). A ``generation.model`` of ``version:<name>`` is
+    looked up among the partner's generator versions in the database the API uses (``NAASettings``)."""
+    from naa.storage.model_versions import VERSION_PREFIX
+
+    config = load_partner_config(path or DEMO_PARTNER)
+    if not config.generator_model().startswith(VERSION_PREFIX):
+        return config
+    from naa.storage.partners import with_named_version
+    from naa.storage.session import init_db, make_engine, make_session_factory, session_scope
+
+    url = NAASettings().resolved_database_url()
+    init_db(url)
+    engine = make_engine(url)
+    try:
+        with session_scope(make_session_factory(engine)) as session:
+            return with_named_version(session, config)
+    finally:
+        engine.dispose()
 
 
 def workspace() -> Workspace:

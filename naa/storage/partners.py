@@ -147,11 +147,27 @@ def partner_config(partner: Partner) -> PartnerConfig:
     if config.id != partner.id:
         raise ConfigError(f"config of partner {partner.id!r} says id {config.id!r}: make them the same")
     version = _serving_version(partner, config)
-    if version is None:
+    return config if version is None else _serving(config, version)
+
+
+def with_named_version(session: Session, config: PartnerConfig) -> PartnerConfig:
+    """A partner file's config (read outside the API: the CLI) whose ``generation.model`` is
+    ``version:<name>``, loading that generator version's folder, as the API would.
+
+    Raises:
+        ConfigError: the partner has registered no generator version of that name.
+    """
+    if isinstance(config.generation, OpenAIGeneratorConfig | PluginComponentConfig):
         return config
+    if not config.generation.model.startswith(VERSION_PREFIX):
+        return config
+    return _serving(config, _version_named(session, config.id, config.generation.model))
+
+
+def _serving(config: PartnerConfig, version: ModelVersion) -> PartnerConfig:
     if isinstance(config.generation, OpenAIGeneratorConfig | PluginComponentConfig):
         raise ConfigError(
-            f"partner {partner.id!r} serves generator version {version.name!r}, but its generation backend "
+            f"partner {config.id!r} serves generator version {version.name!r}, but its generation backend "
             f"is {config.generation.backend}, which loads no local model: set it to transformers or vllm"
         )
     generation = config.generation.model_copy(update={"model": version.path})
@@ -196,15 +212,19 @@ def _serving_version(partner: Partner, config: PartnerConfig) -> ModelVersion | 
     if isinstance(config.generation, OpenAIGeneratorConfig | PluginComponentConfig):
         return None  # the model is a name the server (or plugin) knows, whatever it looks like
     model = config.generation.model
-    if not model.startswith(VERSION_PREFIX):
-        return None
-    name = model.removeprefix(VERSION_PREFIX)
+    return _version_named(session, partner.id, model) if model.startswith(VERSION_PREFIX) else None
+
+
+def _version_named(session: Session, partner_id: str, model: str) -> ModelVersion:
     try:
-        return get_model_version_by_name(session, partner.id, ModelKind.GENERATOR, name)
+        return get_model_version_by_name(
+            session, partner_id, ModelKind.GENERATOR, model.removeprefix(VERSION_PREFIX)
+        )
     except NotFoundError as err:
         raise ConfigError(
-            f"generation.model of partner {partner.id!r} names {model!r}, which is not registered: "
-            "finish a training run with that run_name, or name a version from GET /v1/model-versions"
+            f"generation.model of partner {partner_id!r} names {model!r}, which is not registered: finish a "
+            "training run started through the API (POST /v1/training/runs) with that run_name, name a "
+            "version from GET /v1/model-versions, or give a model folder (the one naa rl train prints)"
         ) from err
 
 

@@ -3,9 +3,15 @@
 from pathlib import Path
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from naa.cli import app
+from naa.config.settings import NAASettings
+from naa.storage import partners
+from naa.storage.model_versions import register_model_version
+from naa.storage.models import ModelKind
+from naa.storage.session import init_db, make_engine, make_session_factory, session_scope
 
 runner = CliRunner()
 
@@ -64,3 +70,29 @@ def test_bad_partner_file_is_one_line_error(tmp_path: Path) -> None:
 
     assert result.exit_code == 1
     assert "intnet" in result.output
+
+
+def test_a_partner_file_can_name_a_registered_generator_version(
+    built_partner: tuple[Path, Path], env: dict[str, str], tiny_lm_dir: Path, tmp_path: Path
+) -> None:
+    # The README offers generation.model: "version:<name>"; the CLI took it for a hub id and failed.
+    config_path, data_dir = built_partner
+    raw = yaml.safe_load(config_path.read_text())
+    raw["generation"] = {**raw.get("generation", {}), "model": "version:tuned"}
+    versioned = config_path.with_name("versioned.yaml")
+    versioned.write_text(yaml.safe_dump(raw))
+    unregistered = runner.invoke(app, ["ask", "how much is shipping?", "--partner", str(versioned)], env=env)
+    assert unregistered.exit_code == 1
+    assert "names 'version:tuned', which is not registered" in " ".join(unregistered.output.split())
+
+    settings = NAASettings(data_dir=data_dir)
+    init_db(settings.resolved_database_url())
+    engine = make_engine(settings.resolved_database_url())
+    with session_scope(make_session_factory(engine)) as session:
+        if raw["id"] not in [p.id for p in partners.list_partners(session)]:
+            partners.create_partner(session, raw["id"], raw["name"])
+        register_model_version(session, raw["id"], ModelKind.GENERATOR, "tuned", tiny_lm_dir)
+    engine.dispose()
+    answered = runner.invoke(app, ["ask", "how much is shipping?", "--partner", str(versioned)], env=env)
+    assert answered.exit_code == 0, answered.output
+    assert "[1] Shipping rates (shipping.md)" in answered.output
