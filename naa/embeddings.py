@@ -50,7 +50,7 @@ def resolve_model_path(name: str) -> str:
         return str(Path(spec.origin).parent / folder)
     if Path(name).expanduser().exists():
         return str(Path(name).expanduser())
-    check_cached("embedding model", name, _PACKAGED_MODELS)
+    check_cached("embedding model", name, _PACKAGED_MODELS, "retrieval.embedding_model")
     return name
 
 

@@ -74,7 +74,7 @@ def resolve_model_source(model: str, models_dir: Path) -> str:
             f"model folder {path.resolve()} does not exist: use an existing model folder or a packaged model "
             f"({', '.join(PACKAGED_MODELS)})"
         )
-    check_cached("generator model", model, PACKAGED_MODELS)
+    check_cached("generator model", model, PACKAGED_MODELS, "generation.model (or an RL run's model)")
     return model
 
 

@@ -14,6 +14,7 @@ and the main process alone writes the run folder.
 
 import contextlib
 import copy
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -480,7 +481,10 @@ def _check_resumable(config: RLConfig) -> None:
     saved = config.output_dir / CONFIG_NAME
     if not list_checkpoints(config.output_dir) or not saved.is_file():
         return
-    trained = RLConfig.model_validate_json(saved.read_text(encoding="utf-8"))
+    # The settings a resume may change are left out: they are not compared, and the saved lr can be one
+    # no run file may give (a diverged run's), which would not validate.
+    written = json.loads(saved.read_text(encoding="utf-8"))
+    trained = RLConfig.model_validate({k: v for k, v in written.items() if k not in RESUMABLE_FIELDS})
     changed = [
         f"{name}: {getattr(trained, name)} -> {getattr(config, name)}"
         for name in RLConfig.model_fields
