@@ -11,6 +11,7 @@ from naa.cli.common import (
     command_group,
     console,
     err_console,
+    load_partner,
     output_file,
     progress_bar,
     user_errors,
@@ -30,16 +31,33 @@ def generate(
     heldout: Annotated[
         float, typer.Option("--heldout", min=0.01, max=0.99, help="Share of each template held out.")
     ] = 0.2,
+    partner: Annotated[
+        Path | None,
+        typer.Option(
+            "--partner",
+            "-p",
+            help="A partner file: intent tasks from its examples (and policy tasks with --policies). "
+            "Default: the demo's policies, intents and KB, and the ABCD guidelines.",
+        ),
+    ] = None,
+    policies: Annotated[
+        Path | None,
+        typer.Option("--policies", help="With --partner: a policies file shaped as naa/demo/policies.yaml."),
+    ] = None,
 ) -> None:
-    """Build tasks from the demo partner's policies, intents and KB, and the ABCD guidelines."""
+    """Build verifiable tasks (train and held-out splits) for RL from a partner's or the demo's sources."""
     from naa.rl.task_generator import TaskSources, generate_tasks
     from naa.rl.tasks import save_tasks, task_counts
 
     with user_errors():
+        if policies is not None and partner is None:
+            raise typer.BadParameter("--policies goes with --partner (the demo has its own)")
+        if partner is None:
+            sources = TaskSources.demo()
+        else:
+            sources = TaskSources.partner(load_partner(partner), policies)
         path = output_file(out / "tasks.jsonl")
-        tasks = generate_tasks(
-            TaskSources.demo(), per_template=per_template, seed=seed, heldout_fraction=heldout
-        )
+        tasks = generate_tasks(sources, per_template=per_template, seed=seed, heldout_fraction=heldout)
         save_tasks(tasks, path)
     table = Table("type/split", "tasks")
     for key, count in task_counts(tasks).items():

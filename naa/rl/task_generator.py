@@ -18,7 +18,10 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from naa.config.partner import PartnerConfig
 from naa.errors import ConfigError
+from naa.intent.config import EmbeddingIntentConfig
+from naa.intent.examples import read_examples
 from naa.rl.task_templates import POLICY_TEMPLATES, Draft, PolicyBook, conversation
 from naa.rl.tasks import ActionAnswer, Passage, RLTask, parse_task
 
@@ -30,12 +33,34 @@ _PASSAGE_CHARS = 700  # keeps a 4-passage prompt near 800 tokens for small model
 
 @dataclass(frozen=True)
 class TaskSources:
-    """Where tasks come from; a missing optional source contributes no tasks."""
+    """Where tasks come from; a missing source contributes no tasks.
 
-    policies: Path
+    ``policies`` is a file in the form of ``naa/demo/policies.yaml``: the policy templates read its keys.
+    ``intents`` is an intent examples file (YAML or CSV, as ``naa intent train`` reads).
+    """
+
+    policies: Path | None = None
     kb_dir: Path | None = None
     intents: Path | None = None
     abcd_dir: Path | None = None
+
+    @classmethod
+    def partner(cls, config: PartnerConfig, policies: Path | None = None) -> "TaskSources":
+        """A partner's own: the intents of its examples file, and ``policies`` with the articles of its
+        first knowledge-base folder, when given. No ABCD tasks: they belong to another business.
+
+        Raises:
+            ConfigError: the partner gives nothing to build tasks from.
+        """
+        intent = config.intent
+        intents = intent.examples if isinstance(intent, EmbeddingIntentConfig) else None
+        if intents is None and policies is None:
+            raise ConfigError(
+                f"partner {config.id!r} has no intent examples file (intent.examples) to build intent tasks "
+                "from: give --policies (a file in the form of naa/demo/policies.yaml) for policy tasks"
+            )
+        kb_dir = next((source for source in config.knowledge_base.sources if source.is_dir()), None)
+        return cls(policies=policies, kb_dir=kb_dir, intents=intents)
 
     @classmethod
     def demo(cls) -> "TaskSources":
@@ -67,27 +92,41 @@ def _article_texts(kb_dir: Path | None) -> dict[str, str]:
     return texts
 
 
-def _policy_drafts(sources: TaskSources, per_template: int, seed: int) -> Iterator[tuple[str, list[Draft]]]:
-    book = PolicyBook(_read_yaml(sources.policies), _article_texts(sources.kb_dir))
+def _policy_drafts(
+    policies: Path, kb_dir: Path | None, per_template: int, seed: int
+) -> Iterator[tuple[str, list[Draft]]]:
+    data = _read_yaml(policies)
+    if not isinstance(data, dict) or not isinstance(data.get("policies"), dict):
+        raise ConfigError(f"{policies} must hold a `policies:` mapping, as naa/demo/policies.yaml does")
+    book = PolicyBook(data, _article_texts(kb_dir))
     for name, template in POLICY_TEMPLATES.items():
         rng = random.Random(f"{seed}:{name}")
-        yield name, [template(rng, book) for _ in range(per_template)]
+        try:
+            drafts = [template(rng, book) for _ in range(per_template)]
+        except (KeyError, TypeError, IndexError, ValueError) as err:  # a key missing, or of another shape
+            raise ConfigError(
+                f"{policies} does not fit the {name} template ({type(err).__name__}: {err}): the templates "
+                "read the keys and shapes of naa/demo/policies.yaml"
+            ) from err
+        yield name, drafts
 
 
 def _intent_drafts(path: Path, per_template: int, seed: int) -> list[Draft]:
-    """Intent tasks from a partner intents file: a mapping ``label -> [example utterances]``.
+    """Intent tasks from an intent examples file (``read_examples``: YAML or CSV).
 
     The hint shows two other examples of the right label, never the utterance being classified.
     """
-    data = _read_yaml(path)
-    if not isinstance(data, dict) or len(data) < 2:
-        raise ConfigError(f"{path} must map at least two intent labels to lists of example utterances")
-    labels = tuple(sorted(data))
-    examples = [(label, text) for label in labels for text in data[label]]
+    by_label: dict[str, list[str]] = {}
+    for example in read_examples(path):
+        by_label.setdefault(example.intent, []).append(example.text)
+    if len(by_label) < 2:
+        raise ConfigError(f"{path} must give examples of at least two intents to build intent tasks from")
+    labels = tuple(sorted(by_label))
+    examples = [(label, text) for label in labels for text in by_label[label]]
     rng = random.Random(f"{seed}:intent")
     drafts = []
     for label, text in rng.sample(examples, min(per_template, len(examples))):
-        others = [e for e in data[label] if e != text][:2]
+        others = [e for e in by_label[label] if e != text][:2]
         hint = f"This is {label}, like: " + "; ".join(others)
         drafts.append(Draft("intent", text, label, hint, (), f"intents:{label}", {"labels": labels}))
     return drafts
@@ -151,7 +190,9 @@ def generate_tasks(
     """
     if not 0.0 < heldout_fraction < 1.0:
         raise ConfigError(f"heldout_fraction is {heldout_fraction}; use a value between 0 and 1 (e.g. 0.2)")
-    groups: dict[str, list[Draft]] = dict(_policy_drafts(sources, per_template, seed))
+    groups: dict[str, list[Draft]] = {}
+    if sources.policies is not None:
+        groups.update(_policy_drafts(sources.policies, sources.kb_dir, per_template, seed))
     if sources.intents is not None:
         groups["intent"] = _intent_drafts(sources.intents, per_template, seed)
     if sources.abcd_dir is not None:

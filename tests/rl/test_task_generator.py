@@ -4,6 +4,11 @@ import json
 from datetime import date
 from pathlib import Path
 
+import pytest
+from partner_fixture import INTENTS, write_partner
+
+from naa.config.partner import load_partner_config
+from naa.errors import ConfigError
 from naa.rl.rewards import RewardScorer
 from naa.rl.task_generator import TaskSources, generate_tasks
 from naa.rl.task_templates import add_business_days, money
@@ -74,3 +79,19 @@ def test_intent_tasks_hint_with_other_examples_of_the_label() -> None:
     for task in intents:
         assert task.answer in task.labels
         assert task.messages[0].content not in task.hint.split(": ", 1)[1].split("; ")
+
+
+def test_a_partner_gets_intent_tasks_from_its_own_examples(tmp_path: Path) -> None:
+    # The generator read only the demo's sources: a partner could not build tasks of its own.
+    config_path = write_partner(tmp_path / "files", tmp_path / "no-model")
+    tasks = generate_tasks(TaskSources.partner(load_partner_config(config_path)), per_template=8, seed=0)
+    assert tasks and all(isinstance(t, IntentTask) for t in tasks)
+    assert {t.answer for t in tasks} <= set(INTENTS) and {t.split for t in tasks} == {"train", "heldout"}
+
+
+def test_a_policies_file_of_another_shape_is_one_error_naming_the_template(tmp_path: Path) -> None:
+    config = load_partner_config(write_partner(tmp_path / "files", tmp_path / "no-model"))
+    policies = tmp_path / "policies.yaml"
+    policies.write_text("policies:\n  cancellation_window_hours: {value: 2, article: a.md}\n")
+    with pytest.raises(ConfigError, match=r"does not fit the refund_amount template \(KeyError"):
+        generate_tasks(TaskSources.partner(config, policies), per_template=2)
