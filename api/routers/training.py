@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from api.deps import JobsAppDep, PartnerDep, SessionDep, StateDep
+from api.deps import JobsAppDep, PartnerConfigDep, PartnerDep, SessionDep, StateDep
 from api.errors import ERROR_RESPONSES, FINISHED_JOB, ErrorBody
 from api.schemas.jobs import JobPublic
 from api.schemas.training import (
@@ -14,15 +14,44 @@ from api.schemas.training import (
     ModelVersionPublic,
     ModelVersionsPublic,
     RunEvaluationCreate,
+    TaskFileCreate,
+    TaskFilePublic,
     TrainingRunCreate,
     TrainingRunPublic,
     TrainingRunsPublic,
 )
+from naa.rl.task_generator import TaskSources, generate_tasks
+from naa.rl.tasks import save_tasks, task_counts
 from naa.storage import jobs, model_versions, partners
 from naa.storage.models import JobKind
 from pipelines.submit import rl_run_metrics, submit_rl_eval, submit_rl_train
 
 router = APIRouter(prefix="/v1", tags=["training"], responses=ERROR_RESPONSES)
+
+
+# Where a partner's generated tasks go, relative to its folder; POST /v1/training/runs names it as `tasks`.
+TASK_FILE = "rl/tasks.jsonl"
+
+
+@router.post(
+    "/training/tasks",
+    status_code=status.HTTP_201_CREATED,
+    summary="Generate the partner's RL task file",
+    responses={422: {"model": ErrorBody, "description": "The partner has no intent examples file."}},
+)
+def create_task_file(
+    body: TaskFileCreate, caller: PartnerDep, config: PartnerConfigDep, state: StateDep
+) -> TaskFilePublic:
+    """Intent tasks from the partner's intent examples (as `naa rl tasks generate --partner`), written to
+    its folder (replacing an earlier file): start a run with `{"tasks": "rl/tasks.jsonl", ...}`."""
+    tasks = generate_tasks(
+        TaskSources.partner(config),
+        per_template=body.per_template,
+        seed=body.seed,
+        heldout_fraction=body.heldout,
+    )
+    save_tasks(tasks, state.workspace.partner_dir(caller.partner_id) / TASK_FILE)
+    return TaskFilePublic(tasks=TASK_FILE, counts=task_counts(tasks))
 
 
 @router.post(

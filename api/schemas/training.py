@@ -164,3 +164,24 @@ class GeneratorPublic(BaseModel):
 
     version: ModelVersionPublic | None = Field(..., description="The version serving, or null.")
     model: str = Field(..., description="What the generator loads: a model folder or packaged name.")
+
+
+class TaskFileCreate(RequestBody):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"per_template": 50, "seed": 0, "heldout": 0.2}]}
+    )
+
+    per_template: int = Field(50, ge=2, le=10_000, description="Tasks per template (per intent source).")
+    seed: int = Field(0, description="The same seed and examples give the same file.")
+    heldout: float = Field(0.2, gt=0.0, lt=1.0, description="Share of each template held out for evaluation.")
+
+
+class TaskFilePublic(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"tasks": "rl/tasks.jsonl", "counts": {"intent/heldout": 10, "intent/train": 40}}]
+        }
+    )
+
+    tasks: str = Field(..., description="The file, relative to the partner's folder: `tasks` of a run.")
+    counts: dict[str, int] = Field(..., description="Tasks per `type/split`.")

@@ -18,7 +18,7 @@ from api.main import create_app
 from naa.assistant import Assistant
 from naa.config.settings import NAASettings
 from naa.rl.config import RLConfig
-from naa.rl.tasks import parse_task, save_tasks
+from naa.rl.tasks import load_tasks, parse_task, save_tasks
 from naa.storage.models import ModelVersion
 
 # Small enough for two steps in seconds on CPU; vanilla keeps every group, so every step trains.
@@ -283,3 +283,17 @@ def test_serving_an_unknown_version_is_a_404_and_a_run_needs_json_fields(
     not_a_mapping = client.post("/v1/training/runs", json=[1, 2], headers=keys.headers("acme"))
     assert not_a_mapping.status_code == 422
     assert client.get("/v1/training/runs/nope", headers=keys.headers("acme")).status_code == 404
+
+
+def test_a_partner_generates_its_task_file_and_a_run_accepts_it(
+    client: TestClient, keys: Keys, data_dir: Path
+) -> None:
+    # A partner on the API had no way to get a task file into its folder.
+    globex = keys.headers("globex")
+    made = client.post("/v1/training/tasks", json={"per_template": 6, "seed": 1}, headers=globex)
+    assert made.status_code == 201, made.text
+    assert made.json()["tasks"] == "rl/tasks.jsonl"
+    assert set(made.json()["counts"]) == {"intent/train", "intent/heldout"}
+    written = load_tasks(data_dir / "partners" / "globex" / "rl" / "tasks.jsonl")
+    assert len(written) == sum(made.json()["counts"].values())
+    assert client.post("/v1/training/tasks", json={"per_template": 1}, headers=globex).status_code == 422
