@@ -57,7 +57,8 @@ class TaskSources:
         if intents is None and policies is None:
             raise ConfigError(
                 f"partner {config.id!r} has no intent examples file (intent.examples) to build intent tasks "
-                "from: give --policies (a file in the form of naa/demo/policies.yaml) for policy tasks"
+                "from; policy tasks need a policies file shaped as naa/demo/policies.yaml "
+                "(naa rl tasks generate --policies)"
             )
         kb_dir = next((source for source in config.knowledge_base.sources if source.is_dir()), None)
         return cls(policies=policies, kb_dir=kb_dir, intents=intents)
