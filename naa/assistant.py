@@ -29,7 +29,14 @@ from naa.config.plugins import (
     load_plugins,
 )
 from naa.errors import ConflictError, InputError, NotFoundError, PromptTooLongError
-from naa.generation import Citation, build_generator, build_messages, extract_citations
+from naa.generation import (
+    Citation,
+    build_generator,
+    build_messages,
+    extract_citations,
+    stream_without_unknown_markers,
+    without_unknown_markers,
+)
 from naa.generation.base import ChatMessage, Generator, SamplingParams
 from naa.generation.streaming import ReplyStream, StreamUsage
 from naa.intent import load_intent_classifier
@@ -195,7 +202,7 @@ class Assistant:
             first, stream = self._fitting(
                 passages, conversation, lambda messages: _started(self.generator.stream(messages, params))
             )
-            for piece in itertools.chain(first, stream):
+            for piece in stream_without_unknown_markers(itertools.chain(first, stream), passages):
                 pieces.append(piece)
                 yield TokenEvent(piece)
             usage = stream.usage if isinstance(stream, ReplyStream) else None
@@ -242,7 +249,9 @@ class Assistant:
             completion = self._fitting(
                 first.passages, conversation, lambda messages: self.generator.generate(messages, sampled)
             )
-            text = self._finish(completion.text.strip(), first.intent, "answer")
+            text = self._finish(
+                without_unknown_markers(completion.text.strip(), first.passages), first.intent, "answer"
+            )
             if text and all(text != s.reply for s in suggestions):
                 usage = StreamUsage(
                     completion.prompt_tokens, completion.completion_tokens, completion.finish_reason

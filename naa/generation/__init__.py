@@ -2,7 +2,12 @@
 
 from naa.generation.base import ChatMessage, Citation, Completion, Generator, SamplingParams
 from naa.generation.factory import build_generator
-from naa.generation.prompts import build_messages, extract_citations
+from naa.generation.prompts import (
+    build_messages,
+    extract_citations,
+    stream_without_unknown_markers,
+    without_unknown_markers,
+)
 
 __all__ = [
     "ChatMessage",
@@ -13,4 +18,6 @@ __all__ = [
     "build_generator",
     "build_messages",
     "extract_citations",
+    "stream_without_unknown_markers",
+    "without_unknown_markers",
 ]

@@ -7,7 +7,7 @@ are both scarce.
 """
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from naa.errors import InputError
 from naa.generation.base import ChatMessage, Citation
@@ -67,6 +67,52 @@ def extract_citations(reply: str, passages: Sequence[Passage]) -> list[Citation]
                 Citation(number=number, doc_id=p.doc_id, title=p.title, url=p.url, source=p.source)
             )
     return citations
+
+
+def without_unknown_markers(reply: str, passages: Sequence[Passage]) -> str:
+    """The reply without the ``[n]`` numbers that name no passage (a small model writes [3] beside two
+    passages): a customer would look for a source that is not there. A marker left empty goes with one
+    space beside it, the one before or else the one after."""
+    pieces: list[str] = []
+    end = 0
+    for match in _MARKER.finditer(reply):
+        pieces.append(reply[end : match.start()])
+        end = match.end()
+        numbers = [n.strip() for n in match.group(1).split(",")]
+        known = [n for n in numbers if 1 <= int(n) <= len(passages)]
+        if len(known) == len(numbers):
+            pieces.append(match.group(0))
+        elif known:
+            pieces.append(f"[{', '.join(known)}]")
+        elif pieces[-1].endswith(" "):
+            pieces[-1] = pieces[-1][:-1]
+        elif reply[end : end + 1] == " ":
+            end += 1
+    pieces.append(reply[end:])
+    return "".join(pieces)
+
+
+# The end of streamed text that may still change once more arrives: a space (a dropped marker may take it),
+# or a marker, whole or begun, with the spaces around it (what follows decides which space goes).
+_UNDECIDED_TAIL = re.compile(r"(?: ?\[[\d,\s]*(?:\] ?)?| )\Z")
+
+
+def stream_without_unknown_markers(pieces: Iterable[str], passages: Sequence[Passage]) -> Iterator[str]:
+    """``without_unknown_markers`` on a reply as it streams: what is yielded joins to the cleaned reply.
+
+    Text is held back only while it may still be or be next to a marker (a few characters), so the
+    client's stream and the stored reply stay the same text.
+    """
+    pending = ""
+    for piece in pieces:
+        pending += piece
+        tail = _UNDECIDED_TAIL.search(pending)
+        cut = tail.start() if tail else len(pending)
+        ready, pending = pending[:cut], pending[cut:]
+        if ready:
+            yield without_unknown_markers(ready, passages)
+    if pending:
+        yield without_unknown_markers(pending, passages)
 
 
 def _shorten(text: str, limit: int) -> str:

@@ -3,7 +3,14 @@
 import pytest
 
 from naa.errors import InputError
-from naa.generation import ChatMessage, Citation, build_messages, extract_citations
+from naa.generation import (
+    ChatMessage,
+    Citation,
+    build_messages,
+    extract_citations,
+    stream_without_unknown_markers,
+    without_unknown_markers,
+)
 from naa.retrieval.base import Passage
 
 PASSAGES = [
@@ -71,3 +78,34 @@ def test_citations_follow_first_mention_and_ignore_unknown_numbers() -> None:
 
 def test_reply_without_markers_cites_nothing() -> None:
     assert extract_citations("I don't know, shall I connect you with an agent?", PASSAGES) == []
+
+
+@pytest.mark.parametrize(
+    ("reply", "cleaned"),
+    [
+        ("Ships in 3-5 days [2] [4].", "Ships in 3-5 days [2]."),
+        ("[4] No, you cannot return it [1].", "No, you cannot return it [1]."),
+        ("Costs $5 [9] per parcel [1,2] or [2, 7].", "Costs $5 per parcel [1,2] or [2]."),
+        ("Never expire [3][5].", "Never expire [3]."),
+        ("Nothing to change [1, 2, 3].", "Nothing to change [1, 2, 3]."),
+    ],
+)
+def test_markers_naming_no_passage_are_taken_out(reply: str, cleaned: str) -> None:
+    # They stayed in the reply (and in the stored message): "[4]" beside three passages.
+    assert without_unknown_markers(reply, PASSAGES) == cleaned
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "Ships in 3-5 days [2] [4].",
+        "[4] No, you cannot return it [1].",
+        "Costs $5 [9] per parcel [1,2] or [2, 7].",
+        "Never expire [3][5]. A [note] and [1",
+    ],
+)
+def test_a_streamed_reply_joins_to_the_cleaned_reply_however_it_is_cut(reply: str) -> None:
+    cleaned = without_unknown_markers(reply, PASSAGES)
+    for size in (1, 2, 3, 5, len(reply)):
+        pieces = [reply[i : i + size] for i in range(0, len(reply), size)]
+        assert "".join(stream_without_unknown_markers(pieces, PASSAGES)) == cleaned, size
