@@ -114,15 +114,23 @@ class KnowledgeBase:
     def delete(self, doc_ids: Sequence[str]) -> int:
         """Remove documents and their chunks; returns how many documents were removed.
 
+        The id of a FAQ file (``faq.csv``) removes all its entries (``faq.csv#1``, ``faq.csv#2``, ...).
+
         Raises:
             NotFoundError: one of the ids is not in the knowledge base (nothing is removed then).
         """
-        gone = set(doc_ids)
-        if not gone:
+        if not doc_ids:
             return 0
         with self._store.write_lock():
             state = self._reload()
-            unknown = sorted(gone - set(state.documents if state else ()))
+            known = set(state.documents if state else ())
+            gone: set[str] = set()
+            unknown = []
+            for doc_id in doc_ids:
+                named = {doc_id} & known or {d for d in known if d.startswith(f"{doc_id}#")}
+                gone |= named
+                if not named:
+                    unknown.append(doc_id)
             if state is None or unknown:
                 raise NotFoundError(
                     f"no document {', '.join(map(repr, unknown[:5]))} in knowledge base {self.directory}: "

@@ -268,3 +268,14 @@ def test_a_min_score_no_cosine_similarity_can_reach_is_refused(min_score: float)
     # 7.5 was accepted, and every question was then answered "I couldn't find that".
     with pytest.raises(ValidationError, match="min_score"):
         FaissRetrieverConfig(min_score=min_score)
+
+
+def test_a_faq_files_id_deletes_all_its_entries(tmp_path: Path, articles: list[Document]) -> None:
+    # `naa kb delete faq.csv` was "no document 'faq.csv'": only each 'faq.csv#n' could be named.
+    kb = KnowledgeBase(tmp_path / "kb", CONFIG)
+    entries = [Document(f"faq.csv#{n}", f"Question {n}? Answer {n}.", source="faq.csv") for n in (1, 2)]
+    kb.add([*articles, *entries])
+    assert kb.delete(["faq.csv"]) == 2
+    assert [info.doc_id for info in kb.documents()] == ["password", "refunds", "shipping"]
+    with pytest.raises(NotFoundError, match=r"'faq\.csv'"):
+        kb.delete(["faq.csv"])
