@@ -133,7 +133,7 @@ export const MAX_CORRECTED_REPLY_CHARS = 20000;
 
 /** A suggested reply without its [n] markers: they point at the console's source list, not the customer's. */
 export function withoutCitationMarkers(text: string): string {
-  return text.replace(/[ \t]*\[\d+\]/g, "");
+  return text.replace(/[ \t]*\[\d+(?:\s*,\s*\d+)*\]/g, "");
 }
 
 /**

@@ -86,6 +86,7 @@ describe("withoutCitationMarkers", () => {
       "Refunds take 5 days, or 2 for PayPal.\nSee above.",
     );
     expect(withoutCitationMarkers("Order [A1] ships today.")).toBe("Order [A1] ships today.");
+    expect(withoutCitationMarkers("Both apply [1, 2] here [3,4].")).toBe("Both apply here.");
   });
 });
 
