@@ -4,6 +4,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
+from plugin_dists import install_dist
 
 from naa.assistant import Assistant, DoneEvent, IntentEvent, PassagesEvent, TokenEvent
 from naa.config.partner import PartnerConfig, load_partner_config
@@ -213,11 +214,8 @@ def plugins_installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterat
     from naa.config.plugins import load_plugins
 
     (tmp_path / "acme_plugin.py").write_text(PLUGIN_MODULE, encoding="utf-8")
-    dist_info = tmp_path / "acme_plugin-0.1.0.dist-info"
-    dist_info.mkdir()
-    (dist_info / "METADATA").write_text("Metadata-Version: 2.1\nName: acme_plugin\nVersion: 0.1.0\n")
-    (dist_info / "entry_points.txt").write_text(
-        "[naa.plugins]\nacme = acme_plugin:plugin\norder-lookup = naa_order_lookup:plugin\n"
+    install_dist(
+        tmp_path, "acme_plugin", {"acme": "acme_plugin:plugin", "order-lookup": "naa_order_lookup:plugin"}
     )
     monkeypatch.syspath_prepend(str(Path(__file__).parents[1] / "examples" / "plugin-order-lookup" / "src"))
     monkeypatch.syspath_prepend(str(tmp_path))
@@ -281,10 +279,7 @@ def test_enabled_plugin_tools_run_by_name_and_others_are_not_found(
 def broken_plugin_installed(tmp_path: Path, plugins_installed: None) -> None:
     """Beside the working plugins, an installed package whose entry point raises when imported."""
     (tmp_path / "broken_plugin.py").write_text('raise RuntimeError("boom at import")\n', encoding="utf-8")
-    dist_info = tmp_path / "broken_plugin-0.1.0.dist-info"
-    dist_info.mkdir()
-    (dist_info / "METADATA").write_text("Metadata-Version: 2.1\nName: broken_plugin\nVersion: 0.1.0\n")
-    (dist_info / "entry_points.txt").write_text("[naa.plugins]\nbroken = broken_plugin:plugin\n")
+    install_dist(tmp_path, "broken_plugin", {"broken": "broken_plugin:plugin"})
 
 
 def test_a_broken_plugin_package_fails_only_the_partners_that_would_use_it(

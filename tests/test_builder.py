@@ -4,6 +4,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from plugin_dists import install_dist
 
 from naa.builder import build_partner
 from naa.config.partner import load_partner_config
@@ -79,11 +80,8 @@ def plugins_installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterat
     site = tmp_path / "site"
     site.mkdir()
     (site / "footer_plugin.py").write_text(FOOTER_MODULE, encoding="utf-8")
-    dist_info = site / "footer_plugin-0.1.0.dist-info"
-    dist_info.mkdir()
-    (dist_info / "METADATA").write_text("Metadata-Version: 2.1\nName: footer_plugin\nVersion: 0.1.0\n")
-    (dist_info / "entry_points.txt").write_text(
-        "[naa.plugins]\nfooter = footer_plugin:plugin\norder-lookup = naa_order_lookup:plugin\n"
+    install_dist(
+        site, "footer_plugin", {"footer": "footer_plugin:plugin", "order-lookup": "naa_order_lookup:plugin"}
     )
     monkeypatch.syspath_prepend(str(EXAMPLE_SRC))
     monkeypatch.syspath_prepend(str(site))

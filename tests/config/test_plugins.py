@@ -4,9 +4,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from plugin_dists import install_dist
 
 from naa.config.plugins import (
-    ENTRY_POINT_GROUP,
     Plugin,
     PluginComponentConfig,
     PluginRef,
@@ -19,15 +19,6 @@ from naa.errors import ConfigError
 EXAMPLE_SRC = Path(__file__).resolve().parents[2] / "examples" / "plugin-order-lookup" / "src"
 
 
-def _install_dist(site: Path, name: str, entry_points: dict[str, str]) -> None:
-    """Write what pip writes for an installed package, so importlib.metadata finds its entry points."""
-    dist_info = site / f"{name}-0.1.0.dist-info"
-    dist_info.mkdir(parents=True)
-    (dist_info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 0.1.0\n")
-    lines = [f"[{ENTRY_POINT_GROUP}]", *(f"{key} = {value}" for key, value in entry_points.items())]
-    (dist_info / "entry_points.txt").write_text("\n".join(lines) + "\n")
-
-
 @pytest.fixture
 def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.syspath_prepend(str(EXAMPLE_SRC))
@@ -38,7 +29,7 @@ def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 
 def test_load_plugins_finds_the_example_package_by_its_entry_point(site: Path) -> None:
-    _install_dist(site, "naa_order_lookup", {"order-lookup": "naa_order_lookup:plugin"})
+    install_dist(site, "naa_order_lookup", {"order-lookup": "naa_order_lookup:plugin"})
     registry = load_plugins()
     assert registry.names("tool") == ["order_lookup"]
     assert registry.names("postprocessor") == ["signature"]
@@ -76,7 +67,7 @@ plugin = Plugin("recording", {"postprocessor": {"footer": Footer}})
 def test_entry_points_are_imported_only_when_a_component_is_looked_up(site: Path) -> None:
     """load_plugins() imported every installed plugin, so a partner naming none still imported them all."""
     (site / "recording_plugin.py").write_text(RECORDING_MODULE)
-    _install_dist(site, "recording_plugin", {"recording": "recording_plugin:plugin"})
+    install_dist(site, "recording_plugin", {"recording": "recording_plugin:plugin"})
     registry = load_plugins()
     assert not (site / "recording_plugin.imported").exists()
     registry.build_ref("postprocessor", PluginRef(name="footer"))
@@ -87,8 +78,8 @@ def test_a_plugin_that_fails_to_import_fails_only_the_names_it_may_provide(site:
     """A broken package made load_plugins() raise, for every partner; now it fails only lookups that the
     plugins that load cannot answer, and those name it, with the plugins that did load."""
     (site / "broken_plugin.py").write_text(BROKEN_MODULE)
-    _install_dist(site, "broken_plugin", {"broken": "broken_plugin:plugin"})
-    _install_dist(site, "naa_order_lookup", {"order-lookup": "naa_order_lookup:plugin"})
+    install_dist(site, "broken_plugin", {"broken": "broken_plugin:plugin"})
+    install_dist(site, "naa_order_lookup", {"order-lookup": "naa_order_lookup:plugin"})
     registry = load_plugins()
     signature = registry.build_ref("postprocessor", PluginRef(name="signature"))
     assert signature.process("Hi.", intent="greet", action="smalltalk").endswith("-- Your support team")
@@ -103,19 +94,19 @@ def test_a_plugin_that_fails_to_import_fails_only_the_names_it_may_provide(site:
 
 
 def test_an_entry_point_that_is_not_a_plugin_is_refused_when_looked_up(site: Path) -> None:
-    _install_dist(site, "odd_plugin", {"odd": "naa_order_lookup:OrderLookupTool.description"})
+    install_dist(site, "odd_plugin", {"odd": "naa_order_lookup:OrderLookupTool.description"})
     registry = load_plugins()
     with pytest.raises(ConfigError, match=r"must name a naa.config.plugins.Plugin, got str"):
         registry.require("tool", "order_lookup")
 
 
 def test_plugins_clashing_on_a_name_fail_only_that_name(site: Path) -> None:
-    _install_dist(site, "naa_order_lookup", {"order-lookup": "naa_order_lookup:plugin"})
+    install_dist(site, "naa_order_lookup", {"order-lookup": "naa_order_lookup:plugin"})
     (site / "copy_plugin.py").write_text(
         "from naa.config.plugins import Plugin\nfrom naa_order_lookup import OrderLookupTool\n"
         'plugin = Plugin("copy", {"tool": {"order_lookup": OrderLookupTool}})\n'
     )
-    _install_dist(site, "copy_plugin", {"copy": "copy_plugin:plugin"})
+    install_dist(site, "copy_plugin", {"copy": "copy_plugin:plugin"})
     registry = load_plugins()
     registry.require("postprocessor", "signature")
     with pytest.raises(ConfigError, match="both register the tool 'order_lookup'"):

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from celery.contrib.testing.worker import start_worker
+from plugin_dists import install_dist
 
 from naa.config.plugins import load_plugins
 from naa.config.settings import NAASettings
@@ -41,10 +42,7 @@ plugin = Plugin("rl-test-rewards", {"reward": {"vowel_share": lambda: vowel_shar
 @pytest.fixture
 def reward_plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     site = tmp_path / "site"
-    dist = site / "naa_rl_test_rewards-0.1.dist-info"
-    dist.mkdir(parents=True)
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: naa-rl-test-rewards\nVersion: 0.1\n")
-    (dist / "entry_points.txt").write_text("[naa.plugins]\nrl-test = naa_rl_test_rewards:plugin\n")
+    install_dist(site, "naa_rl_test_rewards", {"rl-test": "naa_rl_test_rewards:plugin"})
     (site / "naa_rl_test_rewards.py").write_text(textwrap.dedent(PLUGIN))
     monkeypatch.syspath_prepend(str(site))
     load_plugins.cache_clear()

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from plugin_dists import install_dist
 
 import naa.rl
 from naa.rl.run_state import DataOrder
@@ -35,10 +36,7 @@ def _free_port() -> int:
 def _plugin_site(root: Path) -> Path:
     """A folder that makes tests/rl/reward_plugin.py an installed ``naa.plugins`` entry point."""
     site = root / "site"
-    dist = site / "naa_launch_test_rewards-0.1.dist-info"
-    dist.mkdir(parents=True)
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: naa-launch-test-rewards\nVersion: 0.1\n")
-    (dist / "entry_points.txt").write_text("[naa.plugins]\ntests = naa_launch_test_rewards:plugin\n")
+    install_dist(site, "naa_launch_test_rewards", {"tests": "naa_launch_test_rewards:plugin"})
     shutil.copy(Path(__file__).with_name("reward_plugin.py"), site / "naa_launch_test_rewards.py")
     return site
 
