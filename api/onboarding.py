@@ -21,7 +21,7 @@ from naa.config.partner import load_partner_config
 from naa.config.settings import NAASettings
 from naa.storage import partners
 from naa.storage.models import Job, Partner
-from naa.storage.session import init_db, lock_row, make_engine, make_session_factory, session_scope
+from naa.storage.session import database_session, lock_row
 from naa.workspace import Workspace
 from pipelines.celery_app import NAACelery
 from pipelines.submit import submit_intent_train, submit_kb_index
@@ -43,25 +43,19 @@ def register_partner_file(
         ConfigError: the file is missing or invalid.
     """
     config = load_partner_config(config_path)
-    url = settings.resolved_database_url()
-    init_db(url)
-    engine = make_engine(url)
-    try:
-        with session_scope(make_session_factory(engine)) as session:
-            if config.id not in {p.id for p in partners.list_partners(session)}:
-                partners.create_partner(session, config.id, config.name, config_path=config_path.resolve())
-            live = [
-                k
-                for k in partners.list_api_keys(session, config.id)
-                if k.name == key_name and k.revoked_at is None
-            ]
-            if live and not new_key:
-                return None
-            for key in live:
-                partners.revoke_api_key(session, config.id, key.id)
-            return partners.create_api_key(session, config.id, key_name)[1]
-    finally:
-        engine.dispose()
+    with database_session(settings.resolved_database_url()) as session:
+        if config.id not in {p.id for p in partners.list_partners(session)}:
+            partners.create_partner(session, config.id, config.name, config_path=config_path.resolve())
+        live = [
+            k
+            for k in partners.list_api_keys(session, config.id)
+            if k.name == key_name and k.revoked_at is None
+        ]
+        if live and not new_key:
+            return None
+        for key in live:
+            partners.revoke_api_key(session, config.id, key.id)
+        return partners.create_api_key(session, config.id, key_name)[1]
 
 
 def queue_build(session: Session, jobs_app: NAACelery, partner_id: str) -> list[Job]:

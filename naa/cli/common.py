@@ -44,16 +44,10 @@ def load_partner(path: Path | None) -> PartnerConfig:
     if not config.generator_model().startswith(VERSION_PREFIX):
         return config
     from naa.storage.partners import with_named_version
-    from naa.storage.session import init_db, make_engine, make_session_factory, session_scope
+    from naa.storage.session import database_session
 
-    url = NAASettings().resolved_database_url()
-    init_db(url)
-    engine = make_engine(url)
-    try:
-        with session_scope(make_session_factory(engine)) as session:
-            return with_named_version(session, config)
-    finally:
-        engine.dispose()
+    with database_session(NAASettings().resolved_database_url()) as session:
+        return with_named_version(session, config)
 
 
 def workspace() -> Workspace:

@@ -72,6 +72,19 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         yield session
 
 
+@contextmanager
+def database_session(url: str) -> Iterator[Session]:
+    """One transaction on the database at ``url``, migrated first and closed after: for a command that
+    touches the database once (registering a partner file, looking up a model version), not a server."""
+    init_db(url)
+    engine = make_engine(url)
+    try:
+        with session_scope(make_session_factory(engine)) as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
 def migration_config() -> Config:
     """Alembic settings built in code, so migrations run from an installed package (no alembic.ini)."""
     config = Config()

@@ -7,20 +7,16 @@ from naa.cli.common import DEMO_PARTNER
 from naa.config.settings import NAASettings
 from naa.errors import NotFoundError
 from naa.storage import partners
-from naa.storage.session import make_engine, make_session_factory, session_scope
+from naa.storage.session import database_session
 
 
 def _authenticates(settings: NAASettings, key: str) -> bool:
-    engine = make_engine(settings.resolved_database_url())
-    try:
-        with session_scope(make_session_factory(engine)) as session:
-            try:
-                partners.authenticate(session, key)
-            except NotFoundError:
-                return False
-            return True
-    finally:
-        engine.dispose()
+    with database_session(settings.resolved_database_url()) as session:
+        try:
+            partners.authenticate(session, key)
+        except NotFoundError:
+            return False
+        return True
 
 
 def test_a_restart_keeps_the_key_and_a_new_key_revokes_the_old_one(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from naa.config.settings import NAASettings
 from naa.storage import partners
 from naa.storage.model_versions import register_model_version
 from naa.storage.models import ModelKind
-from naa.storage.session import init_db, make_engine, make_session_factory, session_scope
+from naa.storage.session import database_session
 
 runner = CliRunner()
 
@@ -85,14 +85,10 @@ def test_a_partner_file_can_name_a_registered_generator_version(
     assert unregistered.exit_code == 1
     assert "names 'version:tuned', which is not registered" in " ".join(unregistered.output.split())
 
-    settings = NAASettings(data_dir=data_dir)
-    init_db(settings.resolved_database_url())
-    engine = make_engine(settings.resolved_database_url())
-    with session_scope(make_session_factory(engine)) as session:
+    with database_session(NAASettings(data_dir=data_dir).resolved_database_url()) as session:
         if raw["id"] not in [p.id for p in partners.list_partners(session)]:
             partners.create_partner(session, raw["id"], raw["name"])
         register_model_version(session, raw["id"], ModelKind.GENERATOR, "tuned", tiny_lm_dir)
-    engine.dispose()
     answered = runner.invoke(app, ["ask", "how much is shipping?", "--partner", str(versioned)], env=env)
     assert answered.exit_code == 0, answered.output
     assert "[1] Shipping rates (shipping.md)" in answered.output
