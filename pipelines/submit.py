@@ -5,6 +5,7 @@ the row commits (a worker never looks for a row that is not there yet, and a rol
 nothing). The Celery task id is the job id.
 """
 
+import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from pydantic import ValidationError
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from naa.atomic_files import replace_file
 from naa.config.plugins import PluginComponentConfig
 from naa.config.validation import describe
 from naa.errors import ConfigError, ConflictError, NotFoundError
@@ -36,6 +38,9 @@ KB_INDEX_TASK = "naa.kb.index"
 INTENT_TRAIN_TASK = "naa.intent.train"
 RL_TRAIN_TASK = "naa.rl.train"
 RL_EVAL_TASK = "naa.rl.eval"
+
+# Where runs' task files are copied, relative to the partner's folder (see _task_file).
+TASK_SNAPSHOTS = "rl/task-snapshots"
 
 
 def submit_kb_index(
@@ -128,6 +133,9 @@ def rl_run_metrics(
 
 
 def _task_file(partner_dir: Path, fields: Mapping[str, Any]) -> str:
+    """A copy of the task file the fields name, named by its content: the run trains, resumes and is
+    evaluated on the tasks as they were when it was submitted, though the partner replaces the file later
+    (``PUT /v1/training/tasks``) for another run. Runs of the same tasks share one copy."""
     tasks = fields.get("tasks")
     if not isinstance(tasks, str) or not tasks:
         raise ConfigError("tasks: give the task file's path inside the partner's folder, e.g. rl/tasks.jsonl")
@@ -136,7 +144,15 @@ def _task_file(partner_dir: Path, fields: Mapping[str, Any]) -> str:
         raise ConfigError(f"tasks: {tasks!r} is outside the partner's folder; give a path relative to it")
     if not path.is_file():
         raise ConfigError(f"tasks: the partner's folder has no file {tasks!r}")
-    return str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"tasks: cannot read {tasks!r} as UTF-8 text") from err
+    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+    copy = partner_dir / TASK_SNAPSHOTS / f"{digest}.jsonl"
+    if not copy.is_file():
+        replace_file(copy, [text])
+    return str(copy.resolve())
 
 
 def _base_model(session: Session, partner_id: str, fields: Mapping[str, Any]) -> str:

@@ -3,7 +3,7 @@ generator serving the partner to one of them, with no restart."""
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, File, Query, UploadFile, status
 
 from api.deps import JobsAppDep, PartnerConfigDep, PartnerDep, SessionDep, StateDep
 from api.errors import ERROR_RESPONSES, FINISHED_JOB, ErrorBody
@@ -20,8 +20,10 @@ from api.schemas.training import (
     TrainingRunPublic,
     TrainingRunsPublic,
 )
+from naa.errors import InputError, NotFoundError
+from naa.rl.rewards import RewardScorer
 from naa.rl.task_generator import TaskSources, generate_tasks
-from naa.rl.tasks import save_tasks, task_counts
+from naa.rl.tasks import load_tasks, parse_tasks, save_tasks, task_counts
 from naa.storage import jobs, model_versions, partners
 from naa.storage.models import JobKind
 from pipelines.submit import rl_run_metrics, submit_rl_eval, submit_rl_train
@@ -43,7 +45,8 @@ def create_task_file(
     body: TaskFileCreate, caller: PartnerDep, config: PartnerConfigDep, state: StateDep
 ) -> TaskFilePublic:
     """Intent tasks from the partner's intent examples (as `naa rl tasks generate --partner`), written to
-    its folder (replacing an earlier file): start a run with `{"tasks": "rl/tasks.jsonl", ...}`."""
+    its folder (replacing an earlier file; PUT uploads one instead): start a run with
+    `{"tasks": "rl/tasks.jsonl", ...}`."""
     tasks = generate_tasks(
         TaskSources.partner(config),
         per_template=body.per_template,
@@ -52,6 +55,52 @@ def create_task_file(
     )
     save_tasks(tasks, state.workspace.partner_dir(caller.partner_id) / TASK_FILE)
     return TaskFilePublic(tasks=TASK_FILE, counts=task_counts(tasks))
+
+
+@router.put(
+    "/training/tasks",
+    summary="Upload the partner's RL task file",
+    responses={
+        422: {
+            "model": ErrorBody,
+            "description": "A line is not a valid task (named by line), ids repeat, or a reward plugin it "
+            "names is not installed.",
+        }
+    },
+    openapi_extra={"requestBody": {"content": {"multipart/form-data": {"example": {"file": "tasks.jsonl"}}}}},
+)
+def upload_task_file(
+    file: Annotated[
+        UploadFile,
+        File(
+            description="JSONL, one task per line, as `naa rl tasks generate` writes (`naa rl tasks check`)."
+        ),
+    ],
+    caller: PartnerDep,
+    state: StateDep,
+) -> TaskFilePublic:
+    """Tasks written by hand or by the partner's own tools, of any type, scored by the built-in verifiers or
+    the reward plugins they name. Every line is checked before the file replaces the partner's task file:
+    a bad file changes nothing, and runs already started keep the tasks they were started with."""
+    name = file.filename or "tasks.jsonl"
+    try:
+        text = file.file.read().decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise InputError(f"{name}: save the task file as UTF-8 text") from err
+    tasks = parse_tasks(text, name)
+    if not tasks:
+        raise InputError(f"{name} holds no tasks: one JSON task per line")
+    RewardScorer().check(tasks)
+    save_tasks(tasks, state.workspace.partner_dir(caller.partner_id) / TASK_FILE)
+    return TaskFilePublic(tasks=TASK_FILE, counts=task_counts(tasks))
+
+
+@router.get("/training/tasks", summary="Describe the partner's RL task file")
+def get_task_file(caller: PartnerDep, state: StateDep) -> TaskFilePublic:
+    path = state.workspace.partner_dir(caller.partner_id) / TASK_FILE
+    if not path.is_file():
+        raise NotFoundError("no task file yet: POST /v1/training/tasks generates one, PUT uploads one")
+    return TaskFilePublic(tasks=TASK_FILE, counts=task_counts(load_tasks(path)))
 
 
 @router.post(

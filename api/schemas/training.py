@@ -53,10 +53,11 @@ _RUN_EXAMPLE: JsonDict = {
 class TrainingRunCreate(RootModel[Annotated[dict[str, Any], BeforeValidator(check_text)]]):
     """Fields of ``RLConfig`` (naa/rl/config.py), validated by it: a bad field is a 422 naming it.
 
-    ``tasks`` is a JSONL task file relative to the partner's folder in the data dir. ``model`` is a
-    packaged model name or ``version:<name>`` of one of the partner's generator versions; left out, the
-    run starts from the model serving the partner now. ``output_dir`` is set by the server. ``run_name``
-    names the model version the run registers (default ``rl-job-<job id>``).
+    ``tasks`` is a JSONL task file relative to the partner's folder in the data dir; the run keeps a copy
+    (``config.tasks`` names it), so a file replaced later changes neither the run nor its evaluation.
+    ``model`` is a packaged model name or ``version:<name>`` of one of the partner's generator versions;
+    left out, the run starts from the model serving the partner now. ``output_dir`` is set by the server.
+    ``run_name`` names the model version the run registers (default ``rl-job-<job id>``).
     """
 
     model_config = ConfigDict(json_schema_extra={"examples": [_RUN_CONFIG_EXAMPLE]})

@@ -1,8 +1,9 @@
 """`naa rl` commands: generate verifiable tasks, train with Guide-GRPO (or a baseline), evaluate pass@k."""
 
 import signal
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -17,6 +18,9 @@ from naa.cli.common import (
     user_errors,
     workspace,
 )
+
+if TYPE_CHECKING:
+    from naa.rl.tasks import RLTask
 
 app = command_group("Reinforcement learning on verifiable customer-service tasks.")
 tasks_app = command_group("Verifiable task files.")
@@ -47,7 +51,7 @@ def generate(
 ) -> None:
     """Build verifiable tasks (train and held-out splits) for RL from a partner's or the demo's sources."""
     from naa.rl.task_generator import TaskSources, generate_tasks
-    from naa.rl.tasks import save_tasks, task_counts
+    from naa.rl.tasks import save_tasks
 
     with user_errors():
         if policies is not None and partner is None:
@@ -59,11 +63,32 @@ def generate(
         path = output_file(out / "tasks.jsonl")
         tasks = generate_tasks(sources, per_template=per_template, seed=seed, heldout_fraction=heldout)
         save_tasks(tasks, path)
+    _print_counts(tasks)
+    console.print(f"wrote {len(tasks)} tasks to {path}")
+
+
+@tasks_app.command("check")
+def check(
+    path: Annotated[Path, typer.Argument(help="A JSONL task file (one task per line).")],
+) -> None:
+    """Validate a task file, hand-written or generated, and the reward plugins it names; count its tasks."""
+    from naa.rl.rewards import RewardScorer
+    from naa.rl.tasks import load_tasks
+
+    with user_errors():
+        tasks = load_tasks(path)
+        RewardScorer().check(tasks)
+    _print_counts(tasks)
+    console.print(f"{path}: {len(tasks)} valid tasks")
+
+
+def _print_counts(tasks: "Sequence[RLTask]") -> None:
+    from naa.rl.tasks import task_counts
+
     table = Table("type/split", "tasks")
     for key, count in task_counts(tasks).items():
         table.add_row(key, str(count))
     console.print(table)
-    console.print(f"wrote {len(tasks)} tasks to {path}")
 
 
 @app.command()

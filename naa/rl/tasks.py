@@ -8,6 +8,7 @@ One task per line. ``type`` picks the schema of ``answer``; the verifier for eac
      "hint": "refund = 120.00 - 0% restocking - 6.95 label fee", "answer": 113.05, "tolerance": 0.01}
 """
 
+import json
 from collections.abc import Iterable, Sequence
 from datetime import date
 from pathlib import Path
@@ -117,28 +118,44 @@ def load_tasks(path: Path, split: Split | None = None) -> list[RLTask]:
     """Read a JSONL task file, optionally keeping one split.
 
     Raises:
-        ConfigError: the file is missing, a line is not a valid task (named by line number), or ids repeat.
+        ConfigError: the file is missing or not UTF-8, a line is not a valid task (named by line number), ids
+            repeat, or it holds no task of the split.
     """
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        text = path.read_text(encoding="utf-8")
     except OSError as err:
         raise ConfigError(f"cannot read task file {path}: {err.strerror}") from err
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"cannot read task file {path}: save it as UTF-8 text") from err
+    tasks = [task for task in parse_tasks(text, str(path)) if split is None or task.split == split]
+    if not tasks:
+        raise ConfigError(f"task file {path} holds no {split or ''} tasks".replace("  ", " "))
+    return tasks
+
+
+def parse_tasks(text: str, source: str) -> list[RLTask]:
+    """Validate a JSONL task file's text (blank lines skipped); ``source`` names the file in messages.
+
+    Raises:
+        ConfigError: a line is not a valid task (named as ``source:line``) or repeats an earlier task's id.
+    """
     tasks: list[RLTask] = []
     seen: set[str] = set()
-    for number, line in enumerate(lines, start=1):
+    for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:
-            task = parse_task(line)
+            data = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise ConfigError(f"{source}:{number} is not JSON: {err.msg} (column {err.colno})") from err
+        try:
+            task = parse_task(data)
         except ValidationError as err:
-            raise ConfigError(f"{path}:{number} is not a valid task: {describe(err)}") from err
+            raise ConfigError(f"{source}:{number} is not a valid task: {describe(err, data)}") from err
         if task.id in seen:
-            raise ConfigError(f"{path}:{number} repeats task id {task.id!r}; ids must be unique")
+            raise ConfigError(f"{source}:{number} repeats task id {task.id!r}; ids must be unique")
         seen.add(task.id)
-        if split is None or task.split == split:
-            tasks.append(task)
-    if not tasks:
-        raise ConfigError(f"task file {path} holds no {split or ''} tasks".replace("  ", " "))
+        tasks.append(task)
     return tasks
 
 

@@ -2,6 +2,7 @@
 switching the partner's generator to that version with no restart, on every API replica; cancelling;
 isolation; bad configs."""
 
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +16,7 @@ from pydantic import ValidationError
 from sqlalchemy import String
 
 from api.main import create_app
+from api.routers.training import TASK_FILE
 from naa.assistant import Assistant
 from naa.config.settings import NAASettings
 from naa.rl.config import RLConfig
@@ -170,8 +172,17 @@ def test_a_finished_run_is_evaluated_with_pass_at_k_and_its_version_gets_the_fig
     client: TestClient, keys: Keys, worker: None, task_file: Path
 ) -> None:
     acme = keys.headers("acme")
-    run = _finished(client, keys, _start(client, keys)["id"])
+    original = task_file.read_text()
+    started = _start(client, keys)
+    # The partner replaces its task file for another run: this run trains and is evaluated on its own.
+    replaced = client.put("/v1/training/tasks", files=_upload(_HELDOUT_TASKS), headers=acme)
+    assert replaced.status_code == 200, replaced.text
+    try:
+        run = _finished(client, keys, started["id"])
+    finally:
+        task_file.write_text(original)
     assert run["status"] == "succeeded", run["error"]
+    assert Path(run["config"]["tasks"]).read_text() == original
     evaluations = f"/v1/training/runs/{run['id']}/evaluations"
 
     no_heldout = client.post(evaluations, json={}, headers=acme)  # the task file has train tasks only
@@ -297,3 +308,67 @@ def test_a_partner_generates_its_task_file_and_a_run_accepts_it(
     written = load_tasks(data_dir / "partners" / "globex" / "rl" / "tasks.jsonl")
     assert len(written) == sum(made.json()["counts"].values())
     assert client.post("/v1/training/tasks", json={"per_template": 1}, headers=globex).status_code == 422
+
+
+_HELDOUT_TASKS = [
+    {
+        "id": "late-fee",
+        "type": "computation",
+        "split": "heldout",
+        "messages": [{"role": "user", "content": "I paid 10 days late on a 50.00 bill. What is the fee?"}],
+        "hint": "fee = 2% of the bill per started week late: 2 weeks x 2% x 50.00",
+        "answer": 2.0,
+        "unit": "USD",
+    },
+    {
+        "id": "cancel-action",
+        "type": "action",
+        "messages": [{"role": "user", "content": "Cancel order 8812 please."}],
+        "hint": "Orders not shipped yet can be cancelled: action cancel_order with the order id.",
+        "answer": {"action": "cancel_order", "slots": {"order_id": "8812"}},
+    },
+]
+
+
+def _upload(lines: list[Any], name: str = "my-tasks.jsonl") -> dict[str, tuple[str, bytes]]:
+    text = "".join((line if isinstance(line, str) else json.dumps(line)) + "\n" for line in lines)
+    return {"file": (name, text.encode())}
+
+
+def test_a_partner_uploads_its_own_task_file_checked_line_by_line(
+    client: TestClient, keys: Keys, data_dir: Path
+) -> None:
+    globex = keys.headers("globex")
+    (data_dir / "partners" / "globex" / TASK_FILE).unlink(missing_ok=True)
+    none_yet = client.get("/v1/training/tasks", headers=globex)
+    assert (none_yet.status_code, none_yet.json()["code"]) == (404, "not_found")
+
+    uploaded = client.put("/v1/training/tasks", files=_upload(_HELDOUT_TASKS), headers=globex)
+    assert uploaded.status_code == 200, uploaded.text
+    counts = {"action/train": 1, "computation/heldout": 1}
+    assert uploaded.json() == {"tasks": TASK_FILE, "counts": counts}
+    assert client.get("/v1/training/tasks", headers=globex).json() == uploaded.json()
+    written = load_tasks(data_dir / "partners" / "globex" / TASK_FILE)
+    assert written == [parse_task(task) for task in _HELDOUT_TASKS]
+
+    bad_line = [_HELDOUT_TASKS[0], {**_HELDOUT_TASKS[1], "answer": {"slots": {}}}]
+    not_json = [_HELDOUT_TASKS[0], "", "{oops"]
+    repeated = [_HELDOUT_TASKS[0], _HELDOUT_TASKS[0]]
+    no_plugin = [{**_HELDOUT_TASKS[0], "reward": "no_such_reward"}]
+    for files, message in [
+        (_upload(bad_line), "my-tasks.jsonl:2 is not a valid task: answer.action: Field required"),
+        (_upload(not_json), "my-tasks.jsonl:3 is not JSON: Expecting property name"),
+        (_upload(repeated), "my-tasks.jsonl:2 repeats task id 'late-fee'"),
+        (_upload(no_plugin), "no reward plugin named 'no_such_reward'"),
+        (_upload(["", " "]), "my-tasks.jsonl holds no tasks"),
+        ({"file": ("t.jsonl", "caf\u00e9".encode("latin-1"))}, "t.jsonl: save the task file as UTF-8 text"),
+    ]:
+        refused = client.put("/v1/training/tasks", files=files, headers=globex)
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["message"].startswith(message), refused.json()
+    # Nothing refused replaced the file.
+    assert client.get("/v1/training/tasks", headers=globex).json()["counts"] == counts
+    with_bom = {"file": ("bom.jsonl", b"\xef\xbb\xbf" + json.dumps(_HELDOUT_TASKS[1]).encode())}
+    assert client.put("/v1/training/tasks", files=with_bom, headers=globex).json()["counts"] == {
+        "action/train": 1
+    }

@@ -25,6 +25,28 @@ def test_tasks_generate_writes_a_valid_split_file(tmp_path: Path) -> None:
     assert f"wrote {len(tasks)} tasks" in result.output
 
 
+def test_tasks_check_counts_a_valid_file_and_names_the_first_bad_line(tmp_path: Path) -> None:
+    assert (
+        runner.invoke(app, ["tasks", "generate", "--out", str(tmp_path), "--per-template", "2"]).exit_code
+        == 0
+    )
+    path = tmp_path / "tasks.jsonl"
+    valid = runner.invoke(app, ["tasks", "check", str(path)])
+    assert valid.exit_code == 0, valid.output
+    assert f"{len(load_tasks(path))} valid tasks" in " ".join(valid.output.split())
+
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join([lines[0], lines[1].replace('"hint":', '"hnt":')]))
+    invalid = runner.invoke(app, ["tasks", "check", str(path)])
+    assert invalid.exit_code == 1
+    assert invalid.output.startswith("error: ") and "Traceback" not in invalid.output
+    assert "tasks.jsonl:2 is not a valid task: hint: Field required" in " ".join(invalid.output.split())
+
+    path.write_bytes(b"\xff\xfe")
+    not_text = runner.invoke(app, ["tasks", "check", str(path)])
+    assert not_text.exit_code == 1 and "save it as UTF-8 text" in " ".join(not_text.output.split())
+
+
 def test_an_output_path_that_cannot_be_written_is_one_line_before_any_work(tmp_path: Path) -> None:
     taken = tmp_path / "taken"
     taken.write_text("a file where the folder would go")
