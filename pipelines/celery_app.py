@@ -13,7 +13,7 @@ import pkgutil
 from typing import Any
 
 from celery import Celery, Task
-from kombu import Queue
+from kombu import Exchange, Queue
 from sqlalchemy.orm import Session, sessionmaker
 
 from naa.config.settings import NAASettings
@@ -87,7 +87,9 @@ def make_celery(settings: NAASettings) -> NAACelery:
         task_serializer="json",
         result_serializer="json",
         accept_content=["json"],
-        task_queues=[Queue(CPU_QUEUE), Queue(GPU_QUEUE)],
+        # Each queue its own direct exchange: left out, Celery gives every queue the default queue's exchange,
+        # which routes right but shows as `gpu exchange=cpu` in a worker's banner.
+        task_queues=[Queue(name, Exchange(name), routing_key=name) for name in (CPU_QUEUE, GPU_QUEUE)],
         task_default_queue=CPU_QUEUE,
         task_routes=TASK_ROUTES,
         # A task is acknowledged when it ends, and a worker that dies hands it back: no job is lost.

@@ -122,3 +122,7 @@ def test_a_job_for_one_queue_reaches_that_queue_only(tmp_path: Path) -> None:
             for name in (CPU_QUEUE, GPU_QUEUE)
         }
     assert counts == {CPU_QUEUE: 0, GPU_QUEUE: 1}
+    assert {name: queue.exchange.name for name, queue in app.amqp.queues.items()} == {
+        CPU_QUEUE: CPU_QUEUE,
+        GPU_QUEUE: GPU_QUEUE,
+    }
