@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Query, UploadFile, status
 
-from api.deps import JobsAppDep, PartnerConfigDep, PartnerDep, SessionDep, StateDep
+from api.deps import JobsAppDep, PartnerConfigDep, PartnerDep, SessionDep, StateDep, get_assistant
 from api.errors import ERROR_RESPONSES, FINISHED_JOB, ErrorBody
 from api.schemas.jobs import JobPublic
 from api.schemas.training import (
@@ -21,8 +21,10 @@ from api.schemas.training import (
     TrainingRunsPublic,
 )
 from naa.errors import InputError, NotFoundError
+from naa.eval.retrieval_eval import check_doc_ids
+from naa.retrieval import KnowledgeBase
 from naa.rl.rewards import RewardScorer
-from naa.rl.task_generator import TaskSources, generate_tasks
+from naa.rl.task_generator import TaskSources, generate_tasks, retrieved_passages
 from naa.rl.tasks import load_tasks, parse_tasks, save_tasks, task_counts
 from naa.storage import jobs, model_versions, partners
 from naa.storage.models import JobKind
@@ -39,16 +41,29 @@ TASK_FILE = "rl/tasks.jsonl"
     "/training/tasks",
     status_code=status.HTTP_201_CREATED,
     summary="Generate the partner's RL task file",
-    responses={422: {"model": ErrorBody, "description": "The partner has no intent examples file."}},
+    responses={
+        422: {
+            "model": ErrorBody,
+            "description": "The partner has no intent examples file and no questions were given, or a "
+            "question names a document the knowledge base does not hold.",
+        }
+    },
 )
 def create_task_file(
-    body: TaskFileCreate, caller: PartnerDep, config: PartnerConfigDep, state: StateDep
+    body: TaskFileCreate, caller: PartnerDep, config: PartnerConfigDep, session: SessionDep, state: StateDep
 ) -> TaskFilePublic:
-    """Intent tasks from the partner's intent examples (as `naa rl tasks generate --partner`), written to
-    its folder (replacing an earlier file; PUT uploads one instead): start a run with
-    `{"tasks": "rl/tasks.jsonl", ...}`."""
+    """Intent tasks from the partner's intent examples, and citation tasks from the `questions` given (as
+    `naa rl tasks generate --partner [--questions]`), written to its folder (replacing an earlier file; PUT
+    uploads one instead): start a run with `{"tasks": "rl/tasks.jsonl", ...}`."""
+    questions = body.questions or []
+    search = None
+    if questions:
+        retriever = get_assistant(caller, session, state).retriever
+        if isinstance(retriever, KnowledgeBase):
+            check_doc_ids(questions, {d.doc_id for d in retriever.documents()}, "questions")
+        search = retrieved_passages(retriever)
     tasks = generate_tasks(
-        TaskSources.partner(config),
+        TaskSources.partner(config, questions=questions, search=search),
         per_template=body.per_template,
         seed=body.seed,
         heldout_fraction=body.heldout,

@@ -8,6 +8,7 @@ from pydantic.config import JsonDict
 
 from api.schemas.jobs import JOB_EXAMPLE
 from api.schemas.request import RequestBody, check_text
+from naa.eval.retrieval_eval import RetrievalQuestion
 from naa.rl.tasks import Split
 from naa.storage.models import Job, JobStatus, ModelKind
 
@@ -169,12 +170,29 @@ class GeneratorPublic(BaseModel):
 
 class TaskFileCreate(RequestBody):
     model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"per_template": 50, "seed": 0, "heldout": 0.2}]}
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"per_template": 50, "seed": 0, "heldout": 0.2},
+                {
+                    "per_template": 50,
+                    "questions": [
+                        {"question": "Can I still return my tent after 40 days?", "doc_ids": ["returns.md"]}
+                    ],
+                },
+            ]
+        },
     )
 
-    per_template: int = Field(50, ge=2, le=10_000, description="Tasks per template (per intent source).")
+    per_template: int = Field(50, ge=2, le=10_000, description="Tasks per template (per task source).")
     seed: int = Field(0, description="The same seed and examples give the same file.")
     heldout: float = Field(0.2, gt=0.0, lt=1.0, description="Share of each template held out for evaluation.")
+    questions: list[RetrievalQuestion] | None = Field(
+        None,
+        max_length=10_000,
+        description="Customer questions with the ids of the documents that answer them (as `naa eval "
+        "retrieval` reads): citation tasks over the passages the partner's knowledge base finds for each.",
+    )
 
 
 class TaskFilePublic(BaseModel):

@@ -48,18 +48,36 @@ def generate(
         Path | None,
         typer.Option("--policies", help="With --partner: a policies file shaped as naa/demo/policies.yaml."),
     ] = None,
+    questions: Annotated[
+        Path | None,
+        typer.Option(
+            "--questions",
+            help="With --partner: customer questions and the documents answering them (as naa eval retrieval "
+            "reads): citation tasks over the passages the partner's built knowledge base finds.",
+        ),
+    ] = None,
 ) -> None:
     """Build verifiable tasks (train and held-out splits) for RL from a partner's or the demo's sources."""
-    from naa.rl.task_generator import TaskSources, generate_tasks
+    from naa.assistant import build_retriever
+    from naa.eval.retrieval_eval import check_doc_ids, read_questions
+    from naa.retrieval import KnowledgeBase
+    from naa.rl.task_generator import TaskSources, generate_tasks, retrieved_passages
     from naa.rl.tasks import save_tasks
 
     with user_errors():
-        if policies is not None and partner is None:
-            raise typer.BadParameter("--policies goes with --partner (the demo has its own)")
+        if (policies is not None or questions is not None) and partner is None:
+            raise typer.BadParameter("--policies and --questions go with --partner (the demo has its own)")
         if partner is None:
             sources = TaskSources.demo()
-        else:
+        elif questions is None:
             sources = TaskSources.partner(load_partner(partner), policies)
+        else:
+            config, asked = load_partner(partner), read_questions(questions)
+            retriever = build_retriever(config, workspace())
+            if isinstance(retriever, KnowledgeBase):
+                check_doc_ids(asked, {d.doc_id for d in retriever.documents()}, str(questions))
+            retriever.warm_up()
+            sources = TaskSources.partner(config, policies, asked, retrieved_passages(retriever))
         path = output_file(out / "tasks.jsonl")
         tasks = generate_tasks(sources, per_template=per_template, seed=seed, heldout_fraction=heldout)
         save_tasks(tasks, path)

@@ -131,13 +131,15 @@ def check_doc_ids(questions: Sequence[RetrievalQuestion], known: Collection[str]
     """Refuse doc ids the knowledge base does not hold: a typo would otherwise count as a retrieval miss."""
     if not known:
         raise ConfigError(
-            "the knowledge base holds no documents: build it first (`naa build`, or `naa kb ingest`)"
+            "the knowledge base holds no documents: build it first (`naa build` or `naa kb ingest`; through "
+            "the API, POST /v1/kb/documents)"
         )
     unknown = sorted({doc_id for q in questions for doc_id in q.doc_ids} - set(known))
     if unknown:
         shown = ", ".join(unknown[:5]) + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else "")
         raise ConfigError(
-            f"{source}: the knowledge base holds no document {shown}: use the ids `naa kb list` shows"
+            f"{source}: the knowledge base holds no document {shown}: use the ids `naa kb list` "
+            "(GET /v1/kb/documents) shows"
         )
 
 

@@ -10,7 +10,7 @@ last ``heldout_fraction`` of them become the held-out split, so both splits cove
 import json
 import random
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,8 +20,10 @@ from pydantic import ValidationError
 
 from naa.config.partner import PartnerConfig
 from naa.errors import ConfigError
+from naa.eval.retrieval_eval import RetrievalQuestion
 from naa.intent.config import EmbeddingIntentConfig
 from naa.intent.examples import read_examples
+from naa.retrieval.base import Retriever
 from naa.rl.task_templates import POLICY_TEMPLATES, Draft, PolicyBook, conversation
 from naa.rl.tasks import ActionAnswer, Passage, RLTask, parse_task
 
@@ -31,37 +33,52 @@ _ABCD_DIR = Path(__file__).resolve().parents[3] / "shared" / "data" / "abcd"
 _PASSAGE_CHARS = 700  # keeps a 4-passage prompt near 800 tokens for small models
 
 
+Search = Callable[[Sequence[str]], list[list[Passage]]]
+"""The passages retrieval finds for each query, as a task shows them (``retrieved_passages``)."""
+
+
 @dataclass(frozen=True)
 class TaskSources:
     """Where tasks come from; a missing source contributes no tasks.
 
     ``policies`` is a file in the form of ``naa/demo/policies.yaml``: the policy templates read its keys.
-    ``intents`` is an intent examples file (YAML or CSV, as ``naa intent train`` reads).
+    ``intents`` is an intent examples file (YAML or CSV, as ``naa intent train`` reads). ``questions`` are
+    customer questions with the documents that answer them (as ``naa eval retrieval`` reads), asked of
+    ``search``, the partner's retrieval: each becomes a citation task over the passages it finds.
     """
 
     policies: Path | None = None
     kb_dir: Path | None = None
     intents: Path | None = None
     abcd_dir: Path | None = None
+    questions: Sequence[RetrievalQuestion] = ()
+    search: Search | None = None
 
     @classmethod
-    def partner(cls, config: PartnerConfig, policies: Path | None = None) -> "TaskSources":
-        """A partner's own: the intents of its examples file, and ``policies`` with the articles of its
-        first knowledge-base folder, when given. No ABCD tasks: they belong to another business.
+    def partner(
+        cls,
+        config: PartnerConfig,
+        policies: Path | None = None,
+        questions: Sequence[RetrievalQuestion] = (),
+        search: Search | None = None,
+    ) -> "TaskSources":
+        """A partner's own: the intents of its examples file; ``policies`` with the articles of its first
+        knowledge-base folder, and ``questions`` asked of its retrieval (``search``), when given. No ABCD
+        tasks: they belong to another business.
 
         Raises:
             ConfigError: the partner gives nothing to build tasks from.
         """
         intent = config.intent
         intents = intent.examples if isinstance(intent, EmbeddingIntentConfig) else None
-        if intents is None and policies is None:
+        if intents is None and policies is None and not questions:
             raise ConfigError(
                 f"partner {config.id!r} has no intent examples file (intent.examples) to build intent tasks "
-                "from; policy tasks need a policies file shaped as naa/demo/policies.yaml "
-                "(naa rl tasks generate --policies)"
+                "from; citation tasks need customer questions with the documents that answer them "
+                "(--questions), policy tasks a policies file shaped as naa/demo/policies.yaml (--policies)"
             )
         kb_dir = next((source for source in config.knowledge_base.sources if source.is_dir()), None)
-        return cls(policies=policies, kb_dir=kb_dir, intents=intents)
+        return cls(policies=policies, kb_dir=kb_dir, intents=intents, questions=questions, search=search)
 
     @classmethod
     def demo(cls) -> "TaskSources":
@@ -133,6 +150,53 @@ def _intent_drafts(path: Path, per_template: int, seed: int) -> list[Draft]:
     return drafts
 
 
+def retrieved_passages(retriever: Retriever) -> Search:
+    """A ``Search`` over a partner's retriever (its top_k and min_score), passages cut to the length the
+    templates show."""
+
+    def search(queries: Sequence[str]) -> list[list[Passage]]:
+        return [
+            [Passage(doc_id=hit.doc_id, text=hit.text[:_PASSAGE_CHARS]) for hit in hits]
+            for hits in retriever.search(queries)
+        ]
+
+    return search
+
+
+def _question_drafts(
+    questions: Sequence[RetrievalQuestion], search: Search | None, per_template: int, seed: int
+) -> list[Draft]:
+    """Citation tasks: a customer question, the passages the partner's retrieval finds for it, and the
+    document among them that answers it.
+
+    A question is left out when retrieval finds none of its documents (no reply could cite the right one),
+    more than one (the verifier checks a single article) or no other document (nothing to choose between),
+    and when no document answers it.
+    """
+    answerable = [q for q in questions if q.doc_ids]
+    if not answerable:
+        raise ConfigError("citation tasks need questions that name the documents answering them (doc_ids)")
+    if search is None:
+        raise ConfigError("citation tasks from questions need the partner's retrieval to find their passages")
+    chosen = random.Random(f"{seed}:kb_citation").sample(answerable, min(per_template, len(answerable)))
+    drafts = []
+    for question, context in zip(chosen, search([q.question for q in chosen]), strict=True):
+        found = {passage.doc_id for passage in context}
+        cited = found & set(question.doc_ids)
+        if len(cited) != 1 or len(found) < 2:
+            continue
+        (doc_id,) = cited
+        hint = f"The passage from {doc_id} answers this question."
+        drafts.append(Draft("citation", question.question, doc_id, hint, tuple(context), f"kb:{doc_id}", {}))
+    if not drafts:
+        raise ConfigError(
+            f"none of the {len(chosen)} questions tried makes a citation task: for each, retrieval found "
+            "none of its documents, several, or no other document to choose from; check them with "
+            "`naa eval retrieval --questions`"
+        )
+    return drafts
+
+
 def _abcd_drafts(abcd_dir: Path, per_template: int, seed: int) -> list[Draft]:
     """Next-action tasks from ABCD: the guideline's action sequence of a subflow, steps done so far given.
 
@@ -196,6 +260,8 @@ def generate_tasks(
         groups.update(_policy_drafts(sources.policies, sources.kb_dir, per_template, seed))
     if sources.intents is not None:
         groups["intent"] = _intent_drafts(sources.intents, per_template, seed)
+    if sources.questions:
+        groups["kb_citation"] = _question_drafts(sources.questions, sources.search, per_template, seed)
     if sources.abcd_dir is not None:
         groups["abcd_next_action"] = _abcd_drafts(sources.abcd_dir, per_template, seed)
     tasks: list[RLTask] = []

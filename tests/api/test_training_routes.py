@@ -309,6 +309,30 @@ def test_a_partner_generates_its_task_file_and_a_run_accepts_it(
     assert len(written) == sum(made.json()["counts"].values())
     assert client.post("/v1/training/tasks", json={"per_template": 1}, headers=globex).status_code == 422
 
+    # Citation tasks over the passages globex's own knowledge base finds for its customers' questions.
+    questions = [
+        {"question": "My Globex card was stolen, how do I freeze it?", "doc_ids": ["cards.md"]},
+        {"question": "How long does an international wire transfer take?", "doc_ids": ["transfers.md"]},
+    ]
+    body = {"per_template": 6, "questions": questions}
+    with_citations = client.post("/v1/training/tasks", json=body, headers=globex)
+    assert with_citations.status_code == 201, with_citations.text
+    assert with_citations.json()["counts"] == {
+        **made.json()["counts"],
+        "citation/heldout": 1,
+        "citation/train": 1,
+    }
+    citations = [t for t in load_tasks(data_dir / "partners" / "globex" / TASK_FILE) if t.type == "citation"]
+    assert {t.messages[-1].content: t.answer for t in citations} == {
+        q["question"]: q["doc_ids"][0] for q in questions
+    }
+    assert all({p.doc_id for p in t.context} == {"cards.md", "transfers.md"} for t in citations)
+    typo = client.post(
+        "/v1/training/tasks", json={"questions": [{**questions[0], "doc_ids": ["card.md"]}]}, headers=globex
+    )
+    assert (typo.status_code, typo.json()["code"]) == (422, "invalid_config")
+    assert "the knowledge base holds no document card.md" in typo.json()["message"]
+
 
 _HELDOUT_TASKS = [
     {

@@ -110,3 +110,52 @@ def test_a_stopped_run_says_where_it_stopped_and_how_to_resume(
         assert process.wait(timeout=60) == 130, "".join(lines) + rest
     said = " ".join(rest.split())  # rich wraps lines at 80 columns on a pipe
     assert re.search(r"stopped: its last checkpoint is step-\d+ in \S*run; run the same command", said), rest
+
+
+CITATION_QUESTIONS = [
+    {"question": "what does standard shipping cost?", "doc_ids": ["shipping.md"]},
+    {"question": "how many days do I have to send an item back?", "doc_ids": ["returns.md"]},
+    {"question": "do gift cards expire?", "doc_ids": ["giftcards.md"]},
+    {"question": "return or ship it?", "doc_ids": ["returns.md", "shipping.md"]},  # both found: no task
+    {"question": "who won the football game last night?", "doc_ids": []},  # no article answers it
+]
+
+
+def test_tasks_generate_makes_citation_tasks_from_questions_over_the_partners_retrieval(
+    built_partner: tuple[Path, Path], tmp_path: Path
+) -> None:
+    config, data_dir = built_partner
+    questions = tmp_path / "questions.yaml"
+    questions.write_text(json.dumps(CITATION_QUESTIONS))
+    args = [
+        "tasks",
+        "generate",
+        "--partner",
+        str(config),
+        "--questions",
+        str(questions),
+        "--out",
+        str(tmp_path),
+    ]
+    result = runner.invoke(app, args, env={"NAA_DATA_DIR": str(data_dir)})
+    assert result.exit_code == 0, result.output
+    citations = [t for t in load_tasks(tmp_path / "tasks.jsonl") if t.type == "citation"]
+    # "standard shipping" finds shipping.md alone (nothing to choose between); "return or ship it?" finds
+    # both its documents (the verifier checks one); the football question names none.
+    assert {t.messages[-1].content: t.answer for t in citations} == {
+        "how many days do I have to send an item back?": "returns.md",
+        "do gift cards expire?": "giftcards.md",
+    }
+    for task in citations:
+        found = [passage.doc_id for passage in task.context]
+        assert task.answer in found and len(set(found)) >= 2, found
+    assert {t.split for t in citations} == {"train", "heldout"}
+
+    questions.write_text(json.dumps([{"question": "do gift cards expire?", "doc_ids": ["gift-cards.md"]}]))
+    typo = runner.invoke(app, args, env={"NAA_DATA_DIR": str(data_dir)})
+    assert typo.exit_code == 1 and "Traceback" not in typo.output
+    assert "the knowledge base holds no document gift-cards.md" in " ".join(typo.output.split())
+    questions.write_text(json.dumps(CITATION_QUESTIONS[:1]))
+    no_task = runner.invoke(app, args, env={"NAA_DATA_DIR": str(data_dir)})
+    assert no_task.exit_code == 1
+    assert "none of the 1 questions tried makes a citation task" in " ".join(no_task.output.split())
