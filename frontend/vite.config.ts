@@ -12,5 +12,5 @@ export default defineConfig({
   build: { outDir: "dist", emptyOutDir: true },
   server: { proxy: api },
   preview: { proxy: api },
-  test: { include: ["tests/**/*.test.ts"], environment: "node", testTimeout: 10_000 },
+  test: { include: ["tests/**/*.test.{ts,tsx}"], environment: "node", testTimeout: 10_000 },
 });

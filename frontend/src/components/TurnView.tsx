@@ -41,7 +41,11 @@ export function TurnView({ turn, client }: { turn: Turn; client: ApiClient }) {
         )}
       </header>
       <div className="turn-body">
-        {isReply ? <ReplyText text={turn.content} citations={turn.citations} anchor={anchor} /> : turn.content}
+        {isReply ? (
+          <ReplyText text={turn.content} citations={turn.citations} anchor={anchor} streaming={turn.streaming} />
+        ) : (
+          turn.content
+        )}
       </div>
       {isReply && <SourceList citations={turn.citations} anchor={anchor} />}
       {isReply && turn.passages.length > 0 && (
