@@ -242,6 +242,8 @@ async function checkAgentAssist() {
         `expected channel console and ${JSON.stringify(expected)}`,
     );
   }
+  // The list previews its first customer turn (it was reloaded before that turn was stored).
+  await page.locator(`button[data-id="${id}"]`).filter({ hasText: assistMessage }).waitFor({ timeout: 10_000 });
   // Reopened from the list, an agent-assist conversation opens in agent-assist mode.
   await page.getByRole("button", { name: "+ New conversation" }).click();
   await page.getByRole("radio", { name: "Assistant answers" }).check();

@@ -143,9 +143,12 @@ export function ChatPane({ client, mode, onModeChange, opened, onConversationSta
 
   /** Store an assist turn and show it; on failure show the error and keep the draft to send again. */
   const storeTurn = async (role: TurnRole, text: string): Promise<StoredTurn | null> => {
+    const first = conversationId === null;
     try {
       const stored = await storeAssistTurn(client, conversationId, role, text, started);
       setTurns((all) => [...all, stored.turn]);
+      // The list was reloaded when the conversation was created, before this turn: again, for its preview.
+      if (first && live.current) onConversationStarted(stored.conversationId);
       return stored;
     } catch (err) {
       setError(shownError(err));
