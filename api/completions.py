@@ -3,7 +3,8 @@
 The conversation is not stored: OpenAI clients send the whole history with every request. ``usage`` and
 ``finish_reason`` are the generator's own token counts and end reason; a fixed reply (handoff, small
 talk) used no model and reports 0 tokens. A plugin generator whose stream reports no counts gets its
-streamed pieces counted as completion tokens and a prompt of 0.
+streamed pieces counted as completion tokens and a prompt of 0. An error once a stream has begun is its
+last event, ``data: {"error": {...}}``, which OpenAI's SDKs raise as ``APIError``.
 """
 
 import itertools
@@ -14,6 +15,7 @@ from typing import Literal
 
 from sse_starlette import ServerSentEvent
 
+from api.errors import openai_error_body, status_of
 from api.metrics import Metrics
 from api.schemas.assistant import CitationPublic, IntentPublic
 from api.schemas.completions import (
@@ -24,13 +26,27 @@ from api.schemas.completions import (
     ChoiceMessage,
     ChunkChoice,
     ChunkDelta,
+    ModelPublic,
     NAAExtras,
     Usage,
 )
 from api.sse import event
 from naa.assistant import Assistant, AssistantEvent, AssistantReply, DoneEvent, TokenEvent
+from naa.errors import NAAError, NotFoundError
 
 FinishReason = Literal["stop", "length"]
+
+MODEL_ID = "naa"
+
+
+def model_named(model: str, partner_id: str) -> ModelPublic:
+    """The one model, ``naa`` (the API key's partner decides what answers); any other name is a 404, as
+    OpenAI answers it, not a reply labelled with a model that did not write it."""
+    if model != MODEL_ID:
+        raise NotFoundError(
+            f"model {model!r} does not exist: this server has one model, {MODEL_ID!r} (GET /v1/models)"
+        )
+    return ModelPublic(id=MODEL_ID, owned_by=partner_id)
 
 
 class _Turn:
@@ -110,22 +126,32 @@ def stream_completion(
 
 
 def _chunks(turn: _Turn, events: Iterator[AssistantEvent], metrics: Metrics) -> Iterator[ServerSentEvent]:
-    def chunk(delta: ChunkDelta, finish_reason: FinishReason | None = None) -> ServerSentEvent:
+    def chunk(
+        delta: ChunkDelta, finish_reason: FinishReason | None = None, extras: NAAExtras | None = None
+    ) -> ServerSentEvent:
         choice = ChunkChoice(delta=delta, finish_reason=finish_reason)
         return event(
             None,
-            ChatCompletionChunk(id=turn.id, created=turn.created, model=turn.request.model, choices=[choice]),
+            ChatCompletionChunk(
+                id=turn.id, created=turn.created, model=turn.request.model, choices=[choice], naa=extras
+            ),
         )
 
     yield chunk(ChunkDelta(role="assistant", content=""))
-    for item in events:
-        if isinstance(item, TokenEvent):
-            turn.pieces += 1
-            yield chunk(ChunkDelta(content=item.text))
-        elif isinstance(item, DoneEvent):
-            turn.reply = item.reply
-            metrics.observe_stages(item.reply.timings_ms)
-    yield chunk(ChunkDelta(), turn.finish_reason)
+    try:
+        for item in events:
+            if isinstance(item, TokenEvent):
+                turn.pieces += 1
+                yield chunk(ChunkDelta(content=item.text))
+            elif isinstance(item, DoneEvent):
+                turn.reply = item.reply
+                metrics.observe_stages(item.reply.timings_ms)
+    except NAAError as err:
+        # OpenAI's SDKs raise an `error` in a chunk's data; the named `error` event of /v1/chat reached
+        # them as a chunk without choices.
+        yield event(None, openai_error_body(status_of(err), err.code, str(err)))
+        return
+    yield chunk(ChunkDelta(), turn.finish_reason, _extras(turn.reply) if turn.reply else None)
     options = turn.request.stream_options
     if options is not None and options.include_usage:
         last = ChatCompletionChunk(

@@ -3,9 +3,14 @@
 Routers never catch: an ``NAAError`` raised anywhere below them reaches ``_naa_error`` and gets the status of
 the nearest class in ``STATUS_BY_ERROR``. Framework errors (unknown route, bad JSON, schema violations) are
 reshaped to the same body, so a client parses one error format.
+
+The OpenAI-compatible routes (tagged ``OPENAI_TAG``) add OpenAI's ``error`` object to that body and refuse a
+request with a 400 where the others answer 422: OpenAI's SDKs read the message from ``error`` only (the npm
+package showed "422 status code (no body)") and raise a 400 as ``BadRequestError``.
 """
 
 import logging
+from typing import Literal
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -26,6 +31,8 @@ from naa.errors import (
 )
 
 log = logging.getLogger(__name__)
+
+OPENAI_TAG = "openai compatible"
 
 
 class AuthenticationError(NAAError):
@@ -72,6 +79,48 @@ class ErrorBody(BaseModel):
     )
 
 
+class OpenAIError(BaseModel):
+    """OpenAI's error object: what its SDKs raise as their exception's message, code and param."""
+
+    message: str
+    type: Literal["invalid_request_error", "server_error"]
+    param: str | None = Field(None, description="The request field at fault, when one is.")
+    code: str
+
+
+class OpenAIErrorBody(ErrorBody):
+    """The body of every error of the OpenAI-compatible routes: NAA's fields and OpenAI's ``error``."""
+
+    error: OpenAIError
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "code": "invalid_request",
+                    "message": "body.n: Input should be less than or equal to 1",
+                    "error": {
+                        "message": "body.n: Input should be less than or equal to 1",
+                        "type": "invalid_request_error",
+                        "param": "n",
+                        "code": "invalid_request",
+                    },
+                }
+            ]
+        }
+    )
+
+
+def openai_error_body(status: int, code: str, message: str, param: str | None = None) -> OpenAIErrorBody:
+    """An error of ``status`` in the OpenAI-compatible routes' body."""
+    kind: Literal["invalid_request_error", "server_error"] = (
+        "server_error" if status >= 500 else "invalid_request_error"
+    )
+    return OpenAIErrorBody(
+        code=code, message=message, error=OpenAIError(message=message, type=kind, param=param, code=code)
+    )
+
+
 def status_of(error: NAAError) -> int:
     """The status of the nearest class of ``error`` in the table (the table ends with the root)."""
     return next(status for cls, status in STATUS_BY_ERROR.items() if isinstance(error, cls))
@@ -85,46 +134,65 @@ def error_response(
     )
 
 
+def _reply(
+    request: Request,
+    status: int,
+    code: str,
+    message: str,
+    headers: dict[str, str] | None = None,
+    param: str | None = None,
+) -> JSONResponse:
+    """The error response in the shape of the route that was called (see the module's docstring)."""
+    route = request.scope.get("route")
+    if OPENAI_TAG not in getattr(route, "tags", ()):
+        return error_response(status, code, message, headers)
+    status = 400 if status == 422 else status
+    body = openai_error_body(status, code, message, param)
+    return JSONResponse(body.model_dump(), status_code=status, headers=headers)
+
+
 async def _naa_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, NAAError)
     status = status_of(error)
     if status >= 500:
         log.error("%s %s failed: %s", request.method, request.url.path, error, exc_info=error)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return error_response(status, error.code, str(error), headers)
+    return _reply(request, status, error.code, str(error), headers)
 
 
 async def _validation_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
     first = error.errors()[0]
     if first["type"] == "json_invalid":
-        return error_response(422, "malformed_json", f"the request body is not valid JSON: {first['msg']}")
+        return _reply(request, 422, "malformed_json", f"the request body is not valid JSON: {first['msg']}")
     sent = request.headers.get("content-type", "")
     if tuple(first["loc"]) == ("body",) and not sent.startswith("application/json"):
         # FastAPI reads a JSON route's body as JSON only when the request says it is JSON; anything else
         # arrives as a string, and the model's error would read as if the fields were wrong.
-        return error_response(
+        return _reply(
+            request,
             415,
             UnsupportedMediaTypeError.code,
             f"the body was sent as {sent or 'no content type'}; send JSON, Content-Type: application/json",
         )
     where = ".".join(str(part) for part in first["loc"])
     more = f" (and {len(error.errors()) - 1} more)" if len(error.errors()) > 1 else ""
-    return error_response(422, "invalid_request", f"{where}: {first['msg']}{more}")
+    field = str(first["loc"][1]) if first["loc"][:1] == ("body",) and len(first["loc"]) > 1 else None
+    return _reply(request, 422, "invalid_request", f"{where}: {first['msg']}{more}", param=field)
 
 
-def _unparsable_body(error: StarletteHTTPException) -> JSONResponse:
+def _unparsable_body(request: Request, error: StarletteHTTPException) -> JSONResponse:
     # The framework's 400s: a JSON body that is not UTF-8 or nests too deeply for the parser (the cause),
     # a multipart body without a boundary or cut short (Starlette's own detail). The API documents these as
     # malformed requests, a 422, like JSON that does not parse.
     cause = error.__cause__
     if isinstance(cause, UnicodeDecodeError):
-        return error_response(422, "malformed_json", "the request body is not valid JSON: it is not UTF-8")
+        return _reply(request, 422, "malformed_json", "the request body is not valid JSON: it is not UTF-8")
     if isinstance(cause, RecursionError):
-        return error_response(
-            422, "malformed_json", "the request body is not valid JSON: it nests too deeply"
+        return _reply(
+            request, 422, "malformed_json", "the request body is not valid JSON: it nests too deeply"
         )
-    return error_response(422, "malformed_body", f"the request body cannot be parsed: {error.detail}")
+    return _reply(request, 422, "malformed_body", f"the request body cannot be parsed: {error.detail}")
 
 
 def _allowed_methods(request: Request) -> list[str]:
@@ -143,7 +211,7 @@ def _allowed_methods(request: Request) -> list[str]:
 async def _http_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, StarletteHTTPException)
     if error.status_code == 400:  # only the framework's body parsing raises these: routers never do
-        return _unparsable_body(error)
+        return _unparsable_body(request, error)
     codes = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
     code = codes.get(error.status_code, "http_error")
     message = (
@@ -153,13 +221,14 @@ async def _http_error(request: Request, error: Exception) -> JSONResponse:
     if error.status_code == 405 and (allowed := _allowed_methods(request)):
         headers["Allow"] = ", ".join(allowed)
         message = f"{request.url.path} takes {headers['Allow']}, not {request.method}"
-    return error_response(error.status_code, code, message, headers)
+    return _reply(request, error.status_code, code, message, headers)
 
 
 async def _unexpected_error(request: Request, error: Exception) -> JSONResponse:
     # A bug, not a user error: the details go to the log, never to the client.
     log.error("%s %s failed", request.method, request.url.path, exc_info=error)
-    return error_response(500, "internal_error", "the server failed on this request; the error is in its log")
+    message = "the server failed on this request; the error is in its log"
+    return _reply(request, 500, "internal_error", message)
 
 
 def register_error_handlers(app: FastAPI) -> None:
@@ -190,6 +259,12 @@ MODEL_RESPONSES: dict[int | str, dict[str, object]] = {
         503: "A model or the knowledge-base index cannot be used now (`model_unavailable`, "
         "`retrieval_error`); retrying later may succeed.",
     }.items()
+}
+
+# The same statuses on the OpenAI-compatible routes, in their body, with a 400 for the 422.
+OPENAI_ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
+    (400 if status == 422 else status): {**response, "model": OpenAIErrorBody}
+    for status, response in {**ERROR_RESPONSES, **MODEL_RESPONSES}.items()
 }
 
 # The cancel routes' 409: the job already ended (succeeded, failed or cancelled).

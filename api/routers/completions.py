@@ -5,13 +5,13 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from api.completions import complete, stream_completion
+from api.completions import MODEL_ID, complete, model_named, stream_completion
 from api.deps import AssistantDep, PartnerDep, StateDep
-from api.errors import ERROR_RESPONSES, MODEL_RESPONSES
+from api.errors import OPENAI_ERROR_RESPONSES, OPENAI_TAG
 from api.schemas.completions import ChatCompletionCreate, ChatCompletionPublic, ModelPublic, ModelsPublic
 from api.sse import stream_response
 
-router = APIRouter(prefix="/v1", tags=["openai compatible"], responses={**ERROR_RESPONSES, **MODEL_RESPONSES})
+router = APIRouter(prefix="/v1", tags=[OPENAI_TAG], responses=OPENAI_ERROR_RESPONSES)
 
 _STREAM_DOC: dict[int | str, dict[str, Any]] = {
     200: {
@@ -34,6 +34,7 @@ def chat_completions(
     body: ChatCompletionCreate, caller: PartnerDep, assistant: AssistantDep, state: StateDep
 ) -> Response | ChatCompletionPublic:
     """Answer the last user message of `messages` with the partner's assistant; nothing is stored."""
+    model_named(body.model, caller.partner_id)
     if body.stream:
         return stream_response(stream_completion(assistant, body, state.metrics))
     return complete(assistant, body, state.metrics)
@@ -42,4 +43,10 @@ def chat_completions(
 @router.get("/models", summary="List models (OpenAI)")
 def models(caller: PartnerDep) -> ModelsPublic:
     """The one model a key can use: its partner's assistant, named `naa`."""
-    return ModelsPublic(data=[ModelPublic(id="naa", owned_by=caller.partner_id)])
+    return ModelsPublic(data=[model_named(MODEL_ID, caller.partner_id)])
+
+
+@router.get("/models/{model:path}", summary="Retrieve a model (OpenAI)")
+def retrieve_model(model: str, caller: PartnerDep) -> ModelPublic:
+    """The model `naa`; any other id is a 404."""
+    return model_named(model, caller.partner_id)

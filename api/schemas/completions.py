@@ -1,8 +1,11 @@
 """``POST /v1/chat/completions``: the OpenAI chat-completions shape, so existing chat clients work.
 
-Requests ignore OpenAI fields NAA has no use for (``frequency_penalty``, ``logprobs``...), as other
-compatible servers do, instead of refusing clients that always send them. Replies carry the usual fields
-plus ``naa`` (intent, citations, handoff), which OpenAI clients keep as an extra attribute.
+Requests ignore OpenAI fields NAA has no use for (``frequency_penalty``, ``seed``, ``user``...), as other
+compatible servers do, instead of refusing clients that always send them. Fields that ask for a reply NAA
+cannot give (JSON output, a forced tool call, log probabilities, several choices) are refused instead: the
+client would read a plain reply as broken JSON or a missing tool call. Replies carry the usual fields plus
+``naa`` (intent, citations, handoff; on the last chunk of a stream), which OpenAI clients keep as an extra
+attribute.
 """
 
 from dataclasses import replace
@@ -13,6 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.schemas.assistant import CitationPublic, IntentPublic
 from api.schemas.request import RequestBody
 from naa.generation.base import ChatMessage, SamplingParams
+
+StopString = Annotated[str, Field(min_length=1)]  # "" stopped every reply at its first token
 
 
 class ContentPart(BaseModel):
@@ -30,6 +35,12 @@ class CompletionMessage(BaseModel):
         if isinstance(self.content, list):
             return "".join(part.text or "" for part in self.content if part.type == "text")
         return self.content or ""
+
+
+class ResponseFormat(BaseModel):
+    type: Literal["text"] = Field(
+        "text", description="Only `text`: replies are prose grounded in the help center, never JSON."
+    )
 
 
 class StreamOptions(BaseModel):
@@ -53,10 +64,13 @@ class ChatCompletionCreate(RequestBody):
         },
     )
 
-    model: str = Field("naa", description="Echoed back; the partner of the API key decides the model.")
+    model: str = Field(
+        "naa", description="`naa`, the one model (GET /v1/models); the partner of the API key decides it."
+    )
     messages: list[CompletionMessage] = Field(..., min_length=1, max_length=200)
     # strict: pydantic's lax mode would read `true` as 1 and `"0.5"` as 0.5 where OpenAI refuses both.
-    stream: bool = Field(False, strict=True)
+    # Every OpenAI field below may also be null (its default), as in OpenAI's API.
+    stream: bool | None = Field(False, strict=True)
     stream_options: StreamOptions | None = None
     max_tokens: int | None = Field(None, ge=1, le=8192, strict=True)
     max_completion_tokens: int | None = Field(
@@ -64,10 +78,16 @@ class ChatCompletionCreate(RequestBody):
     )
     temperature: float | None = Field(None, ge=0, le=2, strict=True)
     top_p: float | None = Field(None, gt=0, le=1, strict=True)
-    stop: str | list[Annotated[str, Field(min_length=1)]] | None = Field(
-        None, min_length=1, max_length=4, description="Up to four stop strings, none empty."
+    # The length limits belong to the list: on the union they held a single stop string to 4 characters.
+    stop: StopString | Annotated[list[StopString], Field(min_length=1, max_length=4)] | None = Field(
+        None, description="A stop string or up to four, none empty."
     )
-    n: int = Field(1, ge=1, le=1, strict=True, description="Only one choice is generated.")
+    n: int | None = Field(1, ge=1, le=1, strict=True, description="Only one choice is generated.")
+    response_format: ResponseFormat | None = None
+    tool_choice: Literal["none", "auto"] | None = Field(
+        None, description="NAA calls no tools: `required` or a named function is refused."
+    )
+    logprobs: Literal[False] | None = Field(None, description="Replies carry no log probabilities.")
 
     def conversation(self) -> list[ChatMessage]:
         """User and assistant turns; the client's system and tool messages are dropped, because the
@@ -159,9 +179,14 @@ class ChatCompletionChunk(BaseModel):
     model: str
     choices: list[ChunkChoice]
     usage: Usage | None = None
+    naa: NAAExtras | None = Field(None, description="On the chunk with the finish_reason only.")
 
 
 class ModelPublic(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"id": "naa", "object": "model", "created": 0, "owned_by": "acme"}]}
+    )
+
     id: str
     object: Literal["model"] = "model"
     created: int = 0
