@@ -15,7 +15,7 @@ from typing import Literal
 
 from sse_starlette import ServerSentEvent
 
-from api.errors import openai_error_body, status_of
+from api.errors import log_server_error, openai_error_body, status_of
 from api.metrics import Metrics
 from api.schemas.assistant import CitationPublic, IntentPublic
 from api.schemas.completions import (
@@ -147,6 +147,7 @@ def _chunks(turn: _Turn, events: Iterator[AssistantEvent], metrics: Metrics) -> 
                 turn.reply = item.reply
                 metrics.observe_stages(item.reply.timings_ms)
     except NAAError as err:
+        log_server_error(err, "a streamed completion")
         # OpenAI's SDKs raise an `error` in a chunk's data; the named `error` event of /v1/chat reached
         # them as a chunk without choices.
         yield event(None, openai_error_body(status_of(err), err.code, str(err)))

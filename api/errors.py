@@ -151,11 +151,17 @@ def _reply(
     return JSONResponse(body.model_dump(), status_code=status, headers=headers)
 
 
+def log_server_error(error: NAAError, what: str) -> None:
+    """A failure of the server (a 5xx: a model that failed, a damaged index) goes to the log with its
+    traceback, also when the client only saw it as a stream's last event; a client's mistake does not."""
+    if status_of(error) >= 500:
+        log.error("%s failed: %s", what, error, exc_info=error)
+
+
 async def _naa_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, NAAError)
     status = status_of(error)
-    if status >= 500:
-        log.error("%s %s failed: %s", request.method, request.url.path, error, exc_info=error)
+    log_server_error(error, f"{request.method} {request.url.path}")
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return _reply(request, status, error.code, str(error), headers)
 

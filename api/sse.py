@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.concurrency import iterate_in_threadpool
 
-from api.errors import ErrorBody
+from api.errors import ErrorBody, log_server_error
 from naa.errors import NAAError
 
 
@@ -26,6 +26,7 @@ def with_error_event(events: Iterable[ServerSentEvent]) -> Generator[ServerSentE
     try:
         yield from events
     except NAAError as err:
+        log_server_error(err, "a streamed reply")
         yield event("error", ErrorBody(code=err.code, message=str(err)))
 
 

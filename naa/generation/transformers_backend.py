@@ -162,6 +162,6 @@ class TransformersGenerator:
         if limit is not None and prompt_tokens + max_new_tokens > limit:
             raise PromptTooLongError(
                 f"the prompt has {prompt_tokens} tokens and the reply may take {max_new_tokens}, more than "
-                f"the {limit} that model {self._config.model} holds: shorten the conversation or lower "
-                "max_new_tokens"
+                f"the {limit} that model {self._config.model} holds: shorten the conversation or allow fewer "
+                "new tokens (max_tokens of a chat completion; generation.max_new_tokens of the partner)"
             )

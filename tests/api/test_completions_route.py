@@ -1,13 +1,14 @@
 """/v1/chat/completions is a real OpenAI-compatible server: the official openai client and NAA's own
 ``openai`` generator backend talk to it over HTTP, served by uvicorn on a free localhost port."""
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import openai
 import pytest
-from api_support import Keys
+from api_support import Keys, parse_sse
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -122,10 +123,11 @@ def test_an_unknown_model_is_the_clients_not_found_error_and_naa_can_be_retrieve
         )
 
 
-def test_an_error_mid_stream_is_raised_by_the_client(
-    base_url: str, keys: Keys, decode_fails_mid_reply: None
+def test_an_error_mid_stream_is_raised_by_the_client_and_logged(
+    base_url: str, keys: Keys, decode_fails_mid_reply: None, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """The named `error` event of /v1/chat reached the openai client as a chunk whose choices were None."""
+    """The named `error` event of /v1/chat reached the openai client as a chunk whose choices were None;
+    the server's log said nothing of the failure (here and on /v1/chat, below)."""
     client = openai.OpenAI(base_url=base_url, api_key=keys.acme, max_retries=0)
     stream = client.chat.completions.create(model="naa", messages=QUESTION, stream=True, max_tokens=30)  # type: ignore[arg-type]
     contents: list[str] = []
@@ -134,6 +136,21 @@ def test_an_error_mid_stream_is_raised_by_the_client(
             contents.append(chunk.choices[0].delta.content or "")
     assert failed.value.code == "generation_error"
     assert "".join(contents)  # the reply had begun: the status was 200 already
+    logged = [r for r in caplog.records if r.name == "api.errors" and r.levelname == "ERROR"]
+    assert [r.getMessage() for r in logged] == [f"a streamed completion failed: {failed.value.message}"]
+    assert logged[0].exc_info is not None
+
+
+def test_an_error_mid_stream_of_the_chat_route_is_logged(
+    base_url: str, keys: Keys, decode_fails_mid_reply: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    body = {"message": QUESTION[0]["content"], "stream": True}
+    with httpx.stream("POST", f"{base_url}/chat", json=body, headers=keys.headers("acme")) as response:
+        name, data = parse_sse(response.iter_lines())[-1]
+    assert name == "error" and "out of memory" in data
+    assert [r.getMessage() for r in caplog.records if r.name == "api.errors"] == [
+        f"a streamed reply failed: {json.loads(data)['message']}"
+    ]
 
 
 @pytest.fixture
