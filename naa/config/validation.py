@@ -25,9 +25,14 @@ def describe(err: ValidationError, data: Any = None) -> str:
         where = ".".join(
             str(part) for part in _written(error["loc"], data, missing=error["type"] == "missing")
         )
-        if error["type"] == "union_tag_invalid":  # "Input tag 'x' found using backend() does not match..."
-            ctx = error.get("ctx", {})
-            message = f"backend {ctx.get('tag')!r} is not one of {ctx.get('expected_tags')}"
+        # Tagged unions: the tag's field ("'type'", or "backend()" for a callable discriminator) said plainly,
+        # not "Input tag 'x' found using backend() does not match..." or "Unable to extract tag...".
+        ctx = error.get("ctx", {})
+        tag_field = str(ctx.get("discriminator", "")).strip("'").removesuffix("()")
+        if error["type"] == "union_tag_invalid":
+            message = f"{tag_field} {ctx.get('tag')!r} is not one of {ctx.get('expected_tags')}"
+        elif error["type"] == "union_tag_not_found":
+            message = f"{tag_field}: Field required"
         else:
             message = error["msg"]
         parts.append(f"{where}: {message}" if where else message)

@@ -57,3 +57,14 @@ def test_hinted_prompt_differs_from_the_plain_one_only_by_the_hint() -> None:
     assert hinted[0]["content"] == plain[0]["content"] + "\n\nHint: price - fee"
     assert hinted[1:] == plain[1:] == [{"role": "user", "content": "How much?"}]
     assert '{"answer":' in plain[0]["content"]
+
+
+def test_a_missing_or_unknown_type_is_said_plainly(tmp_path: Path) -> None:
+    base = '"id": "a", "answer": true, "hint": "h", "messages": [{"role": "user", "content": "q"}]'
+    path = tmp_path / "tasks.jsonl"
+    path.write_text(f"{{{base}}}\n")
+    with pytest.raises(ConfigError, match=r"tasks.jsonl:1 is not a valid task: type: Field required$"):
+        load_tasks(path)
+    path.write_text(f'{{{base}, "type": "poem"}}\n')
+    with pytest.raises(ConfigError, match=r"type 'poem' is not one of 'intent', 'action', 'computation'"):
+        load_tasks(path)
