@@ -41,6 +41,9 @@ CONSOLE_DIR = Path(__file__).resolve().parent.parent / "frontend" / "dist"
 
 # Uploaded help-center files are the largest bodies; 20 MiB holds a long PDF manual.
 DEFAULT_MAX_BODY_BYTES = 20 * 1024 * 1024
+# JSON bodies are parsed before the API key is checked (api.limits); the largest a route takes by design,
+# 10,000 training questions, is about 1 MiB.
+DEFAULT_MAX_JSON_BYTES = 4 * 1024 * 1024
 
 _TAGS = [
     {"name": "chat", "description": "Customer turns: intent, retrieval, a cited reply or a handoff."},
@@ -71,7 +74,12 @@ class _ConsoleMount(Mount):
         return (Match.PARTIAL if match == Match.FULL else match), child_scope
 
 
-def create_app(settings: NAASettings, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> FastAPI:
+def create_app(
+    settings: NAASettings,
+    *,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    max_json_bytes: int = DEFAULT_MAX_JSON_BYTES,
+) -> FastAPI:
     """Build the API for ``settings``; the database schema is created or upgraded here."""
     url = settings.resolved_database_url()
     init_db(url)
@@ -95,7 +103,7 @@ def create_app(settings: NAASettings, *, max_body_bytes: int = DEFAULT_MAX_BODY_
         jobs_app=make_celery(settings),
     )
     register_error_handlers(app)
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=max_body_bytes)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=max_body_bytes, max_json_bytes=max_json_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)  # outside the limit, so it times 413s too
     app.add_middleware(HeadAsGetMiddleware)  # outermost: the routers and metrics see a HEAD as its GET
     for module in (

@@ -1,8 +1,8 @@
 """Prometheus metrics: request counts and latency per route, and time per assistant stage.
 
 Each app owns its registry, so two apps in one process (tests, a benchmark) never share counters.
-Routes are labelled by their template (``/v1/conversations/{conversation_id}``), never the raw path, so the
-number of series stays bounded whatever ids clients send.
+Routes are labelled by their template (``/v1/conversations/{conversation_id}``), never the raw path, and
+methods by name only when HTTP defines them, so the number of series stays bounded whatever clients send.
 """
 
 import time
@@ -13,6 +13,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # Chat turns on a CPU generator take seconds; classify and search take milliseconds: buckets cover both.
 _BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+
+# uvicorn's HTTP parser (h11) passes on any token as the method: labelled as sent, every request with a new
+# made-up method (no API key needed) added series that /metrics kept and rendered for the process's life.
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"})
+_OTHER_METHOD = "other"
+
+
+def _method_label(method: str) -> str:
+    """The request's method as a label: one of HTTP's methods, or ``other``."""
+    return method if method in _METHODS else _OTHER_METHOD
 
 
 class Metrics:
@@ -73,5 +83,6 @@ class MetricsMiddleware:
             await self.app(scope, receive, recording_send)
         finally:
             route = getattr(scope.get("route"), "path", "unmatched")
-            self.metrics.requests.labels(scope["method"], route, str(status)).inc()
-            self.metrics.latency.labels(scope["method"], route).observe(time.perf_counter() - started)
+            method = _method_label(scope["method"])
+            self.metrics.requests.labels(method, route, str(status)).inc()
+            self.metrics.latency.labels(method, route).observe(time.perf_counter() - started)

@@ -11,13 +11,18 @@ attribute.
 from dataclasses import replace
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from api.schemas.assistant import CitationPublic, IntentPublic
 from api.schemas.request import RequestBody
 from naa.generation.base import ChatMessage, SamplingParams
 
 StopString = Annotated[str, Field(min_length=1)]  # "" stopped every reply at its first token
+
+# An earlier user or assistant turn longer than this is refused. Longer than any reply of the largest
+# max_tokens (8,192 tokens, about 4 characters each), and no prompt holds it: the history turns that do not
+# fit are dropped, but only after tokenizing them, which took 20 s of a CPU core for one 15 MB turn.
+MAX_HISTORY_TURN_CHARS = 65_536
 
 
 class ContentPart(BaseModel):
@@ -88,6 +93,19 @@ class ChatCompletionCreate(RequestBody):
         None, description="NAA calls no tools: `required` or a named function is refused."
     )
     logprobs: Literal[False] | None = Field(None, description="Replies carry no log probabilities.")
+
+    @field_validator("messages")
+    @classmethod
+    def _history_turns_fit_a_prompt(cls, messages: list[CompletionMessage]) -> list[CompletionMessage]:
+        # The last message is the customer's, checked against the partner's message limit by the assistant.
+        for index, message in enumerate(messages[:-1]):
+            size = len(message.text())
+            if message.role in ("user", "assistant") and size > MAX_HISTORY_TURN_CHARS:
+                raise ValueError(
+                    f"messages[{index}] has {size} characters; an earlier turn may have at most "
+                    f"{MAX_HISTORY_TURN_CHARS}: leave out or shorten the old turns"
+                )
+        return messages
 
     def conversation(self) -> list[ChatMessage]:
         """User and assistant turns; the client's system and tool messages are dropped, because the

@@ -12,12 +12,23 @@ from dataclasses import dataclass
 
 from naa.retrieval.base import Document
 
-_HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$")
+# Documents are uploaded by partners, so every pattern here runs in time linear in its text. The heading's
+# closing "#"s are stripped by heading_text: as `(.+?)[ \t#]*$` the pattern took time quadratic in the line's
+# length, and an uploaded "# a<200,000 spaces>b" held the shared indexing worker for minutes.
+_HEADING = re.compile(r"^(#{1,6})[ \t]+(.+)$")
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
-# Sentence ends and line breaks, kept (capturing group) so the pieces can be joined as they were.
-_SENTENCE_BREAK = re.compile(r"((?<=[.!?])[ \t]+|[ \t]*\n)")
+# Sentence ends and line breaks, kept (capturing group) so the pieces can be joined as they were. The blanks
+# before a line break are matched only from the first one (the lookbehind): `[ \t]*\n` was tried again from
+# every blank of a long run without one, quadratic as the heading was.
+_SENTENCE_BREAK = re.compile(r"((?<=[.!?])[ \t]+|(?:(?<![ \t])[ \t]+)?\n)")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+def heading_text(text: str) -> str:
+    """A Markdown heading's text without the blanks and '#'s that close it (``## Refunds ##``); its first
+    character stays, so ``# #`` is the heading "#"."""
+    return text[: max(1, len(text.rstrip(" \t#")))]
 
 
 @dataclass(frozen=True)
@@ -75,7 +86,7 @@ def _sections(text: str, title: str) -> Iterator[tuple[str, str]]:
             continue
         yield from flush()
         level = len(heading.group(1))
-        path = [(lvl, name) for lvl, name in path if lvl < level] + [(level, heading.group(2))]
+        path = [(lvl, name) for lvl, name in path if lvl < level] + [(level, heading_text(heading.group(2)))]
     yield from flush()
 
 

@@ -12,9 +12,11 @@ import yaml
 
 from naa.errors import InputError
 from naa.retrieval.base import Document
+from naa.retrieval.chunking import heading_text
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*(?:\n|\Z)", re.DOTALL)
-_ATX_HEADING = re.compile(r"^#{1,6}[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
+# Linear in the line's length, unlike `(.+?)[ \t#]*$` (naa.retrieval.chunking): heading_text strips the end.
+_ATX_HEADING = re.compile(r"^#{1,6}[ \t]+(.+)$", re.MULTILINE)
 # A text line underlined with === or --- is a heading in Markdown ("setext" style); rewritten as '#' lines.
 _SETEXT_HEADING = re.compile(r"^([^\s#>*+\-|].*)\n(=+|-+)[ \t]*$", re.MULTILINE)
 _BLANK_RUNS = re.compile(r"\n{3,}")
@@ -31,7 +33,7 @@ def read_markdown(file: Path, doc_id: str) -> list[Document]:
     text = _SETEXT_HEADING.sub(lambda m: ("# " if m.group(2)[0] == "=" else "## ") + m.group(1), text)
     body = _require_text(file, text)
     heading = _ATX_HEADING.search(body)
-    title = front.pop("title", "") or (heading.group(1) if heading else _title_from_name(file))
+    title = front.pop("title", "") or (heading_text(heading.group(1)) if heading else _title_from_name(file))
     return [
         Document(
             doc_id=front.pop("id", "") or doc_id,

@@ -148,6 +148,8 @@ def parse_tasks(text: str, source: str) -> list[RLTask]:
             data = json.loads(line)
         except json.JSONDecodeError as err:
             raise ConfigError(f"{source}:{number} is not JSON: {err.msg} (column {err.colno})") from err
+        except RecursionError as err:  # a line of "[[[[..." (PUT /v1/training/tasks): it was a 500
+            raise ConfigError(f"{source}:{number} is not a task: its JSON nests too deeply") from err
         try:
             task = parse_task(data)
         except ValidationError as err:

@@ -13,7 +13,7 @@ document that a request was deleting.
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, String, select
 from sqlalchemy.orm import Session
 
 from naa.errors import ConflictError, InputError, NotFoundError
@@ -205,9 +205,24 @@ def _upsert(
     if row is None:
         row = Document(partner_id=kb.partner_id, kb_id=kb.id, doc_id=meta.doc_id)
         session.add(row)
-    row.title, row.source, row.url = meta.title, meta.source, meta.url
+    row.title, row.source, row.url = _fitted(meta)
     row.chunk_count = meta.chunk_count
     row.status = status
     row.error = None
     row.updated_at = utcnow()
     return row
+
+
+def _fitted(meta: DocumentMeta) -> tuple[str, str, str]:
+    """Title, source and url cut to their columns: they come from the uploaded file (its first heading, front
+    matter), and past a column's length PostgreSQL refused the row, which failed the indexing job with the
+    SQL statement as its error, shown to the partner. A cut url would lead nowhere, so it is left out."""
+    columns = Document.__table__.c
+    title, source = meta.title[: _length(columns.title)], meta.source[: _length(columns.source)]
+    return title, source, meta.url if len(meta.url) <= _length(columns.url) else ""
+
+
+def _length(column: ColumnElement[str]) -> int:
+    kind = column.type
+    assert isinstance(kind, String) and kind.length is not None, column
+    return kind.length

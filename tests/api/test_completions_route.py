@@ -202,6 +202,28 @@ def test_system_messages_are_dropped_and_the_last_message_must_be_the_users(
     assert models["data"][0]["id"] == "naa"
 
 
+def test_an_earlier_turn_no_prompt_can_hold_is_refused_before_it_is_tokenized(
+    client: TestClient, keys: Keys
+) -> None:
+    # The prompt dropped such a turn only after tokenizing it: one 15 MB turn held a CPU core for 20 s.
+    long_reply = {"role": "assistant", "content": "word " * 14_000}
+    refused = client.post(
+        "/v1/chat/completions", json={"messages": [long_reply, *QUESTION]}, headers=keys.headers("acme")
+    )
+    assert "messages[0] has 70000 characters; an earlier turn may have at most 65536" in _refused(
+        refused, "invalid_request"
+    )
+    assert refused.json()["error"]["param"] == "messages"
+    # A client's system message is dropped unread, so its length is the client's business.
+    system = {"role": "system", "content": "word " * 14_000}
+    answered = client.post(
+        "/v1/chat/completions",
+        json={"messages": [system, *QUESTION], "max_tokens": 2},
+        headers=keys.headers("acme"),
+    )
+    assert answered.status_code == 200, answered.text
+
+
 @pytest.mark.parametrize(
     ("field", "value"),
     [("temperature", False), ("top_p", "0.5"), ("max_tokens", True), ("stream", "true"), ("n", 1.0)],

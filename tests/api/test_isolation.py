@@ -1,10 +1,18 @@
 """Two partners side by side: one partner's key never reaches the other's data."""
 
 import io
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from api_support import Keys, finished_job
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
+
+from naa.rl.tasks import parse_task, save_tasks
+from naa.storage import model_versions
+from naa.storage.models import ModelKind, ModelVersion
+from naa.storage.session import session_scope
 
 
 def test_a_partner_cannot_read_or_rate_another_partners_conversations(client: TestClient, keys: Keys) -> None:
@@ -66,3 +74,53 @@ def test_a_partner_cannot_see_search_or_delete_another_partners_documents_or_job
     found = client.post("/v1/search", json={"query": "roaming data abroad in the EU"}, headers=globex).json()
     assert all(p["doc_id"] in ("cards.md", "transfers.md") for p in found["passages"])
     finished_job(client, keys, job_id, timeout_s=60)  # the worker is idle for the next test
+
+
+@pytest.fixture
+def acme_version(app: FastAPI, data_dir: Path) -> Iterator[str]:
+    """A generator version of acme's, registered as a finished run registers one; removed after the test."""
+    with session_scope(app.state.naa.sessions) as session:
+        row = model_versions.register_model_version(
+            session, "acme", ModelKind.GENERATOR, "acme-secret-tuning", data_dir / "partners" / "acme" / "rl"
+        )
+        version_id = row.id
+    yield "acme-secret-tuning"
+    with session_scope(app.state.naa.sessions) as session:
+        session.delete(session.get(ModelVersion, version_id))
+
+
+def test_a_partner_cannot_train_from_or_serve_another_partners_versions_or_files(
+    client: TestClient, keys: Keys, data_dir: Path, acme_version: str
+) -> None:
+    globex = keys.headers("globex")
+    task = {
+        "id": "t0",
+        "type": "refusal",
+        "messages": [{"role": "user", "content": "x"}],
+        "hint": "h",
+        "answer": False,
+    }
+    acme_tasks, globex_tasks, link = (
+        data_dir / "partners" / partner / "rl" / name
+        for partner, name in [("acme", "secret.jsonl"), ("globex", "own.jsonl"), ("globex", "linked.jsonl")]
+    )
+    for path in (acme_tasks, globex_tasks):
+        save_tasks([parse_task(task)], path)
+    # A link inside globex's folder (left by an operator, say) to acme's file: the path is resolved first.
+    link.unlink(missing_ok=True)
+    link.symlink_to(acme_tasks)
+    runs_before = client.get("/v1/training/runs", headers=globex).json()["runs"]
+    for fields, message in [
+        ({"tasks": "rl/linked.jsonl"}, "tasks: 'rl/linked.jsonl' is outside the partner's folder"),
+        ({"tasks": str(acme_tasks)}, "is outside the partner's folder"),
+        ({"tasks": "../acme/rl/secret.jsonl"}, "is outside the partner's folder"),
+        ({"model": f"version:{acme_version}"}, f"model: no generator version {acme_version!r}"),
+    ]:
+        body = {"tasks": "rl/own.jsonl", "variant": "vanilla", **fields}
+        refused = client.post("/v1/training/runs", json=body, headers=globex)
+        assert (refused.status_code, refused.json()["code"]) == (422, "invalid_config"), refused.text
+        assert message in refused.json()["message"]
+    assert client.get("/v1/training/runs", headers=globex).json()["runs"] == runs_before
+    served = client.put("/v1/generator", json={"model_version": acme_version}, headers=globex)
+    assert (served.status_code, served.json()["code"]) == (404, "not_found")
+    assert acme_version not in str(client.get("/v1/model-versions", headers=globex).json())

@@ -124,6 +124,29 @@ def test_a_faq_upload_is_one_document_that_is_indexed_and_deleted_with_all_its_e
     assert client.delete("/v1/kb/documents/faq.csv", headers=acme).status_code == 404
 
 
+@pytest.mark.usefixtures("worker")
+def test_a_markdown_file_with_long_blank_runs_is_indexed_in_linear_time(
+    client: TestClient, keys: Keys
+) -> None:
+    # The heading and line-break patterns took time quadratic in a line's length: this 200 kB upload held
+    # the shared indexing worker (every partner's jobs) for about a minute; 20 MB, the body limit, for days.
+    blanks = " " * 100_000
+    article = f"# Opening hours{blanks}in store\n\nOpen from nine{blanks}to six.\n".encode()
+    upload = _upload(client, keys, ("hours.md", article))
+    assert upload.status_code == 202, upload.text
+    job = finished_job(client, keys, upload.json()["job"]["id"], timeout_s=20)
+    assert job["status"] == "succeeded", job
+    listed = {
+        d["doc_id"]: d
+        for d in client.get("/v1/kb/documents", headers=keys.headers("acme")).json()["documents"]
+    }
+    # Cut to the title column's 500 characters: longer, PostgreSQL refused the row and failed the job, with
+    # the SQL statement as the job's error.
+    title = listed["hours.md"]["title"]
+    assert title.startswith("Opening hours  ") and len(title) == 500
+    assert client.delete("/v1/kb/documents/hours.md", headers=keys.headers("acme")).status_code == 204
+
+
 def test_a_file_that_fails_to_index_is_named_as_it_was_sent(client: TestClient, keys: Keys) -> None:
     acme = keys.headers("acme")
     upload = client.post("/v1/kb/documents", files={"files": ("latin1.md", b"caf\xe9 ouvert")}, headers=acme)

@@ -70,3 +70,13 @@ def test_head_is_answered_wherever_get_is_with_the_same_headers_and_no_body(
             assert head.headers["content-type"] == got.headers["content-type"], path
         assert http.head("/v1/conversations/nope").status_code == 404
         assert http.head("/v1/chat").status_code == 405  # POST only
+
+
+def test_made_up_methods_share_one_metrics_label_so_clients_cannot_grow_the_registry(served_url: str) -> None:
+    # uvicorn (h11) passes any token on as the method; each made-up one was a new series, without a key.
+    with httpx.Client(base_url=served_url) as http:
+        for number in range(20):
+            assert http.request(f"XMADEUP{number}", "/healthz").status_code == 405
+        text = http.get("/metrics").text
+    assert "XMADEUP" not in text
+    assert 'naa_http_requests_total{method="other",route="/healthz",status="405"} 20.0' in text

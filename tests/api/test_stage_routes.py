@@ -83,6 +83,22 @@ def test_suggest_needs_the_customer_to_have_the_last_word(client: TestClient, ke
     assert (response.status_code, response.json()["code"]) == (422, "invalid_input")
 
 
+def test_suggest_checks_every_turn_sent_as_a_stored_turn_is_checked(client: TestClient, keys: Keys) -> None:
+    # Only the last turn was checked: one 15 MB agent turn held a CPU core for 12 s of tokenizing.
+    question = {"role": "customer", "content": "what does roaming cost"}
+    for turn, problem in [
+        (
+            {"role": "agent", "content": "a" * 600},
+            "the messages[0] message has 600 characters; the limit is 500",
+        ),
+        ({"role": "customer", "content": " \n "}, "the messages[0] message is empty"),
+    ]:
+        response = client.post(
+            "/v1/suggest", json={"messages": [turn, question]}, headers=keys.headers("acme")
+        )
+        assert (response.status_code, response.json()) == (422, {"code": "invalid_input", "message": problem})
+
+
 def _stored_conversation(client: TestClient, keys: Keys, turns: list[tuple[str, str]]) -> str:
     conversation = client.post("/v1/conversations", json={"channel": "console"}, headers=keys.headers("acme"))
     conversation_id: str = conversation.json()["id"]

@@ -382,6 +382,8 @@ def test_a_partner_uploads_its_own_task_file_checked_line_by_line(
     for files, message in [
         (_upload(bad_line), "my-tasks.jsonl:2 is not a valid task: answer.action: Field required"),
         (_upload(not_json), "my-tasks.jsonl:3 is not JSON: Expecting property name"),
+        # It was a 500: the JSON parser's recursion error went unhandled.
+        (_upload([_HELDOUT_TASKS[0], "[" * 100_000]), "my-tasks.jsonl:2 is not a task: its JSON nests"),
         (_upload(repeated), "my-tasks.jsonl:2 repeats task id 'late-fee'"),
         (_upload(no_plugin), "no reward plugin named 'no_such_reward'"),
         (_upload(["", " "]), "my-tasks.jsonl holds no tasks"),
