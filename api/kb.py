@@ -2,8 +2,9 @@
 
 An upload is checked, registered and queued in the request's transaction: a file type the knowledge base
 cannot read is a 415 and a document id already there a 409, before anything is written. Files go to
-``{partner dir}/uploads/{upload id}/`` and the job's message is sent only when the transaction commits
-(``pipelines.submit``), so a failed request leaves neither rows, files nor a queued job behind.
+``{partner dir}/uploads/{upload id}/`` (until the job ends) and the job's message is sent only when the
+transaction commits (``pipelines.submit``), so a failed request leaves neither rows, files nor a queued job
+behind.
 
 An uploaded file is one document, whatever it holds: a FAQ file's entries are indexed, searched and cited
 on their own (``faq.csv#2``), but listed, counted and deleted with their file.
@@ -80,7 +81,7 @@ def upload_documents(
     rows = documents.add_documents(
         session, config.id, kb_name, [DocumentMeta(doc_id=name, title=name, source=name) for name in names]
     )
-    folder = workspace.partner_dir(config.id) / "uploads" / uuid.uuid4().hex
+    folder = workspace.uploads_dir(config.id) / uuid.uuid4().hex
     folder.mkdir(parents=True)
     try:
         paths = [_save(upload, folder / name) for upload, name in zip(files, names, strict=True)]

@@ -37,6 +37,10 @@ class Workspace:
     def intent_dir(self, partner_id: str) -> Path:
         return self.partner_dir(partner_id) / "intent"
 
+    def uploads_dir(self, partner_id: str) -> Path:
+        """Where API uploads wait for their indexing job, a folder per upload, removed when the job ends."""
+        return self.partner_dir(partner_id) / "uploads"
+
     def rl_run_dir(self, partner_id: str, job_id: str) -> Path:
         return self.partner_dir(partner_id) / "rl" / f"job-{job_id}"
 

@@ -98,11 +98,20 @@ def run_job(
         _record_failure(factory, partner_id, job_id, str(err))
         raise
     except Exception as err:
-        _record_failure(factory, partner_id, job_id, f"{type(err).__name__}: {err}")
+        _record_failure(factory, partner_id, job_id, public_error(err))
         raise
     with session_scope(factory) as session:
         jobs.succeed_job(session, partner_id, job_id, result)
     return result
+
+
+def public_error(err: Exception) -> str:
+    """What a job's owner is told of an error: NAA's own errors say what to do; any other (a bug, a database
+    failure) is named by its type only, as its text can hold SQL, parameters or server paths; Celery logs it
+    with its traceback."""
+    if isinstance(err, NAAError):
+        return str(err)
+    return f"the job failed on an unexpected {type(err).__name__}; the details are in the worker's log"
 
 
 def _record_failure(factory: Any, partner_id: str, job_id: str, error: str) -> None:

@@ -9,11 +9,13 @@ job skips those deleted while it was queued, and takes out again those deleted w
 """
 
 import dataclasses
+import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from celery import Task, shared_task
+from celery.exceptions import Retry
 
 from naa.errors import InputError
 from naa.retrieval import Document, IngestReport, KnowledgeBase, load_documents
@@ -22,7 +24,7 @@ from naa.storage.models import JobStatus
 from naa.storage.partners import get_partner, partner_config
 from naa.storage.session import session_scope
 from pipelines.celery_app import NAACelery, naa_app
-from pipelines.tracking import JobCancelled, JobProgress, run_job
+from pipelines.tracking import JobCancelled, JobProgress, public_error, run_job
 
 
 @shared_task(bind=True, name="naa.kb.index")
@@ -49,13 +51,36 @@ def index_documents(
             _mark_failed(app, partner_id, kb_name, expected, cancelled)
             raise
         except Exception as err:
-            _mark_failed(app, partner_id, kb_name, expected, str(err))
+            _mark_failed(app, partner_id, kb_name, expected, public_error(err))
             raise
 
-    result = run_job(self, partner_id, job_id, work)
+    try:
+        result = run_job(self, partner_id, job_id, work)
+    except Retry:
+        raise  # sent again later: it reads the files then
+    except Exception:
+        _remove_upload(app, partner_id, paths, doc_ids)
+        raise
+    _remove_upload(app, partner_id, paths, doc_ids)
     if result.get("skipped") == JobStatus.CANCELLED.value:  # cancelled before it started: nothing indexed
         _mark_failed(app, partner_id, kb_name, expected, cancelled)
     return result
+
+
+def _remove_upload(
+    app: NAACelery, partner_id: str, paths: Sequence[str], doc_ids: Sequence[str] | None
+) -> None:
+    """Delete an upload's folder once its job has ended: the index holds what was read, and a file kept
+    would outlive the document's deletion and fill the disk. A worker that dies mid-job never gets here,
+    so the redelivered job still finds its files. Files of ``naa build`` sources (no ``doc_ids``) are the
+    partner's own and stay."""
+    uploads = app.workspace.uploads_dir(partner_id)
+    folders = {Path(path).parent for path in paths}
+    if doc_ids is None or len(folders) != 1:
+        return
+    (folder,) = folders
+    if folder.parent == uploads:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _index(

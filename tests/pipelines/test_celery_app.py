@@ -4,14 +4,16 @@ from pathlib import Path
 
 import pytest
 from celery.app.utils import find_app
+from sqlalchemy.exc import IntegrityError
 
 from naa.config.settings import NAASettings
+from naa.errors import InputError
 from naa.storage import jobs
 from naa.storage.models import Job, JobKind, JobStatus
 from naa.storage.partners import create_partner
 from naa.storage.session import session_scope
 from pipelines.celery_app import CPU_QUEUE, GPU_QUEUE, NAACelery, _default_app, make_celery
-from pipelines.tracking import JobCancelled, JobProgress
+from pipelines.tracking import JobCancelled, JobProgress, public_error
 
 
 @pytest.fixture
@@ -126,3 +128,12 @@ def test_a_job_for_one_queue_reaches_that_queue_only(tmp_path: Path) -> None:
         CPU_QUEUE: CPU_QUEUE,
         GPU_QUEUE: GPU_QUEUE,
     }
+
+
+def test_a_job_tells_its_owner_naas_own_errors_and_only_the_type_of_any_other() -> None:
+    assert public_error(InputError("faq.csv has no question column")) == "faq.csv has no question column"
+    leaky = IntegrityError(
+        "INSERT INTO documents (title) VALUES (%(title)s)", {"title": "x"}, Exception("dup")
+    )
+    told = public_error(leaky)
+    assert told == "the job failed on an unexpected IntegrityError; the details are in the worker's log"
