@@ -130,4 +130,4 @@ def create_app(
 
 def app_from_env() -> FastAPI:
     """The app for ``NAA_*`` environment settings: ``uvicorn --factory api.main:app_from_env``."""
-    return create_app(NAASettings())
+    return create_app(NAASettings.from_env())

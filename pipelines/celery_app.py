@@ -113,8 +113,7 @@ def _task_modules() -> list[str]:
 
 @functools.cache
 def _default_app() -> NAACelery:
-    # model_validate, not NAASettings(): every field comes from the environment, none from code.
-    return make_celery(NAASettings.model_validate({}))
+    return make_celery(NAASettings.from_env())
 
 
 def __getattr__(name: str) -> NAACelery:

@@ -46,12 +46,12 @@ def load_partner(path: Path | None) -> PartnerConfig:
     from naa.storage.partners import with_named_version
     from naa.storage.session import database_session
 
-    with database_session(NAASettings().resolved_database_url()) as session:
+    with database_session(NAASettings.from_env().resolved_database_url()) as session:
         return with_named_version(session, config)
 
 
 def workspace() -> Workspace:
-    return Workspace(NAASettings().data_dir)
+    return Workspace(NAASettings.from_env().data_dir)
 
 
 @contextlib.contextmanager

@@ -6,7 +6,15 @@ from typing import Annotated
 
 import typer
 
-from naa.cli.common import DEMO_PARTNER, PartnerOption, console, load_partner, progress_bar, user_errors
+from naa.cli.common import (
+    DEMO_PARTNER,
+    PartnerOption,
+    console,
+    load_partner,
+    progress_bar,
+    user_errors,
+    workspace,
+)
 from naa.config.settings import NAASettings
 from naa.errors import InputError
 from naa.workspace import Workspace
@@ -22,7 +30,7 @@ def build(
     with user_errors():
         config = load_partner(partner)
         with progress_bar(f"building {config.id}") as update:
-            ran = build_partner(config, Workspace(NAASettings().data_dir), update, missing_only=not force)
+            ran = build_partner(config, workspace(), update, missing_only=not force)
         console.print(f"built {config.id}: {', '.join(ran)}")
 
 
@@ -52,8 +60,8 @@ def serve(
     from pipelines.celery_app import CPU_QUEUE, GPU_QUEUE
     from pipelines.worker import start_worker_process, stop_worker_processes
 
-    settings = NAASettings()
     with user_errors():
+        settings = NAASettings.from_env()
         listener = _listen(host, port)
         key = None
         if demo:

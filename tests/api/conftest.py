@@ -31,7 +31,7 @@ from naa.workspace import Workspace
 
 # Built once per test session; the app runs once per database (SQLite, then PostgreSQL).
 
-ADMIN_KEY = "test-admin-key"
+ADMIN_KEY = "test-admin-key-of-24-chars"
 REDIS_URL = os.environ.get("NAA_TEST_REDIS_URL", "redis://127.0.0.1:6379/12")
 
 

@@ -16,7 +16,7 @@ from naa.storage import jobs, partners
 from naa.storage.models import JobKind
 from naa.storage.session import session_scope
 
-ADMIN = {"Authorization": "Bearer test-admin-key"}
+ADMIN = {"Authorization": "Bearer test-admin-key-of-24-chars"}
 INITECH = "id: initech\nname: Initech Telecom\nhandoff:\n  always: [complaint]\n"
 
 

@@ -8,7 +8,7 @@ from httpx import Response
 from api.main import create_app
 from naa.config.settings import NAASettings
 
-ADMIN = {"Authorization": "Bearer test-admin-key"}
+ADMIN = {"Authorization": "Bearer test-admin-key-of-24-chars"}
 
 
 def _error(response: Response, status: int, code: str) -> str:

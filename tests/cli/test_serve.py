@@ -67,3 +67,28 @@ def test_a_port_in_use_is_said_before_anything_is_built_or_printed(tmp_path: Pat
     assert f"cannot listen on 127.0.0.1:{port}" in " ".join(result.stderr.split())
     assert "NAA API" not in result.stdout and "API key" not in result.stdout
     assert not (tmp_path / "partners").exists()  # the demo was not built
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "said"),
+    [
+        ("NAA_ADMIN_KEY", "hunter2", "NAA_ADMIN_KEY: Value error, it has 7 characters; use a random one of"),
+        ("NAA_MAX_MESSAGE_CHARS", "lots", "NAA_MAX_MESSAGE_CHARS: Input should be a valid integer"),
+    ],
+)
+def test_a_refused_setting_is_one_line_naming_its_variable_before_anything_starts(
+    tmp_path: Path, variable: str, value: str, said: str
+) -> None:
+    # A short admin key guards partner creation and key minting, which nothing rate-limits; a setting
+    # refused was a pydantic traceback.
+    env = {name: value for name, value in os.environ.items() if not name.startswith("NAA_")}
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "naa"), "serve", "--port", str(free_port())],
+        env={**env, "NAA_DATA_DIR": str(tmp_path), variable: value},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"error: {said}") and "Traceback" not in result.stderr, result.stderr
+    assert not (tmp_path / "partners").exists()
