@@ -90,15 +90,23 @@ export function finishTurn(turn: Turn, reply: ChatPublic): Turn {
 
 export type ReplyPart = { kind: "text"; text: string } | { kind: "cite"; number: number; citation?: CitationPublic };
 
-/** Split a reply at its [n] markers, each matched to its citation when there is one. */
+/**
+ * Split a reply at its [n] markers, each matched to its citation when there is one. A marker naming
+ * several passages, [1, 2] (the API cites each), becomes one part per number when every number names a
+ * citation, and stays text otherwise: "[2020, 2021]" in a reply is not a citation.
+ */
 export function replyParts(text: string, citations: readonly CitationPublic[]): ReplyPart[] {
   const parts: ReplyPart[] = [];
-  const marker = /\[(\d+)\]/g;
+  const marker = /\[(\d+(?:\s*,\s*\d+)*)\]/g;
   let last = 0;
   for (let m = marker.exec(text); m !== null; m = marker.exec(text)) {
     if (m.index > last) parts.push({ kind: "text", text: text.slice(last, m.index) });
-    const number = Number(m[1]);
-    parts.push({ kind: "cite", number, citation: citations.find((c) => c.number === number) });
+    const cited = m[1].split(",").map((n) => {
+      const number = Number(n.trim());
+      return { kind: "cite" as const, number, citation: citations.find((c) => c.number === number) };
+    });
+    if (cited.length === 1 || cited.every((part) => part.citation)) parts.push(...cited);
+    else parts.push({ kind: "text", text: m[0] });
     last = m.index + m[0].length;
   }
   if (last < text.length) parts.push({ kind: "text", text: text.slice(last) });

@@ -30,6 +30,12 @@ describe("ReplyText citations", () => {
     );
   });
 
+  it("links each number of a marker naming several passages", () => {
+    expect(render("Refunds and shipping [1, 2].")).toBe(
+      `<div class="reply-text"><p>Refunds and shipping ${cite1}${cite2}.</p></div>`,
+    );
+  });
+
   it("links a marker inside a list item and inside bold text", () => {
     expect(render("1. Open **Orders [1]**\n2. Ship it [2]")).toBe(
       `<div class="reply-text"><ol><li>Open <strong>Orders ${cite1}</strong></li><li>Ship it ${cite2}</li></ol></div>`,

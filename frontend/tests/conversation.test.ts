@@ -24,6 +24,23 @@ describe("replyParts", () => {
     ]);
   });
 
+  it("cites each number of a marker naming several passages, when every number names one", () => {
+    const shipping: CitationPublic = { ...refunds, number: 2, doc_id: "shipping", source: "shipping.md" };
+    expect(replyParts("Both [1, 2].", [refunds, shipping])).toEqual([
+      { kind: "text", text: "Both " },
+      { kind: "cite", number: 1, citation: refunds },
+      { kind: "cite", number: 2, citation: shipping },
+      { kind: "text", text: "." },
+    ]);
+    expect(replyParts("In [2020, 2021] and [1,3].", [refunds])).toEqual([
+      { kind: "text", text: "In " },
+      { kind: "text", text: "[2020, 2021]" },
+      { kind: "text", text: " and " },
+      { kind: "text", text: "[1,3]" },
+      { kind: "text", text: "." },
+    ]);
+  });
+
   it("leaves a reply without markers whole, and an empty one empty", () => {
     expect(replyParts("Hello!", [])).toEqual([{ kind: "text", text: "Hello!" }]);
     expect(replyParts("", [])).toEqual([]);
