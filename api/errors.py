@@ -16,6 +16,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
@@ -28,6 +29,7 @@ from naa.errors import (
     NAAError,
     NotFoundError,
     RetrievalError,
+    ServiceUnavailableError,
 )
 
 log = logging.getLogger(__name__)
@@ -63,6 +65,7 @@ STATUS_BY_ERROR: dict[type[NAAError], int] = {
     InputError: 422,
     GenerationError: 502,
     ModelUnavailableError: 503,
+    ServiceUnavailableError: 503,
     RetrievalError: 503,
     NAAError: 500,
 }
@@ -237,8 +240,19 @@ async def _unexpected_error(request: Request, error: Exception) -> JSONResponse:
     return _reply(request, 500, "internal_error", message)
 
 
+async def _database_error(request: Request, error: Exception) -> JSONResponse:
+    """The database is down, restarting or not answering (SQLAlchemy's OperationalError): a 503 that says so
+    and that a load balancer or client can retry, instead of a 500 that reads like a bug. Logged in one
+    line: a traceback per request adds nothing while the database is away."""
+    cause = getattr(error, "orig", None) or error
+    log.error("%s %s: the database is unavailable: %s", request.method, request.url.path, str(cause).strip())
+    message = "the database cannot be reached or did not answer; retry shortly"
+    return _reply(request, 503, ServiceUnavailableError.code, message, {"Retry-After": "5"})
+
+
 def register_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, _unexpected_error)
+    app.add_exception_handler(OperationalError, _database_error)
     app.add_exception_handler(NAAError, _naa_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

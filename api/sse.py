@@ -30,8 +30,16 @@ def with_error_event(events: Iterable[ServerSentEvent]) -> Generator[ServerSentE
         yield event("error", ErrorBody(code=err.code, message=str(err)))
 
 
+# On SIGTERM (a deploy, `docker stop`) a reply being streamed gets this long to finish before its stream is
+# cut; it was cut at once, mid-sentence, with no `done` or `error` event. Below Docker's stop grace period
+# (compose.yaml gives the API 30 s), so the stream ends before the process is killed.
+SHUTDOWN_GRACE_S = 20.0
+
+
 def stream_response(events: Iterable[ServerSentEvent]) -> EventSourceResponse:
-    return EventSourceResponse(in_worker_threads(with_error_event(events)), ping=15)
+    return EventSourceResponse(
+        in_worker_threads(with_error_event(events)), ping=15, shutdown_grace_period=SHUTDOWN_GRACE_S
+    )
 
 
 async def in_worker_threads(

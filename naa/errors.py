@@ -47,6 +47,13 @@ class ModelUnavailableError(NAAError):
     retryable = True
 
 
+class ServiceUnavailableError(NAAError):
+    """The database or the job queue (broker) cannot be reached; retrying later may succeed."""
+
+    code = "service_unavailable"
+    retryable = True
+
+
 class RetrievalError(NAAError):
     """The knowledge-base index cannot answer (missing, corrupt, built with another embedding model)."""
 

@@ -20,6 +20,7 @@ from naa.config.settings import NAASettings
 from naa.storage.session import init_db, make_engine, make_session_factory
 from naa.workspace import Workspace
 from pipelines import tasks
+from pipelines.leases import LeaseRenewal
 
 CPU_QUEUE = "cpu"
 GPU_QUEUE = "gpu"
@@ -29,9 +30,15 @@ TASK_ROUTES = {
     "naa.eval.*": {"queue": CPU_QUEUE},
     "naa.rl.*": {"queue": GPU_QUEUE},
 }
-# Redis redelivers an unacknowledged message after this long; with acks_late a task is acknowledged only
-# when it ends, so the timeout must exceed the longest training run or the run would start twice.
-VISIBILITY_TIMEOUT_S = 48 * 3600
+# Redis redelivers an unacknowledged message after this long. With acks_late a task is acknowledged only
+# when it ends, so a live worker renews this lease of each message it holds (pipelines.leases): a job is
+# delivered again only when its worker has died, and then within minutes, not after the longest training
+# run (the 48 hours this was, which left a killed worker's job "running" for two days).
+VISIBILITY_TIMEOUT_S = 5 * 60
+# How long a result-backend call retries a lost Redis connection: about 2 s, not Celery's 19 s.
+BACKEND_RETRY_POLICY = {"max_retries": 3, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
+# kombu looks for expired leases every interval x throttle seconds (its default, 10 x 10, is 100 s).
+RESTORE_INTERVAL_S = 30
 
 
 class NAACelery(Celery):
@@ -103,7 +110,16 @@ def make_celery(settings: NAASettings) -> NAACelery:
     )
     if broker.startswith(("redis", "rediss", "sentinel")):
         # Only Redis knows this option; kombu's SQLAlchemy transport hands its options to create_engine.
-        app.conf.broker_transport_options = {"visibility_timeout": VISIBILITY_TIMEOUT_S}
+        app.conf.broker_transport_options = {
+            "visibility_timeout": VISIBILITY_TIMEOUT_S,
+            "unacked_restore_interval": RESTORE_INTERVAL_S,
+            "unacked_restore_throttle": 1,
+        }
+        app.steps["consumer"].add(LeaseRenewal)
+    if backend.startswith(("redis", "rediss", "sentinel")):
+        # Sending a job subscribes to its result first; with Redis down that retried 20 times, a second
+        # apart, so the client waited 19 s (38 s for a build's two jobs) for the 503 (pipelines.submit).
+        app.conf.result_backend_transport_options = {"retry_policy": BACKEND_RETRY_POLICY}
     return app
 
 

@@ -6,18 +6,19 @@ nothing). The Celery task id is the job id.
 """
 
 import hashlib
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import event
+from sqlalchemy import Connection, Engine, event
 from sqlalchemy.orm import Session
 
 from naa.atomic_files import replace_file
 from naa.config.plugins import PluginComponentConfig
 from naa.config.validation import describe
-from naa.errors import ConfigError, ConflictError, NotFoundError
+from naa.errors import ConfigError, ConflictError, NotFoundError, ServiceUnavailableError
 from naa.generation.config import DEFAULT_GENERATOR_MODEL, OpenAIGeneratorConfig
 from naa.generation.model_files import PACKAGED_MODELS
 from naa.rl.config import RLConfig
@@ -25,14 +26,18 @@ from naa.rl.evaluation import plan_evaluation
 from naa.rl.rewards import RewardScorer
 from naa.rl.run_state import MetricsLog
 from naa.rl.tasks import Split, load_tasks
-from naa.storage import jobs
+from naa.storage import documents, jobs
 from naa.storage.model_versions import VERSION_PREFIX, check_name_free, get_model_version_by_name
 from naa.storage.models import Job, JobKind, JobStatus, ModelKind
 from naa.storage.partners import get_partner, partner_config
 from naa.workspace import Workspace
 from pipelines.celery_app import NAACelery
 
+log = logging.getLogger(__name__)
+
 _PENDING = "naa_after_commit"
+
+UNSENT = "the job queue (broker) could not be reached, so the job was not started; try again"
 
 KB_INDEX_TASK = "naa.kb.index"
 INTENT_TRAIN_TASK = "naa.intent.train"
@@ -61,7 +66,16 @@ def submit_kb_index(
         "paths": [str(p) for p in paths],
         "doc_ids": list(doc_ids) if doc_ids is not None else None,
     }
-    return submit(app, session, partner_id, JobKind.KB_INDEX, KB_INDEX_TASK, params)
+
+    def unsent(failed: Session) -> None:
+        """An upload's documents can then be sent again, and its stored files, which the job would have
+        deleted when it ended, go now; a build's sources are the partner's own files and stay."""
+        if doc_ids is not None:
+            documents.mark_failed(failed, partner_id, kb_name, list(doc_ids), UNSENT)
+            for path in paths:
+                Path(path).unlink(missing_ok=True)
+
+    return submit(app, session, partner_id, JobKind.KB_INDEX, KB_INDEX_TASK, params, unsent)
 
 
 def submit_intent_train(
@@ -179,19 +193,52 @@ def _base_model(session: Session, partner_id: str, fields: Mapping[str, Any]) ->
 
 
 def submit(
-    app: NAACelery, session: Session, partner_id: str, kind: JobKind, task_name: str, params: dict[str, Any]
+    app: NAACelery,
+    session: Session,
+    partner_id: str,
+    kind: JobKind,
+    task_name: str,
+    params: dict[str, Any],
+    on_unsent: Callable[[Session], None] | None = None,
 ) -> Job:
     """Create a queued job and send ``task_name(job_id, partner_id, **params)`` once the session commits.
 
-    The generic form, for task areas added later (RL training on the ``gpu`` queue, evaluation).
+    The generic form, for task areas added later (RL training on the ``gpu`` queue, evaluation). When the
+    broker cannot be reached the commit raises ``ServiceUnavailableError`` (a 503) after recording the job
+    failed, with ``on_unsent`` run in that same transaction for what else the job would have finished.
     """
     get_partner(session, partner_id)
     job = jobs.create_job(session, partner_id, kind, params)
     job.celery_task_id = job.id
     kwargs = {"job_id": job.id, "partner_id": partner_id, **params}
-    _after_commit(session, lambda: app.send_task(task_name, kwargs=kwargs, task_id=job.id))
+    engine = session.get_bind()
+
+    def send() -> None:
+        try:
+            app.send_task(task_name, kwargs=kwargs, task_id=job.id)
+        except Exception as err:
+            _record_unsent(engine, partner_id, job.id, task_name, on_unsent)
+            raise ServiceUnavailableError(UNSENT) from err
+
+    _after_commit(session, send)
     session.flush()
     return job
+
+
+def _record_unsent(
+    engine: Engine | Connection,
+    partner_id: str,
+    job_id: str,
+    task_name: str,
+    on_unsent: Callable[[Session], None] | None,
+) -> None:
+    """The row is committed but its message is not in the broker: no worker will ever take it, so it is
+    recorded failed (it stayed ``queued``, and an upload's documents ``pending``, for good)."""
+    log.error("job %s (%s) could not be sent to the broker", job_id, task_name, exc_info=True)
+    with Session(engine) as session, session.begin():
+        jobs.fail_job(session, partner_id, job_id, UNSENT)
+        if on_unsent is not None:
+            on_unsent(session)
 
 
 def _after_commit(session: Session, action: Callable[[], None]) -> None:
@@ -200,8 +247,16 @@ def _after_commit(session: Session, action: Callable[[], None]) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _run_pending(session: Session) -> None:
+    """Send every message of the commit, then raise the first failure: one broker error must not leave the
+    next job of the same request (a build queues two) unsent and queued."""
+    errors = []
     for action in session.info.pop(_PENDING, []):
-        action()
+        try:
+            action()
+        except ServiceUnavailableError as err:
+            errors.append(err)
+    if errors:
+        raise errors[0]
 
 
 @event.listens_for(Session, "after_rollback")

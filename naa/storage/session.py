@@ -19,12 +19,20 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 # Any constant works; it only has to be the same in every process that migrates this database.
 _MIGRATION_LOCK_ID = 0x4E4141
+# Seconds to open a PostgreSQL connection before the request fails (a 503, api/errors.py); unless the URL
+# sets its own ?connect_timeout=.
+PG_CONNECT_TIMEOUT_S = 5
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine; a SQLite file gets its folder created, foreign keys on, and WAL for many readers."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
+        if parsed.get_backend_name() == "postgresql" and "connect_timeout" not in parsed.query:
+            # libpq waits for a server that accepts but does not answer (a host gone, a full backlog) with
+            # no limit: every request, /healthz too, then hung until the replica had no threads left.
+            connect_args = {"connect_timeout": PG_CONNECT_TIMEOUT_S, **kwargs.get("connect_args", {})}
+            kwargs["connect_args"] = connect_args
         return create_engine(url, pool_pre_ping=True, **kwargs)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)

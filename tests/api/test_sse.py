@@ -2,11 +2,15 @@
 
 import threading
 from collections.abc import Generator
+from pathlib import Path
 
 import anyio
+import yaml
 from sse_starlette import ServerSentEvent
 
-from api.sse import in_worker_threads
+from api.sse import SHUTDOWN_GRACE_S, in_worker_threads, stream_response
+
+COMPOSE = Path(__file__).resolve().parents[2] / "docker" / "compose.yaml"
 
 
 def test_the_blocking_stream_is_closed_when_the_client_goes() -> None:
@@ -32,3 +36,13 @@ def test_the_blocking_stream_is_closed_when_the_client_goes() -> None:
         return closed.is_set()  # before the event loop ends, which would finalize what was left open
 
     assert anyio.run(client_leaves_after_the_first_event)
+
+
+def test_a_streamed_reply_may_finish_during_a_graceful_shutdown_before_docker_kills_the_api() -> None:
+    """SIGTERM cut a reply being streamed mid-sentence (no done or error event): sse-starlette's default is
+    to end every stream at once on shutdown. It now gets SHUTDOWN_GRACE_S, which must end before Docker's
+    stop grace period for the API does, or the process is killed with the stream still open."""
+    response = stream_response(iter([ServerSentEvent(data="token")]))
+    assert response._shutdown_grace_period == SHUTDOWN_GRACE_S > 0
+    grace = yaml.safe_load(COMPOSE.read_text())["services"]["api"]["stop_grace_period"]
+    assert grace.endswith("s") and float(grace.removesuffix("s")) > SHUTDOWN_GRACE_S
