@@ -4,6 +4,7 @@
 independent app (its own database engine, assistants and metrics), so tests can run several side by side.
 """
 
+import logging
 from pathlib import Path
 
 from fastapi import Depends, FastAPI
@@ -128,6 +129,13 @@ def create_app(
     return app
 
 
+# The API's own lines (a database outage, a failed stream, a model conversion) as an operator reads them
+# among uvicorn's: with time, level and source. Unset, Python printed them bare, and dropped INFO.
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
 def app_from_env() -> FastAPI:
-    """The app for ``NAA_*`` environment settings: ``uvicorn --factory api.main:app_from_env``."""
+    """The app for ``NAA_*`` environment settings: ``uvicorn --factory api.main:app_from_env`` (the API
+    image's command). Its logging is set up here, unless the process has set up its own."""
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     return create_app(NAASettings.from_env())

@@ -21,15 +21,12 @@ STOP_TIMEOUT_S = 30.0
 def worker_environment(settings: NAASettings) -> dict[str, str]:
     """The ``NAA_`` variables that make a worker process see what ``settings`` describes."""
     broker, backend = broker_urls(settings)
-    env = {
+    return {
         "NAA_DATA_DIR": str(settings.data_dir.resolve()),
         "NAA_DATABASE_URL": settings.resolved_database_url(),
         "NAA_BROKER_URL": broker,
         "NAA_RESULT_BACKEND": backend,
     }
-    if settings.partners_dir is not None:
-        env["NAA_PARTNERS_DIR"] = str(settings.partners_dir.resolve())
-    return env
 
 
 def start_worker_process(

@@ -23,9 +23,6 @@ class NAASettings(BaseSettings):
     data_dir: Path = Field(
         Path(".naa"), description="Indexes, trained intent models, converted generators, the SQLite database."
     )
-    partners_dir: Path | None = Field(
-        None, description="Folder of partner YAML files; the shipped demo partner is used when unset."
-    )
     database_url: str | None = Field(
         None, description="SQLAlchemy URL; defaults to a SQLite file in data_dir."
     )

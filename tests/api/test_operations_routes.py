@@ -1,5 +1,11 @@
 """/healthz, /metrics and the OpenAPI document."""
 
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
 import httpx
 from api_support import Keys
 from fastapi.testclient import TestClient
@@ -80,3 +86,23 @@ def test_made_up_methods_share_one_metrics_label_so_clients_cannot_grow_the_regi
         text = http.get("/metrics").text
     assert "XMADEUP" not in text
     assert 'naa_http_requests_total{method="other",route="/healthz",status="405"} 20.0' in text
+
+
+def test_the_api_images_app_logs_its_lines_with_time_level_and_source(tmp_path: Path) -> None:
+    # The API image runs uvicorn --factory api.main:app_from_env: its own lines printed bare, INFO dropped.
+    env = {name: value for name, value in os.environ.items() if not name.startswith("NAA_")}
+    script = (
+        "import logging; from api.main import app_from_env; app_from_env(); "
+        "logging.getLogger('naa.example').info('model converted')"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        env={**env, "NAA_DATA_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert re.search(
+        r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ INFO naa.example: model converted$", result.stderr, re.M
+    )
