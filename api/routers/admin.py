@@ -7,7 +7,8 @@ from fastapi import APIRouter, Response, status
 
 from api import onboarding
 from api.deps import AdminDep, JobsAppDep, SessionDep, StateDep
-from api.errors import ERROR_RESPONSES, ErrorBody
+from api.errors import ERROR_RESPONSES, FINISHED_JOB, ErrorBody
+from api.paging import Limit, Offset
 from api.schemas.admin import (
     ApiKeyCreate,
     ApiKeyCreated,
@@ -19,8 +20,8 @@ from api.schemas.admin import (
     PartnersPublic,
     PartnerUpdate,
 )
-from api.schemas.jobs import JobsPublic
-from naa.storage import partners
+from api.schemas.jobs import JobPublic, JobsPublic
+from naa.storage import jobs, partners
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"], dependencies=[AdminDep], responses=ERROR_RESPONSES)
 
@@ -85,7 +86,7 @@ def replace_partner(
 def delete_partner(partner_id: str, session: SessionDep, state: StateDep) -> None:
     """Delete the partner with its keys, conversations, documents, jobs, model versions and its folder in
     the data dir (indexes, models, uploads). Refused while one of its jobs is queued or running: cancel
-    them with its key first. The id can then be created again."""
+    them first (`POST .../jobs/{job_id}/cancel`). The id can then be created again."""
     onboarding.delete_partner(session, state.workspace, partner_id)
 
 
@@ -97,6 +98,25 @@ def build_partner(partner_id: str, session: SessionDep, jobs_app: JobsAppDep) ->
     return JobsPublic.model_validate(
         {"jobs": onboarding.queue_build(session, jobs_app, partner_id)}, from_attributes=True
     )
+
+
+@router.get("/partners/{partner_id}/jobs", summary="List a partner's jobs")
+def list_partner_jobs(
+    partner_id: str, session: SessionDep, limit: Limit = 50, offset: Offset = 0
+) -> JobsPublic:
+    """The partner's jobs, newest first: what its builds, uploads and training runs are doing."""
+    partners.get_partner(session, partner_id)
+    found = jobs.list_jobs(session, partner_id, limit=limit, offset=offset)
+    return JobsPublic.model_validate({"jobs": found}, from_attributes=True)
+
+
+@router.post(
+    "/partners/{partner_id}/jobs/{job_id}/cancel", summary="Cancel a partner's job", responses=FINISHED_JOB
+)
+def cancel_partner_job(partner_id: str, job_id: str, session: SessionDep) -> JobPublic:
+    """As the partner's own cancel: a queued job stops at once, a running one is `cancelling` until it stops.
+    For an operator freeing the shared GPU worker, or a partner to delete, without the partner's key."""
+    return JobPublic.model_validate(jobs.cancel_job(session, partner_id, job_id))
 
 
 @router.get("/partners", summary="List partners")

@@ -119,8 +119,9 @@ def delete_partner(session: Session, partner_id: str) -> None:
     )
     if unfinished:
         raise ConflictError(
-            f"partner {partner_id!r} has {unfinished} job(s) queued or running: cancel them with the "
-            "partner's key (POST /v1/jobs/{id}/cancel) or let them end, then delete the partner"
+            f"partner {partner_id!r} has {unfinished} job(s) queued or running: cancel them "
+            f"(GET /v1/admin/partners/{partner_id}/jobs, POST .../jobs/{{id}}/cancel) or let them end, then "
+            "delete the partner"
         )
     session.delete(partner)
     session.flush()
