@@ -9,6 +9,8 @@ One place decides the layout, so the CLI, the API and the Celery tasks find the 
 """
 
 import re
+import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +42,14 @@ class Workspace:
     def uploads_dir(self, partner_id: str) -> Path:
         """Where API uploads wait for their indexing job, a folder per upload, removed when the job ends."""
         return self.partner_dir(partner_id) / "uploads"
+
+    def remove_upload(self, partner_id: str, paths: Sequence[Path | str]) -> None:
+        """Delete the upload folder holding ``paths``, once nothing will read them again: files kept would
+        outlive their documents' deletion and fill the disk. Paths elsewhere (a build's sources, the
+        partner's own files) are left alone."""
+        folders = {Path(path).parent for path in paths}
+        if len(folders) == 1 and (folder := folders.pop()).parent == self.uploads_dir(partner_id):
+            shutil.rmtree(folder, ignore_errors=True)
 
     def rl_run_dir(self, partner_id: str, job_id: str) -> Path:
         return self.partner_dir(partner_id) / "rl" / f"job-{job_id}"

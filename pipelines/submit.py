@@ -72,8 +72,7 @@ def submit_kb_index(
         deleted when it ended, go now; a build's sources are the partner's own files and stay."""
         if doc_ids is not None:
             documents.mark_failed(failed, partner_id, kb_name, list(doc_ids), UNSENT)
-            for path in paths:
-                Path(path).unlink(missing_ok=True)
+            app.workspace.remove_upload(partner_id, paths)
 
     return submit(app, session, partner_id, JobKind.KB_INDEX, KB_INDEX_TASK, params, unsent)
 

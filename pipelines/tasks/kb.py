@@ -9,7 +9,6 @@ job skips those deleted while it was queued, and takes out again those deleted w
 """
 
 import dataclasses
-import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -54,33 +53,21 @@ def index_documents(
             _mark_failed(app, partner_id, kb_name, expected, public_error(err))
             raise
 
+    # Once the job has ended, nothing reads an upload's files again: the index holds what was read. A worker
+    # that dies mid-job never gets past run_job, so the redelivered job still finds them.
     try:
         result = run_job(self, partner_id, job_id, work)
     except Retry:
         raise  # sent again later: it reads the files then
     except Exception:
-        _remove_upload(app, partner_id, paths, doc_ids)
+        if doc_ids is not None:
+            app.workspace.remove_upload(partner_id, paths)
         raise
-    _remove_upload(app, partner_id, paths, doc_ids)
+    if doc_ids is not None:
+        app.workspace.remove_upload(partner_id, paths)
     if result.get("skipped") == JobStatus.CANCELLED.value:  # cancelled before it started: nothing indexed
         _mark_failed(app, partner_id, kb_name, expected, cancelled)
     return result
-
-
-def _remove_upload(
-    app: NAACelery, partner_id: str, paths: Sequence[str], doc_ids: Sequence[str] | None
-) -> None:
-    """Delete an upload's folder once its job has ended: the index holds what was read, and a file kept
-    would outlive the document's deletion and fill the disk. A worker that dies mid-job never gets here,
-    so the redelivered job still finds its files. Files of ``naa build`` sources (no ``doc_ids``) are the
-    partner's own and stay."""
-    uploads = app.workspace.uploads_dir(partner_id)
-    folders = {Path(path).parent for path in paths}
-    if doc_ids is None or len(folders) != 1:
-        return
-    (folder,) = folders
-    if folder.parent == uploads:
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _index(
