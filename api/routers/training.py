@@ -21,8 +21,6 @@ from api.schemas.training import (
     TrainingRunsPublic,
 )
 from naa.errors import InputError, NotFoundError
-from naa.eval.retrieval_eval import check_doc_ids
-from naa.retrieval import KnowledgeBase
 from naa.rl.rewards import RewardScorer
 from naa.rl.task_generator import TaskSources, generate_tasks, retrieved_passages
 from naa.rl.tasks import load_tasks, parse_tasks, save_tasks, task_counts
@@ -58,10 +56,7 @@ def create_task_file(
     questions = body.questions or []
     search = None
     if questions:
-        retriever = get_assistant(caller, session, state).retriever
-        if isinstance(retriever, KnowledgeBase):
-            check_doc_ids(questions, {d.doc_id for d in retriever.documents()}, "questions")
-        search = retrieved_passages(retriever)
+        search = retrieved_passages(get_assistant(caller, session, state).retriever, questions, "questions")
     tasks = generate_tasks(
         TaskSources.partner(config, questions=questions, search=search),
         per_template=body.per_template,

@@ -59,8 +59,7 @@ def generate(
 ) -> None:
     """Build verifiable tasks (train and held-out splits) for RL from a partner's or the demo's sources."""
     from naa.assistant import build_retriever
-    from naa.eval.retrieval_eval import check_doc_ids, read_questions
-    from naa.retrieval import KnowledgeBase
+    from naa.eval.retrieval_eval import read_questions
     from naa.rl.task_generator import TaskSources, generate_tasks, retrieved_passages
     from naa.rl.tasks import save_tasks
 
@@ -73,11 +72,8 @@ def generate(
             sources = TaskSources.partner(load_partner(partner), policies)
         else:
             config, asked = load_partner(partner), read_questions(questions)
-            retriever = build_retriever(config, workspace())
-            if isinstance(retriever, KnowledgeBase):
-                check_doc_ids(asked, {d.doc_id for d in retriever.documents()}, str(questions))
-            retriever.warm_up()
-            sources = TaskSources.partner(config, policies, asked, retrieved_passages(retriever))
+            search = retrieved_passages(build_retriever(config, workspace()), asked, str(questions))
+            sources = TaskSources.partner(config, policies, asked, search)
         path = output_file(out / "tasks.jsonl")
         tasks = generate_tasks(sources, per_template=per_template, seed=seed, heldout_fraction=heldout)
         save_tasks(tasks, path)

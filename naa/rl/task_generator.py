@@ -20,9 +20,10 @@ from pydantic import ValidationError
 
 from naa.config.partner import PartnerConfig
 from naa.errors import ConfigError
-from naa.eval.retrieval_eval import RetrievalQuestion
+from naa.eval.retrieval_eval import RetrievalQuestion, check_doc_ids
 from naa.intent.config import EmbeddingIntentConfig
 from naa.intent.examples import read_examples
+from naa.retrieval import KnowledgeBase
 from naa.retrieval.base import Retriever
 from naa.rl.task_templates import POLICY_TEMPLATES, Draft, PolicyBook, conversation
 from naa.rl.tasks import ActionAnswer, Passage, RLTask, parse_task
@@ -150,9 +151,16 @@ def _intent_drafts(path: Path, per_template: int, seed: int) -> list[Draft]:
     return drafts
 
 
-def retrieved_passages(retriever: Retriever) -> Search:
-    """A ``Search`` over a partner's retriever (its top_k and min_score), passages cut to the length the
-    templates show."""
+def retrieved_passages(retriever: Retriever, questions: Sequence[RetrievalQuestion], source: str) -> Search:
+    """A ``Search`` over a partner's retriever (its top_k and min_score) for ``questions``, passages cut to
+    the length the templates show.
+
+    Raises:
+        ConfigError: a question names a document the knowledge base does not hold (a typo would only drop
+            the question); ``source`` names where the questions come from.
+    """
+    if isinstance(retriever, KnowledgeBase):
+        check_doc_ids(questions, {d.doc_id for d in retriever.documents()}, source)
 
     def search(queries: Sequence[str]) -> list[list[Passage]]:
         return [
