@@ -282,9 +282,13 @@ MODEL_RESPONSES: dict[int | str, dict[str, object]] = {
 }
 
 # The same statuses on the OpenAI-compatible routes, in their body, with a 400 for the 422.
+# "4XX" also keeps FastAPI from documenting its automatic 422, which these routes answer as a 400.
 OPENAI_ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
-    (400 if status == 422 else status): {**response, "model": OpenAIErrorBody}
-    for status, response in {**ERROR_RESPONSES, **MODEL_RESPONSES}.items()
+    **{
+        (400 if status == 422 else status): {**response, "model": OpenAIErrorBody}
+        for status, response in {**ERROR_RESPONSES, **MODEL_RESPONSES}.items()
+    },
+    "4XX": {"model": OpenAIErrorBody, "description": "Any other refusal, in the same shape."},
 }
 
 # The cancel routes' 409: the job already ended (succeeded, failed or cancelled).

@@ -17,7 +17,8 @@ from api.schemas.assistant import CitationPublic, IntentPublic
 from api.schemas.request import RequestBody
 from naa.generation.base import ChatMessage, SamplingParams
 
-StopString = Annotated[str, Field(min_length=1)]  # "" stopped every reply at its first token
+# "" stopped every reply at its first token; the longest bounds the text searched for stops after each piece.
+StopString = Annotated[str, Field(min_length=1, max_length=200)]
 
 # An earlier user or assistant turn longer than this is refused. Longer than any reply of the largest
 # max_tokens (8,192 tokens, about 4 characters each), and no prompt holds it: the history turns that do not

@@ -91,6 +91,7 @@ def test_a_bad_key_is_the_clients_authentication_error(base_url: str) -> None:
         ({"logprobs": True}, "logprobs"),
         ({"max_tokens": 0}, "max_tokens"),
         ({"messages": []}, "messages"),
+        ({"stop": "x" * 201}, "stop"),
     ],
 )
 def test_what_naa_cannot_give_is_the_clients_bad_request_error_naming_the_field(
@@ -311,3 +312,16 @@ def test_a_stop_string_of_any_length_is_honoured(client: TestClient, keys: Keys)
     for sent in (stop, [stop]):
         cut = reply(stop=sent)
         assert stop not in cut and whole.startswith(cut) and len(cut) < len(whole)
+
+
+def test_the_openai_routes_document_their_400_and_not_fastapis_422(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    for path, method in [
+        ("/v1/chat/completions", "post"),
+        ("/v1/models", "get"),
+        ("/v1/models/{model}", "get"),
+    ]:
+        responses = paths[path][method]["responses"]
+        assert "422" not in responses, path
+        assert responses["4XX"]["content"]["application/json"]["schema"]["$ref"].endswith("/OpenAIErrorBody")
+    assert "400" in paths["/v1/chat/completions"]["post"]["responses"]
