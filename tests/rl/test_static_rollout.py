@@ -10,6 +10,8 @@ from torch import nn
 from torch._dynamo.utils import counters
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
+from naa.rl.config import RLConfig
+from naa.rl.policy import with_lora
 from naa.rl.rollout import SamplingSettings, _cut, left_pad
 from naa.rl.static_rollout import StaticCacheSampler
 
@@ -110,13 +112,14 @@ def test_sampled_groups_differ_and_stay_in_the_vocabulary(model: nn.Module, toke
 
 
 def test_lora_adapters_are_applied(model: nn.Module, tokenizer: Any) -> None:
-    from peft import LoraConfig, get_peft_model
-
     torch.manual_seed(0)
-    lora = LoraConfig(
-        r=4, lora_alpha=8, target_modules=["q_proj", "v_proj", "down_proj"], task_type="CAUSAL_LM"
+    config = RLConfig(
+        tasks=Path("tasks.jsonl"),
+        lora_rank=4,
+        lora_alpha=8,
+        lora_target_modules=("q_proj", "v_proj", "down_proj"),
     )
-    peft_model = get_peft_model(model, lora)
+    peft_model = with_lora(model, config)  # as the trainer wraps its policy
     for name, param in peft_model.named_parameters():
         if "lora_B" in name:  # peft starts B at zero (adapters off); move it so they change the output
             nn.init.normal_(param, std=0.5)
