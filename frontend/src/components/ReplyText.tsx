@@ -95,22 +95,25 @@ export function SourceList({ citations, anchor }: { citations: CitationPublic[];
   if (citations.length === 0) return null;
   return (
     <ol className="sources" aria-label="Cited sources">
-      {citations.map((c) => (
-        <li key={c.number} id={`${anchor}-cite-${c.number}`}>
-          <span className="cite-number">[{c.number}]</span>{" "}
-          {citationUrl(c) ? (
-            <a href={citationUrl(c) ?? undefined} target="_blank" rel="noreferrer">
-              {c.title || c.doc_id}
-            </a>
-          ) : (
-            <span>{c.title || c.doc_id}</span>
-          )}
-          <span className="muted" title={c.source}>
-            {" "}
-            · {c.doc_id}
-          </span>
-        </li>
-      ))}
+      {citations.map((c) => {
+        const url = citationUrl(c);
+        return (
+          <li key={c.number} id={`${anchor}-cite-${c.number}`}>
+            <span className="cite-number">[{c.number}]</span>{" "}
+            {url ? (
+              <a href={url} target="_blank" rel="noreferrer">
+                {c.title || c.doc_id}
+              </a>
+            ) : (
+              <span>{c.title || c.doc_id}</span>
+            )}
+            <span className="muted" title={c.source}>
+              {" "}
+              · {c.doc_id}
+            </span>
+          </li>
+        );
+      })}
     </ol>
   );
 }
