@@ -91,8 +91,8 @@ def submit_rl_train(app: NAACelery, session: Session, partner_id: str, fields: M
     The server decides where files go: ``output_dir`` is the job's own folder (``Workspace.rl_run_dir``),
     ``tasks`` is a file inside the partner's folder, and ``model`` is a packaged model, one of the
     partner's generator versions (``version:<name>``), or by default the model serving the partner now,
-    so a partner never names another partner's files. The config is validated here, so a bad field is
-    the caller's error (``ConfigError`` naming it), not a failed job.
+    so a partner never names another partner's files. The config is validated here, so a bad field or a
+    run over the server's size limit is the caller's error (``ConfigError`` naming it), not a failed job.
     """
     if "output_dir" in fields:
         raise ConfigError("output_dir: each run gets its own folder under the partner's; remove the field")
@@ -106,6 +106,7 @@ def submit_rl_train(app: NAACelery, session: Session, partner_id: str, fields: M
         rl_config = RLConfig.model_validate(config)
     except ValidationError as err:
         raise ConfigError(describe(err)) from err
+    _check_size(app, rl_config.token_bound, "the run could sample and train on")
     # A reward plugin the worker would miss fails the request, not the job after its warm-up.
     RewardScorer(default=rl_config.reward).check(load_tasks(rl_config.tasks, split="train"))
     if "run_name" in fields:
@@ -127,14 +128,28 @@ def submit_rl_eval(
     """Queue pass@k of a succeeded run's start and trained models on the ``gpu`` queue (``EVAL`` job).
 
     Checked here, so a bad request is the caller's error: the run must have succeeded (ConflictError), ks
-    must not exceed n and the split must hold tasks (ConfigError).
+    must not exceed n, the split must hold tasks and the sampling must fit the server's size limit
+    (ConfigError).
     """
     run = jobs.get_job(session, partner_id, run_id, kind=JobKind.RL_TRAIN)
     if run.status is not JobStatus.SUCCEEDED:
         raise ConflictError(f"run {run_id!r} is {run.status.value}; evaluate it once it has succeeded")
-    plan_evaluation(app.workspace.rl_run_dir(partner_id, run_id), n=n, ks=ks, split=split, limit=limit)
+    plan = plan_evaluation(app.workspace.rl_run_dir(partner_id, run_id), n=n, ks=ks, split=split, limit=limit)
+    # Both the start model and the trained model sample n replies per task.
+    _check_size(app, 2 * n * len(plan.tasks) * plan.config.max_new_tokens, "the evaluation could sample")
     params = {"run_id": run_id, "n": n, "ks": list(ks), "split": split, "limit": limit}
     return submit(app, session, partner_id, JobKind.EVAL, RL_EVAL_TASK, params)
+
+
+def _check_size(app: NAACelery, tokens: int, job_could: str) -> None:
+    """One partner's job must not hold the shared GPU worker for days: refuse it before it is queued."""
+    limit = app.naa_settings.rl_max_run_tokens
+    if tokens > limit:
+        raise ConfigError(
+            f"{job_could} up to {tokens:,} completion tokens, over this server's limit "
+            f"of {limit:,} (NAA_RL_MAX_RUN_TOKENS): lower steps, batch_prompts, group_size or "
+            "max_new_tokens (an evaluation: n or limit)"
+        )
 
 
 def rl_run_metrics(

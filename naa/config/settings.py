@@ -36,6 +36,13 @@ class NAASettings(BaseSettings):
         "unset or empty.",
     )
     max_message_chars: int = Field(4000, ge=1, description="Longer customer messages are refused.")
+    rl_max_run_tokens: int = Field(
+        1_000_000_000,
+        ge=1,
+        description="Largest RL run or evaluation the API queues, in completion tokens it may sample and "
+        "train on (RLConfig.token_bound); bounds how long one partner's job can hold a GPU worker. "
+        "`naa rl train` on the command line is not limited.",
+    )
 
     @field_validator("admin_key")
     @classmethod

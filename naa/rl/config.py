@@ -188,6 +188,15 @@ class RLConfig(BaseModel):
         return GROUP_RULES[self.variant]
 
     @property
+    def token_bound(self) -> int:
+        """The most completion tokens the run can sample and train on, every draw round filtered away
+        and every completion running to ``max_new_tokens``: how a server sizes a run before queueing it."""
+        rounds = 1 if self.variant == "vanilla" else self.max_draw_rounds
+        per_round = self.batch_prompts * self.group_size * self.max_new_tokens
+        rl = self.steps * per_round * (rounds + self.ppo_epochs)
+        return rl + self.warmup_steps * self.warmup_batch_size * self.max_new_tokens
+
+    @property
     def warmed_model_dir(self) -> Path | None:
         """Where the warm-up writes RL's start model; None when the run has no warm-up."""
         return self.output_dir / "warmup" if self.warmup_steps else None

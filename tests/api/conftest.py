@@ -90,6 +90,8 @@ def settings(database_url: str, data_dir: Path, broker_url: str | None) -> NAASe
         broker_url=broker_url,
         result_backend=broker_url,
         max_message_chars=500,
+        # Above the tests' tiny runs and evaluations (tens of tokens), low enough for a test to exceed.
+        rl_max_run_tokens=2000,
     )
 
 

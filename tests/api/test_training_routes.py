@@ -191,6 +191,10 @@ def test_a_finished_run_is_evaluated_with_pass_at_k_and_its_version_gets_the_fig
     too_big_k = client.post(evaluations, json={"n": 2, "k": [4], "split": "train"}, headers=acme)
     assert too_big_k.status_code == 422 and "n >= k" in too_big_k.json()["message"]
     assert client.post(evaluations, json={"split": "test"}, headers=acme).status_code == 422
+    # both models x 256 replies x 2 tasks x 4 tokens = 4,096 over the 2,000 set
+    too_many = client.post(evaluations, json={"n": 256, "split": "train"}, headers=acme)
+    assert (too_many.status_code, too_many.json()["code"]) == (422, "invalid_config")
+    assert too_many.json()["message"].startswith("the evaluation could sample up to 4,096")
     assert (
         client.post(evaluations, json={"split": "train"}, headers=keys.headers("globex")).status_code == 404
     )
@@ -264,6 +268,12 @@ def test_a_cancelled_run_stops_and_cannot_be_cancelled_twice(
         ({"run_name": "x" * 1000}, "run_name: String should have at most 200 characters"),
         # queued, then the worker failed after the warm-up
         ({"reward": "no_such_reward"}, "no reward plugin named 'no_such_reward'"),
+        # 2 steps x 1 prompt x 2 completions x 300 tokens x (1 draw + 2 epochs) = 3,600 over the 2,000 set
+        (
+            {"max_new_tokens": 300, "ppo_epochs": 2},
+            "the run could sample and train on up to 3,600 completion tokens, over this server's limit of "
+            "2,000 (NAA_RL_MAX_RUN_TOKENS)",
+        ),
     ],
 )
 def test_a_bad_run_config_is_refused_with_the_field_before_anything_is_queued(

@@ -1,6 +1,7 @@
 """RLConfig: invalid combinations fail at load time, with the field to change."""
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -65,3 +66,13 @@ def test_the_example_run_file_is_valid() -> None:
     config = RLConfig.from_yaml(example)
     assert config.variant == "guide" and config.warmup_steps == 60
     assert config.tasks == example.parent / "../../rl/tasks.jsonl"
+
+
+def test_the_token_bound_counts_every_draw_round_epoch_and_warm_up_step() -> None:
+    fields: dict[str, Any] = {"tasks": Path("t.jsonl"), "steps": 10, "batch_prompts": 4, "group_size": 8}
+    guide = RLConfig(**fields, max_new_tokens=100, max_draw_rounds=3, ppo_epochs=2)
+    # 10 steps x 4 prompts x 8 completions x 100 tokens x (3 rounds sampled + 2 epochs trained)
+    assert guide.token_bound == 10 * 4 * 8 * 100 * 5
+    vanilla = RLConfig(**fields, variant="vanilla", max_new_tokens=100, warmup_steps=5, warmup_batch_size=2)
+    # vanilla draws once; the warm-up adds 5 steps x 2 demonstrations x 100 tokens
+    assert vanilla.token_bound == 10 * 4 * 8 * 100 * 2 + 5 * 2 * 100
