@@ -1,21 +1,22 @@
 """What routes depend on, as ``Annotated`` aliases: the app's state, a database transaction, the caller.
 
 Every partner route takes ``PartnerDep``: the partner is the one its API key belongs to, never one named in
-the request, so no route can reach another partner's data. Admin routes take ``AdminDep`` instead.
+the request, so no route can reach another partner's data. Admin routes take ``AdminDep`` instead. The key
+itself is checked before the body is read, by ``api.auth.KeyFirstRoute``, the route class of their routers.
 """
 
-import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import HTTPBearer
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.assistants import AssistantCache, serving_revision
-from api.errors import AuthenticationError, PermissionDeniedError
+from api.auth import Identity
+from api.errors import PermissionDeniedError
 from api.metrics import Metrics
 from naa.assistant import Assistant
 from naa.config.partner import PartnerConfig
@@ -78,46 +79,32 @@ def get_session(state: StateDep) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer naa_...`")
-BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
-def _key_of(credentials: HTTPAuthorizationCredentials | None) -> str:
-    if credentials is None or not credentials.credentials:
-        raise AuthenticationError("send an API key in the header 'Authorization: Bearer <key>'")
-    return credentials.credentials
+async def get_identity(request: Request, _: Annotated[Any, Depends(_bearer)]) -> Identity:
+    """The identity ``KeyFirstRoute`` settled before the body was read; the bearer parameter declares the
+    key in the OpenAPI schema."""
+    identity: Identity = request.state.identity
+    return identity
 
 
-def _is_admin_key(settings: NAASettings, key: str) -> bool:
-    admin = settings.admin_key
-    return admin is not None and secrets.compare_digest(key.encode(), admin.get_secret_value().encode())
+IdentityDep = Annotated[Identity, Depends(get_identity)]
 
 
-def get_caller(credentials: BearerDep, session: SessionDep, state: StateDep) -> Caller:
-    key = _key_of(credentials)
-    if _is_admin_key(state.settings, key):
+async def get_caller(identity: IdentityDep) -> Caller:
+    if identity.partner_id is None or identity.key_id is None:
         raise PermissionDeniedError(
             "the admin key is not scoped to a partner; use one of the partner's API keys"
         )
-    try:
-        row = partners.authenticate(session, key)
-    except NotFoundError as err:
-        raise AuthenticationError(str(err)) from err
-    return Caller(partner_id=row.partner_id, key_id=row.id)
+    return Caller(partner_id=identity.partner_id, key_id=identity.key_id)
 
 
 PartnerDep = Annotated[Caller, Depends(get_caller)]
 
 
-def require_admin(credentials: BearerDep, session: SessionDep, state: StateDep) -> None:
+async def require_admin(identity: IdentityDep) -> None:
     """Admin routes accept the process's admin key (``NAA_ADMIN_KEY``) or a stored key marked admin."""
-    key = _key_of(credentials)
-    if _is_admin_key(state.settings, key):
-        return
-    try:
-        row = partners.authenticate(session, key)
-    except NotFoundError as err:
-        raise AuthenticationError(str(err)) from err
-    if not row.is_admin:
+    if not identity.is_admin:
         raise PermissionDeniedError(
             "this route needs the admin key, and partner API keys are not admin keys: the admin key is the "
             "secret set in NAA_ADMIN_KEY when naa serve starts (admin routes are off without it); send it "

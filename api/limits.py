@@ -4,9 +4,9 @@ A declared ``Content-Length`` over the limit is answered at once; a chunked body
 and cut off at the limit, so a client cannot stream an unbounded upload by leaving the length out.
 
 Multipart uploads (help-center files, task files) may be large; every other body is JSON, which FastAPI
-parses in the event loop before any dependency runs, so before the API key is checked: a 15 MB JSON body
-cost 0.4 s of the loop, stalling every request, and 380 MB of memory, with no key at all. JSON bodies have
-their own, smaller limit.
+parses in the event loop: a 15 MB JSON body cost 0.4 s of the loop, stalling every request, and 380 MB of
+memory. JSON bodies have their own, smaller limit. Bodies sent without a valid key are never read at all
+(``api.auth.KeyFirstRoute``).
 """
 
 from starlette.exceptions import HTTPException

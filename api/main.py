@@ -42,8 +42,8 @@ CONSOLE_DIR = Path(__file__).resolve().parent.parent / "frontend" / "dist"
 
 # Uploaded help-center files are the largest bodies; 20 MiB holds a long PDF manual.
 DEFAULT_MAX_BODY_BYTES = 20 * 1024 * 1024
-# JSON bodies are parsed before the API key is checked (api.limits); the largest a route takes by design,
-# 10,000 training questions, is about 1 MiB.
+# JSON bodies are parsed in the event loop (api.limits); the largest a route takes by design, 10,000
+# training questions, is about 1 MiB.
 DEFAULT_MAX_JSON_BYTES = 4 * 1024 * 1024
 
 _TAGS = [

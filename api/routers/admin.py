@@ -6,6 +6,7 @@ The admin key is the secret the server is started with in ``NAA_ADMIN_KEY``; wit
 from fastapi import APIRouter, Response, status
 
 from api import onboarding
+from api.auth import KeyFirstRoute
 from api.deps import AdminDep, JobsAppDep, SessionDep, StateDep
 from api.errors import ERROR_RESPONSES, FINISHED_JOB, ErrorBody
 from api.paging import Limit, Offset
@@ -23,7 +24,13 @@ from api.schemas.admin import (
 from api.schemas.jobs import JobPublic, JobsPublic
 from naa.storage import jobs, partners
 
-router = APIRouter(prefix="/v1/admin", tags=["admin"], dependencies=[AdminDep], responses=ERROR_RESPONSES)
+router = APIRouter(
+    route_class=KeyFirstRoute,
+    prefix="/v1/admin",
+    tags=["admin"],
+    dependencies=[AdminDep],
+    responses=ERROR_RESPONSES,
+)
 
 _INVALID_CONFIG = "The config is invalid: a field, a relative or missing path, an intent its examples lack."
 

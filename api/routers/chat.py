@@ -5,13 +5,16 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import Response
 
+from api.auth import KeyFirstRoute
 from api.deps import AssistantDep, PartnerDep, SessionDep, StateDep
 from api.errors import ERROR_RESPONSES, MODEL_RESPONSES
 from api.schemas.chat import ChatCreate, ChatPublic
 from api.sse import stream_response
 from api.turns import history, run_turn, stream_turn
 
-router = APIRouter(prefix="/v1", tags=["chat"], responses={**ERROR_RESPONSES, **MODEL_RESPONSES})
+router = APIRouter(
+    route_class=KeyFirstRoute, prefix="/v1", tags=["chat"], responses={**ERROR_RESPONSES, **MODEL_RESPONSES}
+)
 
 _STREAM_DOC: dict[int | str, dict[str, Any]] = {
     200: {

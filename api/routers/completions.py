@@ -5,13 +5,16 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import Response
 
+from api.auth import KeyFirstRoute
 from api.completions import MODEL_ID, complete, model_named, stream_completion
 from api.deps import AssistantDep, PartnerDep, StateDep
 from api.errors import OPENAI_ERROR_RESPONSES, OPENAI_TAG
 from api.schemas.completions import ChatCompletionCreate, ChatCompletionPublic, ModelPublic, ModelsPublic
 from api.sse import stream_response
 
-router = APIRouter(prefix="/v1", tags=[OPENAI_TAG], responses=OPENAI_ERROR_RESPONSES)
+router = APIRouter(
+    route_class=KeyFirstRoute, prefix="/v1", tags=[OPENAI_TAG], responses=OPENAI_ERROR_RESPONSES
+)
 
 _STREAM_DOC: dict[int | str, dict[str, Any]] = {
     200: {

@@ -10,6 +10,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import TypeAdapter
 from sqlalchemy.orm import Session, sessionmaker
 
+from api.auth import KeyFirstRoute
 from api.deps import PartnerConfigDep, PartnerDep, SessionDep, StateDep
 from api.errors import ERROR_RESPONSES
 from api.paging import Limit, Offset
@@ -25,7 +26,9 @@ from api.schemas.conversations import (
 from naa.storage import conversations
 from naa.storage.models import Role
 
-router = APIRouter(prefix="/v1/conversations", tags=["conversations"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    route_class=KeyFirstRoute, prefix="/v1/conversations", tags=["conversations"], responses=ERROR_RESPONSES
+)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Start a conversation")

@@ -4,13 +4,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
+from api.auth import KeyFirstRoute
 from api.deps import PartnerConfigDep, PartnerDep, SessionDep
 from api.errors import ERROR_RESPONSES
 from api.schemas.feedback import FeedbackCreate, FeedbackPublic, FeedbacksPublic
 from naa.storage import feedback
 from naa.storage.models import Rating
 
-router = APIRouter(prefix="/v1/feedback", tags=["conversations"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    route_class=KeyFirstRoute, prefix="/v1/feedback", tags=["conversations"], responses=ERROR_RESPONSES
+)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Rate an assistant message")

@@ -2,13 +2,16 @@
 
 from fastapi import APIRouter
 
+from api.auth import KeyFirstRoute
 from api.deps import PartnerDep, SessionDep
 from api.errors import ERROR_RESPONSES, FINISHED_JOB
 from api.paging import Limit, Offset
 from api.schemas.jobs import JobPublic, JobsPublic
 from naa.storage import jobs
 
-router = APIRouter(prefix="/v1/jobs", tags=["knowledge base"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    route_class=KeyFirstRoute, prefix="/v1/jobs", tags=["knowledge base"], responses=ERROR_RESPONSES
+)
 
 
 @router.get("", summary="List jobs")

@@ -5,11 +5,14 @@ from typing import Annotated
 from fastapi import APIRouter, File, Response, UploadFile, status
 
 from api import kb
+from api.auth import KeyFirstRoute
 from api.deps import JobsAppDep, PartnerConfigDep, SessionDep, StateDep
 from api.errors import ERROR_RESPONSES, ErrorBody
 from api.schemas.kb import DocumentsPublic, UploadPublic
 
-router = APIRouter(prefix="/v1/kb/documents", tags=["knowledge base"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    route_class=KeyFirstRoute, prefix="/v1/kb/documents", tags=["knowledge base"], responses=ERROR_RESPONSES
+)
 
 _UPLOAD_ERRORS: dict[int | str, dict[str, object]] = {
     409: {

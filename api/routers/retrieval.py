@@ -2,13 +2,14 @@
 
 from fastapi import APIRouter
 
+from api.auth import KeyFirstRoute
 from api.deps import AssistantDep, PartnerDep
 from api.errors import ERROR_RESPONSES, MODEL_RESPONSES
 from api.schemas.assistant import IntentPublic, PassagePublic
 from api.schemas.retrieval import ClassifyCreate, ClassifyPublic, SearchCreate, SearchPublic
 from naa.safety.guardrails import screen_message
 
-router = APIRouter(prefix="/v1", responses={**ERROR_RESPONSES, **MODEL_RESPONSES})
+router = APIRouter(route_class=KeyFirstRoute, prefix="/v1", responses={**ERROR_RESPONSES, **MODEL_RESPONSES})
 
 
 @router.post("/intents/classify", tags=["intents"], summary="Classify utterances")

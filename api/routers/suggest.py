@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter
 
+from api.auth import KeyFirstRoute
 from api.deps import AssistantDep, PartnerDep, SessionDep
 from api.errors import ERROR_RESPONSES, MODEL_RESPONSES
 from api.schemas.suggest import SuggestCreate, SuggestPublic
@@ -9,7 +10,12 @@ from api.turns import history
 from naa.generation.base import ChatMessage
 from naa.safety.guardrails import screen_message
 
-router = APIRouter(prefix="/v1", tags=["agent assist"], responses={**ERROR_RESPONSES, **MODEL_RESPONSES})
+router = APIRouter(
+    route_class=KeyFirstRoute,
+    prefix="/v1",
+    tags=["agent assist"],
+    responses={**ERROR_RESPONSES, **MODEL_RESPONSES},
+)
 
 
 @router.post("/suggest", summary="Suggest replies to a human agent")

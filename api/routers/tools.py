@@ -2,11 +2,14 @@
 
 from fastapi import APIRouter
 
+from api.auth import KeyFirstRoute
 from api.deps import AssistantDep, PartnerDep
 from api.errors import ERROR_RESPONSES
 from api.schemas.tools import ToolPublic, ToolResultPublic, ToolRunCreate, ToolsPublic
 
-router = APIRouter(prefix="/v1/tools", tags=["agent assist"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    route_class=KeyFirstRoute, prefix="/v1/tools", tags=["agent assist"], responses=ERROR_RESPONSES
+)
 
 
 @router.get("", summary="List the partner's tools")

@@ -5,6 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Query, UploadFile, status
 
+from api.auth import KeyFirstRoute
 from api.deps import JobsAppDep, PartnerConfigDep, PartnerDep, SessionDep, StateDep, get_assistant
 from api.errors import ERROR_RESPONSES, FINISHED_JOB, ErrorBody
 from api.schemas.jobs import JobPublic
@@ -28,7 +29,7 @@ from naa.storage import jobs, model_versions, partners
 from naa.storage.models import JobKind
 from pipelines.submit import rl_run_metrics, submit_rl_eval, submit_rl_train
 
-router = APIRouter(prefix="/v1", tags=["training"], responses=ERROR_RESPONSES)
+router = APIRouter(route_class=KeyFirstRoute, prefix="/v1", tags=["training"], responses=ERROR_RESPONSES)
 
 
 # Where a partner's generated tasks go, relative to its folder; POST /v1/training/runs names it as `tasks`.

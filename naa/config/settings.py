@@ -4,6 +4,7 @@ Built once at the edges (``api/deps.py``, ``pipelines/celery_app.py``, the CLI) 
 ``naa/`` reads the environment itself.
 """
 
+import secrets
 from pathlib import Path
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -72,6 +73,11 @@ class NAASettings(BaseSettings):
                 f"{ENV_PREFIX}{str(error['loc'][0]).upper()}: {error['msg']}" for error in err.errors()
             ]
             raise ConfigError("; ".join(problems)) from err
+
+    def is_admin_key(self, key: str) -> bool:
+        return self.admin_key is not None and secrets.compare_digest(
+            key.encode(), self.admin_key.get_secret_value().encode()
+        )
 
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'naa.db').resolve()}"
