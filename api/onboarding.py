@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from naa.builder import check_plugins
+from naa.builder import check_build, indexes_sources, intent_examples, trains_intents
 from naa.config.partner import load_partner_config
 from naa.config.settings import NAASettings
 from naa.storage import partners
@@ -59,17 +59,22 @@ def register_partner_file(
 
 
 def queue_build(session: Session, jobs_app: NAACelery, partner_id: str) -> list[Job]:
-    """Queue the partner's intent training and, when its file names sources, their indexing.
+    """Queue what ``naa build`` would build: training of the built-in intent classifier and indexing of the
+    sources into the built-in knowledge base (a plugin classifier or retriever is its own package's work).
 
     Raises:
-        ConfigError: a plugin the partner names is missing or cannot be built with its options, said now
-            rather than by the first request after the jobs (``naa build`` checks the same).
+        ConfigError: a plugin the partner names is missing or cannot be built with its options, a source
+            folder or the intent examples are missing, said now rather than by a failed job or the first
+            request after the jobs (``naa build`` checks the same).
     """
     lock_row(session, Partner.name, partner_id)  # a delete of the partner at this moment waits, or this does
     config = partners.partner_config(partners.get_partner(session, partner_id))
-    check_plugins(config)
-    queued = [submit_intent_train(jobs_app, session, partner_id)]
-    if config.knowledge_base.sources:
+    check_build(config, jobs_app.workspace)
+    queued = []
+    if trains_intents(config):
+        intent_examples(config)  # raises when there are none
+        queued.append(submit_intent_train(jobs_app, session, partner_id))
+    if indexes_sources(config):
         queued.append(
             submit_kb_index(
                 jobs_app, session, partner_id, config.knowledge_base.name, config.knowledge_base.sources

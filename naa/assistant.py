@@ -90,6 +90,25 @@ class DoneEvent:
 AssistantEvent = IntentEvent | PassagesEvent | TokenEvent | DoneEvent
 
 
+def build_classifier(
+    config: PartnerConfig, workspace: Workspace, plugins: PluginRegistry | None = None
+) -> IntentClassifier:
+    """The partner's intent classifier: its plugin, or its trained model in the workspace.
+
+    Raises:
+        ConflictError: the partner has not been built (no intent model).
+    """
+    if isinstance(config.intent, PluginComponentConfig):
+        return (plugins or load_plugins()).build_ref("intent_classifier", config.intent)
+    model_dir = workspace.intent_dir(config.id)
+    if not model_dir.exists():
+        raise ConflictError(
+            f"partner {config.id!r} is not built yet (it has no intent model): build it with "
+            f"`naa build --partner FILE`, or POST /v1/admin/partners/{config.id}/build"
+        )
+    return load_intent_classifier(config.intent, model_dir)
+
+
 def build_retriever(
     config: PartnerConfig, workspace: Workspace, plugins: PluginRegistry | None = None
 ) -> Retriever:
@@ -142,19 +161,9 @@ class Assistant:
             ConflictError: the partner has not been built (no intent model).
         """
         plugins = load_plugins()
-        if isinstance(config.intent, PluginComponentConfig):
-            classifier = plugins.build_ref("intent_classifier", config.intent)
-        else:
-            model_dir = workspace.intent_dir(config.id)
-            if not model_dir.exists():
-                raise ConflictError(
-                    f"partner {config.id!r} is not built yet (it has no intent model): build it with "
-                    f"`naa build --partner FILE`, or POST /v1/admin/partners/{config.id}/build"
-                )
-            classifier = load_intent_classifier(config.intent, model_dir)
         return cls(
             config,
-            classifier,
+            build_classifier(config, workspace, plugins),
             build_retriever(config, workspace, plugins),
             generator or make_generator(config, workspace),
             max_message_chars,

@@ -5,6 +5,7 @@ produce the same files in the same places (see ``naa.workspace``).
 """
 
 from collections.abc import Callable
+from pathlib import Path
 
 from naa.assistant import make_generator
 from naa.config.partner import PartnerConfig
@@ -35,24 +36,23 @@ def build_partner(
             (``check_plugins``), or a source folder or the generator's folder is missing, said before
             anything is built.
     """
-    _check(config, workspace)
+    check_build(config, workspace)
     # The slices of 0..1 given to each stage follow their cost on the demo partner: intent training dominates.
     report = progress or (lambda fraction, message: None)
     ran: list[str] = []
 
-    # A plugin classifier or retriever is built by its own package: only built-in components are built here.
-    intent, retrieval = config.intent, config.retrieval
     intent_dir = workspace.intent_dir(config.id)
-    if isinstance(intent, EmbeddingIntentConfig) and not (missing_only and intent_dir.exists()):
-        if intent.examples is None:
-            raise ConfigError(f"partner {config.id!r} has no intent.examples file to train from")
-        examples = read_examples(intent.examples)
+    if trains_intents(config) and not (missing_only and intent_dir.exists()):
+        examples = read_examples(intent_examples(config))
+        intent = config.builtin_intent()
         train_intent_classifier(intent, examples, intent_dir, progress=_scaled(report, 0.0, 0.6, "intent"))
         ran.append("intent")
 
-    if isinstance(retrieval, FaissRetrieverConfig) and config.knowledge_base.sources:
+    if indexes_sources(config):
         kb = KnowledgeBase(
-            workspace.kb_dir(config.id, config.knowledge_base.name), retrieval, workspace.models_dir
+            workspace.kb_dir(config.id, config.knowledge_base.name),
+            config.builtin_retrieval(),
+            workspace.models_dir,
         )
         if not (missing_only and kb.documents()):
             documents = load_documents(config.knowledge_base.sources)
@@ -66,9 +66,36 @@ def build_partner(
     return ran
 
 
-def _check(config: PartnerConfig, workspace: Workspace) -> None:
-    """What the build will need, checked before its minutes of training: plugins, source folders and
-    a generator folder. Raises ConfigError or ModelUnavailableError."""
+# A plugin classifier or retriever is trained and fed by its own package: a build (`naa build`, the admin
+# build route's jobs) trains and indexes only the built-in ones.
+def trains_intents(config: PartnerConfig) -> bool:
+    return isinstance(config.intent, EmbeddingIntentConfig)
+
+
+def indexes_sources(config: PartnerConfig) -> bool:
+    return isinstance(config.retrieval, FaissRetrieverConfig) and bool(config.knowledge_base.sources)
+
+
+def intent_examples(config: PartnerConfig) -> Path:
+    """The examples file the built-in classifier is trained from.
+
+    Raises:
+        ConfigError: the partner names none.
+    """
+    examples = config.builtin_intent().examples
+    if examples is None:
+        raise ConfigError(
+            f"partner {config.id!r} has no intent.examples file to train from: set intent.examples to a "
+            "YAML file (intent: [example texts]) or a CSV file (text,intent), or name a plugin "
+            "classifier (intent: {backend: plugin, name: ...})"
+        )
+    return examples
+
+
+def check_build(config: PartnerConfig, workspace: Workspace) -> None:
+    """What a build will need, checked before its minutes of training (``naa build``, and the admin build
+    route before it queues jobs): plugins, source folders and a generator folder. Raises ConfigError or
+    ModelUnavailableError."""
     check_plugins(config)
     missing = [str(source) for source in config.knowledge_base.sources if not source.exists()]
     if missing:
@@ -82,17 +109,18 @@ def _check(config: PartnerConfig, workspace: Workspace) -> None:
         resolve_model_source(generation.model, workspace.models_dir)
 
 
-def plugin_refs(config: PartnerConfig) -> list[tuple[ComponentKind, PluginRef]]:
-    """Every plugin component the partner names, with the kind of its slot, in file order."""
-    refs: list[tuple[ComponentKind, PluginRef]] = []
+def plugin_refs(config: PartnerConfig) -> list[tuple[str, ComponentKind, PluginRef]]:
+    """Every plugin component the partner names, with its field (``tools.0``) and the kind of its slot,
+    in file order."""
+    refs: list[tuple[str, ComponentKind, PluginRef]] = []
     if isinstance(config.intent, PluginComponentConfig):
-        refs.append(("intent_classifier", config.intent))
+        refs.append(("intent", "intent_classifier", config.intent))
     if isinstance(config.retrieval, PluginComponentConfig):
-        refs.append(("retriever", config.retrieval))
+        refs.append(("retrieval", "retriever", config.retrieval))
     if isinstance(config.generation, PluginComponentConfig):
-        refs.append(("generator", config.generation))
-    refs += [("postprocessor", ref) for ref in config.postprocessors]
-    refs += [("tool", ref) for ref in config.tools]
+        refs.append(("generation", "generator", config.generation))
+    refs += [(f"postprocessors.{i}", "postprocessor", ref) for i, ref in enumerate(config.postprocessors)]
+    refs += [(f"tools.{i}", "tool", ref) for i, ref in enumerate(config.tools)]
     return refs
 
 
@@ -100,12 +128,16 @@ def check_plugins(config: PartnerConfig) -> None:
     """Build each plugin component the partner names with its options, as answering will, and drop it.
 
     A missing plugin, a package that fails to import, an option its factory refuses and a component
-    lacking a method of its kind all raise the ConfigError answering would, before anything is built.
-    Components load their models in ``warm_up``, which this does not call, so this is quick.
+    lacking a method of its kind all raise the ConfigError answering would, before anything is built,
+    starting with the field that names it (``tools.0: no tool plugin named ...``). Components load their
+    models in ``warm_up``, which this does not call, so this is quick.
     """
     plugins = load_plugins()
-    for kind, ref in plugin_refs(config):
-        plugins.build(kind, ref.name, ref.options)
+    for field, kind, ref in plugin_refs(config):
+        try:
+            plugins.build(kind, ref.name, ref.options)
+        except ConfigError as err:
+            raise ConfigError(f"{field}: {err}") from err
 
 
 def _scaled(report: Progress, start: float, end: float, stage: str) -> Progress:

@@ -99,19 +99,51 @@ def test_each_plugin_is_built_with_its_options_before_anything_is_built(
     broken = [
         (
             {"postprocessors": [PluginRef(name="signature", options={"colour": "red"})]},
-            r"options of the postprocessor 'signature' from plugin 'order-lookup' are wrong: "
-            r".*unexpected keyword argument 'colour'",
+            r"^postprocessors\.0: options of the postprocessor 'signature' from plugin 'order-lookup' "
+            r"are wrong: .*unexpected keyword argument 'colour'",
         ),
         (
             {"postprocessors": [PluginRef(name="footer")]},
-            r"the postprocessor 'footer' from plugin 'footer' lacks process",
+            r"^postprocessors\.0: the postprocessor 'footer' from plugin 'footer' lacks process",
         ),
         (
-            {"tools": [PluginRef(name="order_lookup", options={"orders_file": str(tmp_path / "none.json")})]},
-            r"the tool 'order_lookup' from plugin 'order-lookup' failed to build: .*none.json does not exist",
+            {
+                "tools": [
+                    PluginRef(name="order_lookup"),
+                    PluginRef(name="order_lookup", options={"orders_file": str(tmp_path / "none.json")}),
+                ]
+            },
+            r"^tools\.1: the tool 'order_lookup' from plugin 'order-lookup' failed to build: "
+            r".*none.json does not exist",
         ),
     ]
     for update, message in broken:
         with pytest.raises(ConfigError, match=message):
             build_partner(config.model_copy(update=update), Workspace(tmp_path / "data"))
         assert not (tmp_path / "data").exists()
+
+
+def test_a_plugin_error_names_the_field_of_the_partner_file(
+    built_partner: tuple[Path, Path], tmp_path: Path, plugins_installed: None
+) -> None:
+    """ "no tool plugin named 'order_lookp'" did not say where the partner file names it."""
+    config = load_partner_config(built_partner[0])
+    broken = [
+        ({"tools": [PluginRef(name="order_lookp")]}, r"^tools\.0: no tool plugin named 'order_lookp'"),
+        ({"retrieval": PluginComponentConfig(name="es")}, r"^retrieval: no retriever plugin named 'es'"),
+        ({"intent": PluginComponentConfig(name="rules")}, r"^intent: no intent_classifier plugin named"),
+    ]
+    for update, message in broken:
+        with pytest.raises(ConfigError, match=message):
+            build_partner(config.model_copy(update=update), Workspace(tmp_path / "data"))
+
+
+def test_a_partner_without_intent_examples_is_told_how_to_give_them(
+    built_partner: tuple[Path, Path], tmp_path: Path
+) -> None:
+    config = load_partner_config(built_partner[0])
+    intent = config.builtin_intent().model_copy(update={"examples": None})
+    with pytest.raises(
+        ConfigError, match=r"no intent\.examples file .*: set intent\.examples to a YAML file"
+    ):
+        build_partner(config.model_copy(update={"intent": intent}), Workspace(tmp_path / "data"))

@@ -70,15 +70,21 @@ def predict(
     partner: PartnerOption = None,
     model_dir: ModelDirOption = None,
 ) -> None:
-    """Show the top intents of one message with their calibrated confidence."""
-    from naa.intent import load_intent_classifier
+    """Show the top intents of one message with their calibrated confidence (from the partner's plugin
+    classifier, when it names one)."""
+    from naa.assistant import build_classifier
+    from naa.intent import IntentClassifier, load_intent_classifier
 
     with user_errors():
         if not text.strip():
             raise InputError("the message is empty: give the words a customer might use")
         config = load_partner(partner)
-        model_dir = model_dir or workspace().intent_dir(config.id)
-        classifier = load_intent_classifier(config.builtin_intent(), model_dir)
+        classifier: IntentClassifier
+        if model_dir is None:
+            classifier = build_classifier(config, workspace())
+        else:
+            classifier = load_intent_classifier(config.builtin_intent(), model_dir)
+        classifier.warm_up()
         prediction = classifier.predict([text])[0]
     verdict = "out of scope" if prediction.out_of_scope else "accepted"
     table = Table(

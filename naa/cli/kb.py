@@ -20,6 +20,7 @@ from naa.errors import InputError
 if TYPE_CHECKING:
     from naa.config.partner import PartnerConfig
     from naa.retrieval import KnowledgeBase
+    from naa.retrieval.base import Retriever
 
 app = command_group("Build and query a partner's knowledge base.")
 
@@ -73,15 +74,25 @@ def search(
     partner: PartnerOption = None,
     kb: KbOption = None,
 ) -> None:
-    """Show the passages the assistant would retrieve for a query, with their scores."""
+    """Show the passages the assistant would retrieve for a query, with their scores (from the partner's
+    plugin retriever, when it names one)."""
+    from naa.assistant import build_retriever
+    from naa.config.plugins import PluginComponentConfig
+
     with user_errors():
         if not query.strip():
             raise InputError("the query is empty: give the words a customer might use")
-        knowledge_base = _open(partner, kb)
-        if not knowledge_base.documents():
-            console.print("the knowledge base holds no documents yet: `naa kb ingest PATH` adds some")
-            return
-        passages = knowledge_base.search([query], top_k=top_k)[0]
+        config = load_partner(partner)
+        retriever: Retriever
+        if kb is None and isinstance(config.retrieval, PluginComponentConfig):
+            retriever = build_retriever(config, workspace())
+            retriever.warm_up()
+        else:
+            retriever = knowledge_base = _open_for(config, kb)
+            if not knowledge_base.documents():
+                console.print("the knowledge base holds no documents yet: `naa kb ingest PATH` adds some")
+                return
+        passages = retriever.search([query], top_k=top_k)[0]
     if not passages:
         console.print("no passage scores above min_score: the assistant would say it does not know")
         return

@@ -144,8 +144,8 @@ class PartnerConfig(_Strict):
         """The intent settings, for work only the built-in classifier does (training from examples)."""
         if isinstance(self.intent, PluginComponentConfig):
             raise ConfigError(
-                f"partner {self.id!r} classifies intents with the plugin {self.intent.name!r}; "
-                "train it with that plugin's own tools"
+                f"partner {self.id!r} classifies intents with the plugin {self.intent.name!r}, which NAA "
+                "does not train: train it with that plugin's own tools"
             )
         return self.intent
 
@@ -153,8 +153,9 @@ class PartnerConfig(_Strict):
         """The retrieval settings, for work only the built-in FAISS knowledge base does (ingesting)."""
         if isinstance(self.retrieval, PluginComponentConfig):
             raise ConfigError(
-                f"partner {self.id!r} retrieves with the plugin {self.retrieval.name!r}; "
-                "index documents with that plugin's own tools"
+                f"partner {self.id!r} retrieves with the plugin {self.retrieval.name!r}, which holds its own "
+                "documents: NAA's knowledge base (ingest, list, delete, uploads) is not used; manage the "
+                "documents with that plugin's own tools"
             )
         return self.retrieval
 

@@ -1,8 +1,9 @@
 """Readers for FAQ files (JSON and CSV): one ``Document`` per question/answer pair.
 
 Each entry becomes its own document so a search hit cites the one answer, and so an entry can be deleted
-or replaced by its id. The question is kept in the text as well as in the title: customers' queries
-resemble the question more than the answer.
+or replaced by its id: ``faq.csv#3`` for the third entry, ``faq.csv#ev`` for one whose ``id`` is ``ev``.
+The question is kept in the text as well as in the title: customers' queries resemble the question more
+than the answer.
 """
 
 import csv
@@ -75,7 +76,10 @@ def _entries_to_documents(
         question, answer = fields.pop("question"), fields.pop("answer")
         documents.append(
             Document(
-                doc_id=fields.pop("id", "") or f"{doc_id}#{number}",  # "#": storage.documents.ENTRY_SEPARATOR
+                # "#": storage.documents.ENTRY_SEPARATOR. An entry's own id goes under its file's too, as an
+                # upload's does (``faq.csv#ev``): deleting the file finds every entry, and a build and an
+                # upload of one file give the same ids.
+                doc_id=f"{doc_id}#{fields.pop('id', '') or number}",
                 text=f"{question}\n\n{answer}",
                 title=question,
                 url=fields.pop("url", ""),

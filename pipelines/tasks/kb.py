@@ -167,8 +167,8 @@ def _upload_meta(doc_id: str, docs: Sequence[Document], chunks: Mapping[str, int
 
 
 def _renamed(doc: Document, default: str, doc_id: str) -> Document:
-    # A FAQ file gives one document per entry, "faq.json#3" or the entry's own id; both go under the upload's
-    # id ("faq.json#returns"), which is how deleting the upload finds them all.
+    # A FAQ file gives one document per entry under its file name, "faq.json#3" or "faq.json#<its id>";
+    # each goes under the upload's id instead, which is how deleting the upload finds them all.
     if doc.doc_id == default:
         return dataclasses.replace(doc, doc_id=doc_id)
     entry = doc.doc_id.removeprefix(default + documents.ENTRY_SEPARATOR)

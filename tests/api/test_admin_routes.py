@@ -3,12 +3,14 @@
 import os
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from api_support import Keys, send_together, write_partner
 from fastapi.testclient import TestClient
+from plugin_dists import installed_plugin
 
 from api.assistants import serving_revision
 from naa.intent.model_files import META_FILE
@@ -271,3 +273,59 @@ def test_a_build_of_a_partner_whose_plugin_is_missing_is_refused_before_any_job(
     assert (build.status_code, build.json()["code"]) == (422, "invalid_config")
     assert "no postprocessor plugin named 'no_such_footer'" in build.json()["message"]
     assert client.get("/v1/jobs", headers=own).json()["jobs"] == []
+
+
+OWN_MODELS_PLUGIN = """
+from naa.config.plugins import Plugin
+
+
+class Rules:
+    def warm_up(self):
+        pass
+
+    def predict(self, texts):
+        return []
+
+
+class Catalogue:
+    def warm_up(self):
+        pass
+
+    def search(self, queries, top_k=None):
+        return [[] for _ in queries]
+
+
+plugin = Plugin("own-models", {"intent_classifier": {"rules": Rules}, "retriever": {"catalogue": Catalogue}})
+"""
+
+
+@pytest.fixture
+def own_models_plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A plugin package with its own intent classifier and retriever, installed as pip would."""
+    with installed_plugin(tmp_path / "site", monkeypatch, "own_models", OWN_MODELS_PLUGIN):
+        yield
+
+
+def test_a_build_queues_no_training_or_indexing_for_what_the_partners_plugins_do(
+    client: TestClient, tmp_path: Path, own_models_plugin: None
+) -> None:
+    """Both jobs were queued whatever the partner named, and failed for a plugin classifier or retriever
+    (`naa build` skipped them)."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "tariffs.md").write_text("# Tariffs\n\nThe fixed tariff costs 30 pence a kWh.\n")
+    plugin_intent = "intent: {backend: plugin, name: rules}\n"
+    cases = [
+        (plugin_intent + "retrieval: {backend: plugin, name: catalogue}\n", []),
+        (plugin_intent + f"knowledge_base: {{sources: ['{docs}']}}\n", ["kb_index"]),
+    ]
+    for components, kinds in cases:
+        partner_id = f"energy-{uuid.uuid4().hex[:8]}"
+        config = f"id: {partner_id}\nname: Hollowmere Energy\n{components}"
+        created = client.post("/v1/admin/partners", json={"config_yaml": config}, headers=ADMIN)
+        assert created.status_code == 201, created.text
+        build = client.post(f"/v1/admin/partners/{partner_id}/build", headers=ADMIN)
+        assert build.status_code == 202, build.text
+        assert [job["kind"] for job in build.json()["jobs"]] == kinds
+        for job in build.json()["jobs"]:
+            client.post(f"/v1/admin/partners/{partner_id}/jobs/{job['id']}/cancel", headers=ADMIN)

@@ -1,8 +1,10 @@
 """`naa kb` end to end through Typer's runner, on a partner file and documents written in tmp_path."""
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from plugin_dists import installed_plugin
 from typer.testing import CliRunner
 
 from naa.cli.kb import app
@@ -39,18 +41,28 @@ def test_ingest_search_list_delete(partner: Path, tmp_path: Path) -> None:
         app, ["search", "do gift cards ever expire", "--top-k", "1", "--partner", str(partner)]
     )
     assert result.exit_code == 0, result.output
-    assert "gift-1" in result.output and "orders/cancel.md" not in result.output
+    assert "faq.csv#gift-1" in result.output and "orders/cancel.md" not in result.output
     result = runner.invoke(app, ["search", "quantum chromodynamics lecture notes", "--partner", str(partner)])
     assert "no passage scores above min_score" in result.output  # documents, none near the query
 
     result = runner.invoke(app, ["list", "--partner", str(partner)])
-    assert "orders/cancel.md" in result.output and "gift-1" in result.output
+    assert "orders/cancel.md" in result.output and "faq.csv#gift-1" in result.output
 
     assert (
-        runner.invoke(app, ["delete", "gift-1", "--partner", str(partner)]).output.strip()
+        runner.invoke(app, ["delete", "faq.csv#gift-1", "--partner", str(partner)]).output.strip()
         == "deleted 1 documents"
     )
     assert "gift-1" not in runner.invoke(app, ["list", "--partner", str(partner)]).output
+
+
+def test_deleting_a_faq_file_deletes_its_entries_with_ids_of_their_own(partner: Path) -> None:
+    # An entry with an `id` column was indexed as "gift-1", outside its file: `naa kb delete faq.csv`
+    # said "deleted 0 documents" and left it answering; an upload of the same file gave "faq.csv#gift-1".
+    assert runner.invoke(app, ["ingest", "--partner", str(partner)]).exit_code == 0
+    result = runner.invoke(app, ["delete", "faq.csv", "--partner", str(partner)])
+    assert result.output.strip() == "deleted 1 documents"
+    listed = runner.invoke(app, ["list", "--partner", str(partner)]).output
+    assert "gift" not in listed and "orders/cancel.md" in listed
 
 
 def test_user_errors_print_one_line_and_exit_1(partner: Path, tmp_path: Path) -> None:
@@ -100,3 +112,46 @@ def test_text_in_square_brackets_is_printed_as_written(partner: Path, tmp_path: 
     (tmp_path / "[bold]empty.md").write_text("")
     result = runner.invoke(app, ["ingest", str(tmp_path / "[bold]empty.md"), "--partner", str(partner)])
     assert result.exit_code == 1 and "[bold]empty.md" in result.output
+
+
+RETRIEVER_PLUGIN = """
+from naa.config.plugins import Plugin
+from naa.retrieval.base import Passage
+
+
+class Catalogue:
+    def __init__(self, answer):
+        self.answer = answer
+
+    def warm_up(self):
+        pass
+
+    def search(self, queries, top_k=None):
+        return [[Passage("tariffs.md", "tariffs.md#0", self.answer, 0.9, title="Tariffs")] for _ in queries]
+
+
+plugin = Plugin("catalogue", {"retriever": {"catalogue": Catalogue}})
+"""
+
+
+@pytest.fixture
+def retriever_plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A retriever plugin installed as pip would (a dist-info on sys.path)."""
+    with installed_plugin(tmp_path / "site", monkeypatch, "catalogue_plugin", RETRIEVER_PLUGIN):
+        yield
+
+
+def test_search_uses_the_partners_plugin_retriever(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, retriever_plugin: None
+) -> None:
+    # It said "retrieves with the plugin 'catalogue'; index documents with that plugin's own tools".
+    monkeypatch.setenv("NAA_DATA_DIR", str(tmp_path / "data"))
+    partner = tmp_path / "partner.yaml"
+    partner.write_text(
+        "id: energy\nname: Energy\nretrieval:\n  backend: plugin\n  name: catalogue\n"
+        "  options: {answer: The exit fee is 50 pounds.}\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["search", "exit fee", "--partner", str(partner)])
+    assert result.exit_code == 0, result.output
+    assert "tariffs.md" in result.output and "exit fee is 50" in result.output

@@ -1,7 +1,10 @@
 """`naa intent train` and `naa intent predict` run end to end on a tiny partner."""
 
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+from plugin_dists import installed_plugin
 from typer.testing import CliRunner
 
 from naa.cli import app
@@ -94,3 +97,50 @@ def test_train_never_replaces_a_folder_that_holds_no_model(tmp_path: Path) -> No
     assert result.exit_code == 1
     assert "holds no model" in " ".join(result.output.split())
     assert [p.name for p in project.iterdir()] == ["notes.txt"]
+
+
+RULES_PLUGIN = """
+from naa.config.plugins import Plugin
+from naa.intent.base import IntentPrediction, IntentScore
+
+
+class Rules:
+    def __init__(self, rules):
+        self.rules = rules
+
+    def warm_up(self):
+        pass
+
+    def predict(self, utterances):
+        predictions = []
+        for text in utterances:
+            label = next(label for word, label in self.rules.items() if word in text)
+            predictions.append(IntentPrediction(label, 1.0, False, (IntentScore(label, 1.0),)))
+        return predictions
+
+
+plugin = Plugin("rules", {"intent_classifier": {"rules": Rules}})
+"""
+
+
+@pytest.fixture
+def rules_plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A classifier plugin installed as pip would (a dist-info on sys.path)."""
+    with installed_plugin(tmp_path / "site", monkeypatch, "rules_plugin", RULES_PLUGIN):
+        yield
+
+
+def test_predict_uses_the_partners_plugin_classifier(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rules_plugin: None
+) -> None:
+    # It said "classifies intents with the plugin 'rules'; train it with that plugin's own tools".
+    monkeypatch.setenv("NAA_DATA_DIR", str(tmp_path / "data"))
+    partner = tmp_path / "partner.yaml"
+    partner.write_text(
+        "id: shop\nname: Shop\nintent:\n  backend: plugin\n  name: rules\n"
+        "  options: {rules: {meter: meter_reading, gas: gas_emergency}}\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(app, ["intent", "predict", "I smell gas", "--partner", str(partner)])
+    assert result.exit_code == 0, result.output
+    assert "intent: gas_emergency" in result.output

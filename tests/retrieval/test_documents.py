@@ -105,7 +105,7 @@ def test_json_faq_gives_one_document_per_entry(tmp_path: Path) -> None:
     _write(tmp_path / "faq.json", json.dumps({"faqs": entries}))
     first, second = load_documents([tmp_path / "faq.json"])
     assert (first.doc_id, first.title, first.metadata) == (
-        "ship-1",
+        "faq.json#ship-1",  # an entry's own id goes under its file's, as an upload's does
         "How long is shipping?",
         {"category": "shipping"},
     )
@@ -116,7 +116,7 @@ def test_json_faq_gives_one_document_per_entry(tmp_path: Path) -> None:
 def test_csv_faq_reads_question_and_answer_columns_in_any_case(tmp_path: Path) -> None:
     _write(tmp_path / "faq.csv", 'ID,Question,Answer\nq1,Can I pay later?,"Yes, with Klarna."\n')
     [doc] = load_documents([tmp_path / "faq.csv"])
-    assert (doc.doc_id, doc.text) == ("q1", "Can I pay later?\n\nYes, with Klarna.")
+    assert (doc.doc_id, doc.text) == ("faq.csv#q1", "Can I pay later?\n\nYes, with Klarna.")
 
 
 @pytest.mark.parametrize(
@@ -174,13 +174,22 @@ def test_missing_path_non_utf8_file_and_empty_folder_are_refused(tmp_path: Path)
 
 
 def test_duplicate_ids_across_files_are_refused(tmp_path: Path) -> None:
+    _write(tmp_path / "a.md", "---\nid: x\n---\nText.")
+    _write(tmp_path / "b.md", "---\nid: x\n---\nOther text.")
+    with pytest.raises(InputError, match="document id 'x' is used by both"):
+        load_documents([tmp_path / "a.md", tmp_path / "b.md"])
+
+
+def test_faq_entry_ids_are_their_files_so_two_files_may_share_one(tmp_path: Path) -> None:
+    # Entry ids went bare ("x"), so two FAQ files that both numbered their entries could not be ingested
+    # together, and deleting a file left its entries behind (naa kb delete faq.csv).
     _write(tmp_path / "a.json", '[{"id": "x", "question": "q", "answer": "a"}]')
     _write(tmp_path / "b.csv", "id,question,answer\nx,q,a\n")
-    with pytest.raises(InputError, match="document id 'x' is used by both"):
-        load_documents([tmp_path / "a.json", tmp_path / "b.csv"])
+    docs = load_documents([tmp_path / "a.json", tmp_path / "b.csv"])
+    assert [doc.doc_id for doc in docs] == ["a.json#x", "b.csv#x"]
 
 
 def test_duplicate_ids_inside_one_faq_file_are_refused(tmp_path: Path) -> None:
     _write(tmp_path / "faq.csv", "id,question,answer\nx,q1,a1\nx,q2,a2\n")
-    with pytest.raises(InputError, match=r"document id 'x' is used twice in .*faq\.csv"):
+    with pytest.raises(InputError, match=r"document id 'faq\.csv#x' is used twice in .*faq\.csv"):
         load_documents([tmp_path / "faq.csv"])
