@@ -107,7 +107,10 @@ class TransformersGenerator:
             self._pending.append(request)
         # Every request brings a thread that drives the batch while it has rows or newcomers; a thread that
         # finds another driving it waits, then may find its request already served, but none is left waiting.
-        threading.Thread(target=self._serve, name="naa-generate", daemon=True).start()
+        # Not a daemon: Python waits for it at exit. A daemon thread still inside torch when the reply had
+        # been read and the process ended (`naa ask`) aborted the process ("terminate called without an
+        # active exception", exit 134) in about one run in six. It ends once its rows have.
+        threading.Thread(target=self._serve, name="naa-generate").start()
         try:
             yield from text
         finally:

@@ -255,3 +255,13 @@ def test_a_sliding_window_model_takes_newcomers_once_its_batch_has_ended(
     assert max(gate.decode_rows()) == 2  # the two newcomers ran together, after the running reply
     assert texts == [alone, alone]
     assert first == generator.generate(QUESTION, SamplingParams(max_new_tokens=200)).text
+
+
+def test_the_decoding_thread_is_waited_for_when_the_process_exits(generator: TransformersGenerator) -> None:
+    """A daemon decoding thread still inside torch as `naa ask` exited, its reply read, aborted the process
+    (exit 134) in about one run in six; Python waits for a thread that is not a daemon."""
+    stream = generator.stream(QUESTION, SamplingParams(max_new_tokens=50))
+    next(stream)
+    decoding = [thread for thread in threading.enumerate() if thread.name == "naa-generate"]
+    stream.close()
+    assert decoding and not any(thread.daemon for thread in decoding)
