@@ -149,6 +149,24 @@ def _step_line(record: dict[str, Any]) -> str:
     )
 
 
+class _StopRequest:
+    """Ctrl-C or SIGTERM once a step has been logged: the run stops after its current step, checkpointed,
+    so no finished step is lost. A second signal, or one before the first step ends (model loading, the
+    warm-up), stops at once, back to the last checkpoint. With several processes every signal stops at
+    once: they all get Ctrl-C, and one that went on would wait for the others forever."""
+
+    def __init__(self, graceful: bool) -> None:
+        self.graceful = graceful
+        self.step_done = False
+        self.requested = False
+
+    def __call__(self, signum: int, frame: object) -> None:
+        if self.requested or not (self.graceful and self.step_done):
+            raise KeyboardInterrupt
+        self.requested = True
+        err_console.print("stopping after this step, with a checkpoint (Ctrl-C again stops now)")
+
+
 def _stopped(run_dir: Path) -> str:
     from naa.rl.run_state import list_checkpoints
 
@@ -168,11 +186,14 @@ def train(
 ) -> None:
     """Train in this process (or in each process `accelerate launch` starts); rerun to resume."""
     from naa.rl.config import RLConfig
-    from naa.rl.processes import is_main_process
+    from naa.rl.processes import is_main_process, process_count
     from naa.rl.trainer import train as run_training
 
     # SIGTERM (kill, a scheduler's stop) takes Ctrl-C's way out, so the run says where it stopped.
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    stop = _StopRequest(graceful=process_count() == 1)
+    signal.signal(signal.SIGTERM, stop)
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:  # a script's background job ignores Ctrl-C
+        signal.signal(signal.SIGINT, stop)
     with user_errors():
         rl_config = RLConfig.from_yaml(config)
         if not is_main_process():  # under accelerate launch, the main process alone reports
@@ -185,6 +206,7 @@ def train(
                 # history on screen; the bar keeps only the count.
                 err_console.print(f"step {record['step']}: {_step_line(record)}")
                 report(record["step"] / rl_config.steps, f"step {record['step']}/{rl_config.steps}")
+                stop.step_done = True
 
             def warmup_progress(step: int, loss: float) -> None:
                 report(0.0, f"warm-up step {step}/{rl_config.warmup_steps}: loss {loss:.4f}")
@@ -195,13 +217,26 @@ def train(
                     models_dir=workspace().models_dir,
                     progress=progress,
                     warmup_progress=warmup_progress,
+                    should_stop=lambda: stop.requested,
                 )
             except KeyboardInterrupt:
                 err_console.print(_stopped(rl_config.output_dir))
                 raise typer.Exit(130) from None
+    if result.stopped:
+        err_console.print(_stopped(rl_config.output_dir))
+        raise typer.Exit(130)
     console.print(
         f"trained {result.step} steps; model: {result.model_path}; metrics: {result.run_dir}/metrics.jsonl"
     )
+    # A step whose groups were all filtered out (equal rewards) has no loss and leaves the model as it was.
+    idle = sum(record["loss"] is None for record in result.metrics)
+    if idle == len(result.metrics):
+        err_console.print(
+            "warning: every step's groups had equal rewards and were filtered out, so the trained model is "
+            "the start model: give the run a warm-up (warmup_steps) or an easier task file"
+        )
+    elif idle:
+        err_console.print(f"{idle} of {len(result.metrics)} steps kept no group and left the model as it was")
 
 
 @app.command("eval")

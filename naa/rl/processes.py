@@ -46,6 +46,11 @@ def is_main_process() -> bool:
     return PartialState(cpu=_cpu_only()).is_main_process
 
 
+def process_count() -> int:
+    """How many processes run the training: 1, or as many as ``accelerate launch`` started."""
+    return PartialState(cpu=_cpu_only()).num_processes
+
+
 def per_process(accelerator: Accelerator, values: list[float]) -> Tensor:
     """``(P, K)``: row p holds process p's ``values`` (one all-gather; just the row with one process)."""
     row = torch.tensor([values], dtype=torch.float64, device=accelerator.device)  # (1, K)

@@ -455,6 +455,8 @@ def train(
         # Only the fields the user set (so it validates again), absolute paths (so it loads from anywhere).
         saved = config.model_dump(mode="json", exclude_unset=True)
         saved.update(tasks=str(config.tasks.resolve()), output_dir=str(config.output_dir.resolve()))
+        if Path(config.model).is_dir():  # a model folder, so `naa rl eval` finds it from any directory
+            saved["model"] = str(Path(config.model).resolve())
         write_json(config.output_dir / CONFIG_NAME, saved)
     while step < config.steps:
         step += 1
@@ -500,4 +502,8 @@ def _check_resumable(config: RLConfig) -> None:
 def _differs(trained: object, now: object) -> bool:
     if isinstance(trained, Path) and isinstance(now, Path):
         return trained.resolve() != now.resolve()
+    if isinstance(trained, str) and isinstance(now, str) and trained != now:
+        # A model folder: saved absolute, given relative to the run file.
+        same_folder = Path(trained).is_dir() and Path(now).is_dir()
+        return not same_folder or Path(trained).resolve() != Path(now).resolve()
     return trained != now

@@ -17,7 +17,7 @@ from naa.rl.evaluation import evaluate_run
 from naa.rl.model_version import MANIFEST_NAME, read_manifest
 from naa.rl.tasks import Split
 from naa.rl.trainer import train
-from naa.storage.model_versions import add_model_version_metrics, register_job_result
+from naa.storage.model_versions import add_model_version_metrics, check_name_free, register_job_result
 from naa.storage.models import ModelKind
 from naa.storage.session import session_scope
 from pipelines.celery_app import naa_app
@@ -54,6 +54,10 @@ def train_rl(self: Task, job_id: str, partner_id: str, config: dict[str, Any]) -
         except ValidationError as err:
             raise ConfigError(f"RL config of job {job_id} is invalid: {err}") from err
         if not (rl_config.output_dir / MANIFEST_NAME).is_file():
+            # Runs queued together may share a run_name: the one that finished first took it, so this
+            # one fails now, not at registration after all its training.
+            with session_scope(app.session_factory()) as session:
+                check_name_free(session, partner_id, ModelKind.GENERATOR, rl_config.run_name)
             cancelled = False
 
             def on_step(record: dict[str, Any]) -> None:

@@ -140,3 +140,34 @@ def test_a_cancel_during_the_warm_up_stops_it_and_writes_no_model(tmp_path: Path
     assert not run_dir.exists()  # the warm-up writes its model (and the run folder) only when it ends
     with session_scope(app.session_factory()) as session:
         assert jobs.get_job(session, "acme", job.id).status is JobStatus.CANCELLED
+
+
+def test_a_run_whose_name_another_run_took_while_it_was_queued_fails_before_training(
+    tmp_path: Path, tiny_lm_dir: Path
+) -> None:
+    # Two runs queued with one run_name both trained; the second failed only at registration, at its end.
+    data_dir = tmp_path / "data"
+    app = make_celery(NAASettings(data_dir=data_dir, database_url=f"sqlite:///{data_dir / 'naa.db'}"))
+    config = {
+        "model": str(tiny_lm_dir),
+        "tasks": str(_tasks(tmp_path / "tasks.jsonl")),
+        "variant": "vanilla",
+        "run_name": "shared-name",
+        "group_size": 2,
+        "batch_prompts": 1,
+        "steps": 1,
+        "max_new_tokens": 4,
+        "lora_rank": 2,
+    }
+    with session_scope(app.session_factory()) as session:
+        create_partner(session, "acme", "Acme")
+        first = submit(app, session, "acme", JobKind.RL_TRAIN, RL_TRAIN_TASK, {"config": config})
+        second = submit(app, session, "acme", JobKind.RL_TRAIN, RL_TRAIN_TASK, {"config": config})
+    with start_worker(app, pool="solo", queues=["gpu"], perform_ping_check=False, shutdown_timeout=60):
+        assert app.AsyncResult(first.id).get(timeout=300)["model_version"] == "shared-name"
+        with pytest.raises(Exception, match="'shared-name' already exists"):
+            app.AsyncResult(second.id).get(timeout=120)
+    with session_scope(app.session_factory()) as session:
+        failed = jobs.get_job(session, "acme", second.id)
+        assert failed.status is JobStatus.FAILED and "pick another name" in (failed.error or "")
+    assert not (data_dir / "partners" / "acme" / "rl" / f"job-{second.id}" / "metrics.jsonl").exists()

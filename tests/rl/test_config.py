@@ -51,6 +51,21 @@ def test_yaml_paths_are_relative_to_the_file(tmp_path: Path) -> None:
     assert config.tasks == tmp_path / "tasks.jsonl" and config.variant == "filtered"
 
 
+def test_a_model_folder_in_the_yaml_is_relative_to_the_file_too(tmp_path: Path) -> None:
+    # It was taken relative to the working directory, unlike tasks and output_dir beside it.
+    (tmp_path / "models" / "warm").mkdir(parents=True)
+    path = tmp_path / "rl.yaml"
+    for model, expected in [
+        ("models/warm", str(tmp_path / "models/warm")),  # a folder beside the file
+        ("../elsewhere", str(tmp_path / "../elsewhere")),  # written as a path: fails to load naming it
+        ("SmolLM2-135M-Instruct", "SmolLM2-135M-Instruct"),  # packaged
+        ("someone/a-hub-model", "someone/a-hub-model"),  # a hub id
+        (str(tmp_path / "abs"), str(tmp_path / "abs")),
+    ]:
+        path.write_text(f"tasks: tasks.jsonl\nmodel: {model}\n")
+        assert RLConfig.from_yaml(path).model == expected, model
+
+
 def test_yaml_errors_name_every_field_in_one_line(tmp_path: Path) -> None:
     path = tmp_path / "rl.yaml"
     path.write_text("tasks: null\nsteps: -5\nbogus: 1\n")
