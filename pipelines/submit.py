@@ -111,6 +111,7 @@ def submit_rl_train(app: NAACelery, session: Session, partner_id: str, fields: M
     RewardScorer(default=rl_config.reward).check(load_tasks(rl_config.tasks, split="train"))
     if "run_name" in fields:
         check_name_free(session, partner_id, ModelKind.GENERATOR, rl_config.run_name)
+        _check_name_unclaimed(session, partner_id, rl_config.run_name)
     return submit(app, session, partner_id, JobKind.RL_TRAIN, RL_TRAIN_TASK, {"config": config})
 
 
@@ -139,6 +140,17 @@ def submit_rl_eval(
     _check_size(app, 2 * n * len(plan.tasks) * plan.config.max_new_tokens, "the evaluation could sample")
     params = {"run_id": run_id, "n": n, "ks": list(ks), "split": split, "limit": limit}
     return submit(app, session, partner_id, JobKind.EVAL, RL_EVAL_TASK, params)
+
+
+def _check_name_unclaimed(session: Session, partner_id: str, name: str) -> None:
+    """A run not finished yet will register ``name``: a second run of that name would fail when its worker
+    starts it (or, started first, leave the other to fail), so it is refused now."""
+    for job in jobs.unfinished_jobs(session, partner_id, kind=JobKind.RL_TRAIN):
+        if job.params.get("config", {}).get("run_name") == name:
+            raise ConflictError(
+                f"run {job.id!r} ({job.status.value}) will register the version {name!r}; pick another "
+                "run_name, or cancel that run"
+            )
 
 
 def _check_size(app: NAACelery, tokens: int, job_could: str) -> None:

@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, object_session
 
@@ -21,18 +21,18 @@ from naa.config.partner import PartnerConfig, load_partner_config, parse_partner
 from naa.config.plugins import PluginComponentConfig
 from naa.errors import ConfigError, ConflictError, NotFoundError
 from naa.generation.config import OpenAIGeneratorConfig
+from naa.storage.jobs import unfinished_jobs
 from naa.storage.model_versions import (
     VERSION_PREFIX,
     find_model_version,
     get_model_version,
     get_model_version_by_name,
 )
-from naa.storage.models import ApiKey, Job, JobStatus, ModelKind, ModelVersion, Partner, utcnow
+from naa.storage.models import ApiKey, ModelKind, ModelVersion, Partner, utcnow
 from naa.storage.session import lock_row
 
 KEY_PREFIX = "naa_"
 _DISPLAY_CHARS = 12
-_UNFINISHED = [status for status in JobStatus if not status.finished]
 
 
 def create_partner(
@@ -114,12 +114,10 @@ def delete_partner(session: Session, partner_id: str) -> None:
     partner = session.scalar(select(Partner).where(Partner.id == partner_id).with_for_update())
     if partner is None:
         raise NotFoundError(f"partner {partner_id!r} does not exist")
-    unfinished = session.scalar(
-        select(func.count()).select_from(Job).where(Job.partner_id == partner_id, Job.status.in_(_UNFINISHED))
-    )
+    unfinished = unfinished_jobs(session, partner_id)
     if unfinished:
         raise ConflictError(
-            f"partner {partner_id!r} has {unfinished} job(s) queued or running: cancel them "
+            f"partner {partner_id!r} has {len(unfinished)} job(s) queued or running: cancel them "
             f"(GET /v1/admin/partners/{partner_id}/jobs, POST .../jobs/{{id}}/cancel) or let them end, then "
             "delete the partner"
         )

@@ -247,6 +247,20 @@ def test_a_cancelled_run_stops_and_cannot_be_cancelled_twice(
     assert (unfinished.status_code, unfinished.json()["code"]) == (409, "conflict")
 
 
+def test_a_run_name_a_run_not_finished_will_register_is_refused(
+    app: FastAPI, client: TestClient, keys: Keys, worker: None, task_file: Path
+) -> None:
+    # Both were accepted: the second trained to its end, then failed to register the name.
+    started = _start(client, keys, steps=50, run_name="claimed-name")
+    again = client.post(
+        "/v1/training/runs", json={**TINY_RUN, "run_name": "claimed-name"}, headers=keys.headers("acme")
+    )
+    assert (again.status_code, again.json()["code"]) == (409, "conflict")
+    assert f"run {started['id']!r}" in again.json()["message"]
+    client.post(f"/v1/training/runs/{started['id']}/cancel", headers=keys.headers("acme"))
+    app.state.naa.jobs_app.AsyncResult(started["id"]).get(timeout=120, propagate=False)
+
+
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
