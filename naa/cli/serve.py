@@ -58,7 +58,7 @@ def serve(
     from api.onboarding import register_partner_file
     from naa.builder import build_partner
     from pipelines.celery_app import CPU_QUEUE, GPU_QUEUE
-    from pipelines.worker import start_worker_process, stop_worker_processes
+    from pipelines.worker import requeue_cut_short, start_worker_process, stop_worker_processes
 
     with user_errors():
         settings = NAASettings.from_env()
@@ -69,6 +69,8 @@ def serve(
                 build_partner(load_partner(None), Workspace(settings.data_dir), update, missing_only=True)
             key = register_partner_file(settings, DEMO_PARTNER, new_key=new_key)
         app = create_app(settings)
+        # Before the workers start, so none holds a message: the jobs the last stop cut short run again.
+        requeued = requeue_cut_short(settings) if worker else 0
     # A worker per queue: an RL run (gpu queue, hours, on whatever device the machine has) must not hold
     # up knowledge-base indexing and intent training (cpu queue) for its whole length.
     jobs = (
@@ -76,6 +78,8 @@ def serve(
         if worker
         else []
     )
+    if requeued:
+        console.print(f"Jobs:        {requeued} cut short at the last stop, queued again")
     url = f"http://{host}:{port}"
     console.print(f"NAA API:     {url}/v1  (OpenAPI docs: {url}/docs)")
     if CONSOLE_DIR.is_dir():

@@ -9,6 +9,7 @@ import textwrap
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from celery.contrib.testing.worker import start_worker
@@ -22,9 +23,10 @@ from naa.storage.model_versions import latest_model_version
 from naa.storage.models import JobKind, JobStatus, ModelKind
 from naa.storage.partners import create_partner
 from naa.storage.session import session_scope
-from pipelines.celery_app import make_celery
+from pipelines.celery_app import GPU_QUEUE, make_celery
 from pipelines.submit import submit
 from pipelines.tasks.rl import RL_TRAIN_TASK
+from pipelines.worker import requeue_cut_short, start_worker_process, stop_worker_processes
 
 PLUGIN = """
 from naa.config.plugins import Plugin
@@ -37,6 +39,20 @@ def vowel_share(task, reply):
 
 plugin = Plugin("rl-test-rewards", {"reward": {"vowel_share": lambda: vowel_share}})
 """
+
+
+def _vanilla_run(tmp_path: Path, tiny_lm_dir: Path, **fields: Any) -> dict[str, Any]:
+    """RLConfig fields of a tiny vanilla run: a second or so a step on CPU."""
+    return {
+        "model": str(tiny_lm_dir),
+        "tasks": str(_tasks(tmp_path / "tasks.jsonl")),
+        "variant": "vanilla",
+        "group_size": 2,
+        "batch_prompts": 1,
+        "max_new_tokens": 4,
+        "lora_rank": 2,
+        **fields,
+    }
 
 
 @pytest.fixture
@@ -148,17 +164,7 @@ def test_a_run_whose_name_another_run_took_while_it_was_queued_fails_before_trai
     # Two runs queued with one run_name both trained; the second failed only at registration, at its end.
     data_dir = tmp_path / "data"
     app = make_celery(NAASettings(data_dir=data_dir, database_url=f"sqlite:///{data_dir / 'naa.db'}"))
-    config = {
-        "model": str(tiny_lm_dir),
-        "tasks": str(_tasks(tmp_path / "tasks.jsonl")),
-        "variant": "vanilla",
-        "run_name": "shared-name",
-        "group_size": 2,
-        "batch_prompts": 1,
-        "steps": 1,
-        "max_new_tokens": 4,
-        "lora_rank": 2,
-    }
+    config = _vanilla_run(tmp_path, tiny_lm_dir, steps=1, run_name="shared-name")
     with session_scope(app.session_factory()) as session:
         create_partner(session, "acme", "Acme")
         first = submit(app, session, "acme", JobKind.RL_TRAIN, RL_TRAIN_TASK, {"config": config})
@@ -171,3 +177,34 @@ def test_a_run_whose_name_another_run_took_while_it_was_queued_fails_before_trai
         failed = jobs.get_job(session, "acme", second.id)
         assert failed.status is JobStatus.FAILED and "pick another name" in (failed.error or "")
     assert not (data_dir / "partners" / "acme" / "rl" / f"job-{second.id}" / "metrics.jsonl").exists()
+
+
+def test_a_run_whose_embedded_worker_was_killed_runs_on_at_the_next_start(
+    tmp_path: Path, tiny_lm_dir: Path
+) -> None:
+    """`naa serve` stopped past its grace period kills its workers: on the SQLite broker the run's message
+    stayed hidden for good, so the run showed `running` forever and never went on."""
+    settings = NAASettings(data_dir=tmp_path / "data")
+    app = make_celery(settings)
+    config = _vanilla_run(tmp_path, tiny_lm_dir, steps=20, checkpoint_every=1)
+    with session_scope(app.session_factory()) as session:
+        create_partner(session, "acme", "Acme")
+        job = submit(app, session, "acme", JobKind.RL_TRAIN, RL_TRAIN_TASK, {"config": config})
+    metrics = settings.data_dir / "partners" / "acme" / "rl" / f"job-{job.id}" / "metrics.jsonl"
+    first = start_worker_process(settings, queues=(GPU_QUEUE,))
+    try:
+        deadline = time.monotonic() + 120
+        while not (metrics.is_file() and len(metrics.read_text().splitlines()) >= 2):
+            assert time.monotonic() < deadline and first.poll() is None, "the run did not start"
+            time.sleep(0.2)
+    finally:
+        first.kill()
+        first.wait()
+    assert requeue_cut_short(settings) == 1
+    second = start_worker_process(settings, queues=(GPU_QUEUE,))
+    try:
+        assert app.AsyncResult(job.id).get(timeout=300)["model_version"]
+    finally:
+        stop_worker_processes([second])
+    assert [json.loads(line)["step"] for line in metrics.read_text().splitlines()] == list(range(1, 21))
+    assert requeue_cut_short(settings) == 0  # finished jobs' messages stay hidden
