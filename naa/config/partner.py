@@ -23,6 +23,7 @@ from naa.generation.config import (
     TransformersGeneratorConfig,
     VLLMGeneratorConfig,
 )
+from naa.generation.model_files import relative_to_file
 from naa.intent.base import OUT_OF_SCOPE
 from naa.intent.config import EmbeddingIntentConfig
 from naa.intent.examples import read_examples
@@ -286,4 +287,7 @@ def _resolve_paths(config: PartnerConfig, base: Path) -> PartnerConfig:
     kb = config.knowledge_base.model_copy(
         update={"sources": [resolve(s) for s in config.knowledge_base.sources]}
     )
-    return config.model_copy(update={"intent": intent, "knowledge_base": kb})
+    generation = config.generation
+    if isinstance(generation, TransformersGeneratorConfig | VLLMGeneratorConfig):
+        generation = generation.model_copy(update={"model": relative_to_file(generation.model, base)})
+    return config.model_copy(update={"intent": intent, "knowledge_base": kb, "generation": generation})

@@ -78,6 +78,19 @@ def resolve_model_source(model: str, models_dir: Path) -> str:
     return model
 
 
+def relative_to_file(model: str, base: Path) -> str:
+    """A ``model`` value read from a file in folder ``base`` (a partner file, an RL run file): a folder
+    written relative to the file becomes absolute, as the file's other paths do; a packaged model, a
+    ``version:<name>``, an absolute path and a hub id stay as they are. A value written as a relative
+    path (``./m``) is taken from the file's folder even when missing, so the error names the folder meant.
+    """
+    if model in PACKAGED_MODELS or model.startswith("~") or Path(model).is_absolute():
+        return model
+    if model.startswith(".") or (base / model).is_dir():
+        return str((base / model).resolve())
+    return model
+
+
 def ensure_converted(name: str, models_dir: Path) -> Path:
     """Convert a packaged GGUF model to safetensors in ``models_dir/name`` unless that is already done.
 

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from naa.config.validation import describe
 from naa.errors import ConfigError
 from naa.generation.config import DEFAULT_GENERATOR_MODEL
-from naa.generation.model_files import PACKAGED_MODELS
+from naa.generation.model_files import relative_to_file
 from naa.rl.losses import Aggregation, GammaMode
 
 Variant = Literal["vanilla", "filtered", "guide"]
@@ -218,19 +218,10 @@ class RLConfig(BaseModel):
         for key in ("tasks", "output_dir"):
             if isinstance(data.get(key), str) and not Path(data[key]).is_absolute():
                 data[key] = str(path.parent / data[key])
-        model = data.get("model")
-        if isinstance(model, str) and _is_relative_folder(model, path.parent):
-            data["model"] = str(path.parent / model)
+        if isinstance(data.get("model"), str):
+            data["model"] = relative_to_file(data["model"], path.parent)
         try:
             return cls.model_validate(data)
         except ValidationError as err:
             raise ConfigError(f"RL config {path} is invalid: {describe(err)}") from err
 
-
-def _is_relative_folder(model: str, base: Path) -> bool:
-    """Whether a run file's ``model`` names a folder relative to the file: one that exists there, or a value
-    written as a relative path (``./m``, ``../m``), which then fails to load naming the folder it meant.
-    Packaged models, absolute paths and hub ids are left as they are."""
-    if model in PACKAGED_MODELS or model.startswith("~") or Path(model).is_absolute():
-        return False
-    return model.startswith(".") or (base / model).is_dir()

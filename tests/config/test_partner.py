@@ -88,3 +88,23 @@ def test_paths_of_a_config_given_as_text_must_be_absolute_and_exist(tmp_path: Pa
     ):
         check(intent={"examples": "/nowhere/intents.yaml"})
     check(intent={"examples": found}, knowledge_base={"sources": [str(tmp_path)]})
+
+
+@pytest.mark.parametrize(
+    ("model", "read_as"),
+    [
+        ("models/mine", "{folder}/models/mine"),  # a folder beside the file
+        ("./missing", "{folder}/missing"),  # written as a path: its error names the folder meant
+        ("SmolLM2-135M-Instruct", "SmolLM2-135M-Instruct"),  # packaged
+        ("version:guide-1", "version:guide-1"),
+        ("org/some-model", "org/some-model"),  # a hub id
+    ],
+)
+def test_a_generator_model_folder_is_relative_to_the_file_too(
+    tmp_path: Path, model: str, read_as: str
+) -> None:
+    # It was looked up in the working directory, unlike the file's examples and sources: `naa serve` and
+    # `naa build` then found the model only when started from the file's folder.
+    (tmp_path / "models" / "mine").mkdir(parents=True)
+    config = load_partner_config(_partner_file(tmp_path, generation={"model": model}))
+    assert config.generation.model == read_as.format(folder=tmp_path.resolve())  # type: ignore[union-attr]

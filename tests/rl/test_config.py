@@ -56,8 +56,8 @@ def test_a_model_folder_in_the_yaml_is_relative_to_the_file_too(tmp_path: Path) 
     (tmp_path / "models" / "warm").mkdir(parents=True)
     path = tmp_path / "rl.yaml"
     for model, expected in [
-        ("models/warm", str(tmp_path / "models/warm")),  # a folder beside the file
-        ("../elsewhere", str(tmp_path / "../elsewhere")),  # written as a path: fails to load naming it
+        ("models/warm", str((tmp_path / "models/warm").resolve())),  # a folder beside the file
+        ("../elsewhere", str((tmp_path / "../elsewhere").resolve())),  # written as a path: fails naming it
         ("SmolLM2-135M-Instruct", "SmolLM2-135M-Instruct"),  # packaged
         ("someone/a-hub-model", "someone/a-hub-model"),  # a hub id
         (str(tmp_path / "abs"), str(tmp_path / "abs")),
