@@ -158,7 +158,7 @@ class RLConfig(BaseModel):
             wrong = [name for name in _GUIDE_ONLY if name in set_fields]
             if wrong:
                 raise ValueError(
-                    f"{', '.join(wrong)} only apply to variant guide; remove them or set variant: guide"
+                    f"only variant guide uses {', '.join(wrong)}; remove them or set variant: guide"
                 )
         if self.variant == "vanilla" and "max_draw_rounds" in set_fields:
             raise ValueError("vanilla GRPO keeps every group and never re-draws; remove max_draw_rounds")
@@ -166,13 +166,14 @@ class RLConfig(BaseModel):
             wrong = [name for name in _LORA_ONLY if name in set_fields]
             if wrong:
                 raise ValueError(
-                    f"{', '.join(wrong)} only apply to finetune: lora; remove them or set finetune: lora"
+                    f"only finetune: lora uses {', '.join(wrong)}; remove them or set finetune: lora"
                 )
         if self.warmup_steps == 0:
             wrong = [name for name in _WARMUP_ONLY if name in set_fields]
             if wrong:
                 raise ValueError(
-                    f"{', '.join(wrong)} need warmup_steps above 0; set warmup_steps or remove them"
+                    f"only a warm-up (warmup_steps above 0) uses {', '.join(wrong)}; set warmup_steps or "
+                    "remove them"
                 )
         if self.rollout_backend != "static" and "compile_rollout" in set_fields:
             raise ValueError("compile_rollout applies only to rollout_backend: static; set that or remove it")
@@ -224,4 +225,3 @@ class RLConfig(BaseModel):
             return cls.model_validate(data)
         except ValidationError as err:
             raise ConfigError(f"RL config {path} is invalid: {describe(err)}") from err
-

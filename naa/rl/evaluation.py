@@ -179,12 +179,15 @@ def format_table(before: EvalResult, after: EvalResult | None, ks: Sequence[int]
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows)
 
 
-def plot_curves(path: Path, metrics: Sequence[dict[str, Any]], results: Sequence[EvalResult], n: int) -> Path:
+def plot_curves(
+    path: Path, metrics: Sequence[dict[str, Any]], results: Sequence[EvalResult], n: int, split: Split
+) -> Path:
     """PNG with the training reward per step (left) and pass@k against k for each evaluation (right)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
     steps = [m["step"] for m in metrics if m.get("reward_mean") is not None]
@@ -201,7 +204,8 @@ def plot_curves(path: Path, metrics: Sequence[dict[str, Any]], results: Sequence
     ks = list(range(1, n + 1))
     for result in results:
         right.plot(ks, [result.pass_at(k) for k in ks], marker="o", label=result.model)
-    right.set(xlabel="k", ylabel="pass@k", title="Held-out pass@k", ylim=(0, 1))
+    right.set(xlabel="k", ylabel="pass@k", title=f"pass@k on the {split} tasks", ylim=(0, 1))
+    right.xaxis.set_major_locator(MaxNLocator(integer=True))  # k is a count
     right.legend()
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -332,7 +336,7 @@ def evaluate_run(
         "table": format_table(before, after, ks),
     }
     write_json(run_dir / "eval.json", report)
-    plot_curves(run_dir / "eval.png", MetricsLog(run_dir / "metrics.jsonl").read(), results, n)
+    plot_curves(run_dir / "eval.png", MetricsLog(run_dir / "metrics.jsonl").read(), results, n, split)
     manifest.metrics.update({f"{split}_pass@{k}": round(after.pass_at(k), 6) for k in ks})
     write_manifest(run_dir, manifest)
     return report

@@ -268,7 +268,7 @@ def test_a_run_name_a_run_not_finished_will_register_is_refused(
         ({"variant": "ppo"}, "variant: Input should be 'vanilla', 'filtered' or 'guide'"),
         (
             {"variant": "vanilla", "gamma_value": 2.0},
-            "Value error, gamma_value only apply to variant guide",
+            "Value error, only variant guide uses gamma_value",
         ),
         ({"output_dir": "/tmp/x"}, "output_dir: each run gets its own folder"),
         ({"tasks": "../globex/rl/tasks.jsonl"}, "tasks: '../globex/rl/tasks.jsonl' is outside"),

@@ -130,7 +130,7 @@ def test_a_bad_config_is_one_line_and_exit_1(tmp_path: Path) -> None:
     config.write_text("tasks: t.jsonl\nvariant: vanilla\ngamma_mode: constant\n")
     result = runner.invoke(app, ["train", "--config", str(config)])
     assert result.exit_code == 1
-    assert "only apply to variant guide" in result.output
+    assert "only variant guide uses" in result.output
 
 
 def test_a_stopped_run_says_where_it_stopped_and_how_to_resume(

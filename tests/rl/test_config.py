@@ -23,13 +23,13 @@ def test_defaults_are_guide_grpo_as_designed() -> None:
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
-        ({"variant": "vanilla", "gamma_mode": "constant"}, "only apply to variant guide"),
+        ({"variant": "vanilla", "gamma_mode": "constant"}, "only variant guide uses gamma_mode"),
         ({"variant": "vanilla", "max_draw_rounds": 3}, "never re-draws"),
-        ({"finetune": "full", "lora_rank": 8}, "only apply to finetune: lora"),
+        ({"finetune": "full", "lora_rank": 8}, "only finetune: lora uses lora_rank"),
         ({"gamma_value": 0.5}, "only with gamma_mode: constant"),
         ({"gamma_mode": "constant", "gamma_quantile": 0.5}, "only with gamma_mode: quantile"),
         ({"compile_rollout": True}, "only to rollout_backend: static"),
-        ({"warmup_lr": 1e-4}, "warmup_lr need warmup_steps above 0"),
+        ({"warmup_lr": 1e-4}, r"only a warm-up \(warmup_steps above 0\) uses warmup_lr"),
         ({"group_size": 1}, "group_size"),
         ({"aggregation": "sum"}, "aggregation"),
         ({"learning_rate": 1e-5}, "learning_rate"),
