@@ -77,11 +77,15 @@ def start_job(session: Session, partner_id: str, job_id: str) -> Job:
 def update_progress(
     session: Session, partner_id: str, job_id: str, progress: float, message: str = ""
 ) -> JobStatus:
-    """Record progress (clamped to 0..1) of a running job; returns the status, so a task sees a cancel."""
+    """Record progress (clamped to 0..1) of a running job; returns the status, so a task sees a cancel.
+
+    A cancelling job's progress still moves (an RL run finishes and checkpoints its current step), while its
+    message keeps saying it is cancelling."""
     job = _locked_job(session, partner_id, job_id)
-    if job.status is JobStatus.RUNNING:
+    if job.status in (JobStatus.RUNNING, JobStatus.CANCELLING):
         job.progress = min(1.0, max(0.0, progress))
-        job.message = message[:500]
+        if job.status is JobStatus.RUNNING:
+            job.message = message[:500]
         session.flush()
     return job.status
 

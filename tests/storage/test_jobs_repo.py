@@ -60,7 +60,9 @@ def test_a_running_job_is_cancelling_until_its_task_stops(
     assert (asked.status, asked.finished_at) == (JobStatus.CANCELLING, None)
     assert not asked.status.finished
     assert cancel_job(session, "acme", job.id).status is JobStatus.CANCELLING  # asking again changes nothing
-    assert update_progress(session, "acme", job.id, 0.5) is JobStatus.CANCELLING
+    # The step it finishes before it stops counts; its message keeps saying it is cancelling.
+    assert update_progress(session, "acme", job.id, 0.5, "step 4") is JobStatus.CANCELLING
+    assert (asked.progress, asked.message) == (0.5, "cancelling: stops at its next check")
     stopped = confirm_cancelled(session, "acme", job.id)
     assert (stopped.status, stopped.message) == (JobStatus.CANCELLED, "cancelled")
     assert stopped.finished_at is not None
