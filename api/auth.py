@@ -33,10 +33,10 @@ class Identity:
     is_admin: bool
 
 
-ADMIN_KEY_HOLDER = Identity(partner_id=None, key_id=None, is_admin=True)
+_ADMIN_KEY_HOLDER = Identity(partner_id=None, key_id=None, is_admin=True)
 
 
-def bearer_key(authorization: str | None) -> str:
+def _bearer_key(authorization: str | None) -> str:
     scheme, key = get_authorization_scheme_param(authorization)
     if scheme.lower() != "bearer" or not key:
         raise AuthenticationError("send an API key in the header 'Authorization: Bearer <key>'")
@@ -49,9 +49,9 @@ def identify(settings: NAASettings, sessions: sessionmaker[Session], authorizati
     Raises:
         AuthenticationError: no bearer key, or one that is neither the admin key nor a live stored key.
     """
-    key = bearer_key(authorization)
+    key = _bearer_key(authorization)
     if settings.is_admin_key(key):
-        return ADMIN_KEY_HOLDER
+        return _ADMIN_KEY_HOLDER
     with session_scope(sessions) as session:
         try:
             row = partners.authenticate(session, key)
