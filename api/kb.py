@@ -76,6 +76,7 @@ def upload_documents(
     config: PartnerConfig,
     files: list[UploadFile],
 ) -> UploadPublic:
+    config.builtin_retrieval()  # a plugin retriever holds its own documents: no job that would fail
     names = [_checked_name(upload) for upload in files]
     kb_name = config.knowledge_base.name
     rows = documents.add_documents(

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, Validatio
 
 from naa.config.plugins import PluginComponentConfig, PluginRef
 from naa.config.validation import describe
-from naa.errors import ConfigError
+from naa.errors import ConfigError, ConflictError
 from naa.generation.base import SamplingParams
 from naa.generation.config import (
     OpenAIGeneratorConfig,
@@ -142,18 +142,26 @@ class PartnerConfig(_Strict):
         return self.generation.model
 
     def builtin_intent(self) -> EmbeddingIntentConfig:
-        """The intent settings, for work only the built-in classifier does (training from examples)."""
+        """The intent settings, for work only the built-in classifier does (training from examples).
+
+        Raises:
+            ConflictError: the partner's classifier is a plugin.
+        """
         if isinstance(self.intent, PluginComponentConfig):
-            raise ConfigError(
+            raise ConflictError(
                 f"partner {self.id!r} classifies intents with the plugin {self.intent.name!r}, which NAA "
                 "does not train: train it with that plugin's own tools"
             )
         return self.intent
 
     def builtin_retrieval(self) -> FaissRetrieverConfig:
-        """The retrieval settings, for work only the built-in FAISS knowledge base does (ingesting)."""
+        """The retrieval settings, for work only the built-in FAISS knowledge base does (ingesting).
+
+        Raises:
+            ConflictError: the partner's retriever is a plugin.
+        """
         if isinstance(self.retrieval, PluginComponentConfig):
-            raise ConfigError(
+            raise ConflictError(
                 f"partner {self.id!r} retrieves with the plugin {self.retrieval.name!r}, which holds its own "
                 "documents: NAA's knowledge base (ingest, list, delete, uploads) is not used; manage the "
                 "documents with that plugin's own tools"

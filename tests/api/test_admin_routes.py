@@ -329,3 +329,22 @@ def test_a_build_queues_no_training_or_indexing_for_what_the_partners_plugins_do
         assert [job["kind"] for job in build.json()["jobs"]] == kinds
         for job in build.json()["jobs"]:
             client.post(f"/v1/admin/partners/{partner_id}/jobs/{job['id']}/cancel", headers=ADMIN)
+
+
+def test_the_knowledge_base_routes_of_a_partner_whose_retriever_is_a_plugin_say_so(
+    client: TestClient, own_models_plugin: None
+) -> None:
+    # Listing was a 422 (invalid_config) and an upload was queued, then its job failed.
+    partner_id = f"energy-{uuid.uuid4().hex[:8]}"
+    config = f"id: {partner_id}\nname: Hollowmere Energy\nretrieval: {{backend: plugin, name: catalogue}}\n"
+    created = client.post("/v1/admin/partners", json={"config_yaml": config}, headers=ADMIN)
+    own = {"Authorization": f"Bearer {created.json()['api_key']['key']}"}
+    upload = {"files": ("tariffs.md", b"# Tariffs\n\n30 pence a kWh.\n", "text/markdown")}
+    for response in (
+        client.get("/v1/kb/documents", headers=own),
+        client.post("/v1/kb/documents", files=upload, headers=own),
+        client.delete("/v1/kb/documents/tariffs.md", headers=own),
+    ):
+        assert (response.status_code, response.json()["code"]) == (409, "conflict"), response.text
+        assert "retrieves with the plugin 'catalogue'" in response.json()["message"]
+    assert client.get("/v1/jobs", headers=own).json()["jobs"] == []
