@@ -2,16 +2,20 @@
 //
 //   NAA_E2E_URL=http://127.0.0.1:8000 NAA_E2E_KEY=naa_... npm run test:e2e
 //
-// Opens the console in Debian's chromium (playwright-core, no browser download), saves the API key and
-// waits for the API to accept it; presses Enter mid-composition (an input method) and checks nothing was
-// sent; sends a message longer than the server's limit and checks that the
-// refusal shows and the message stays in its box; sends a customer message, waits for the streamed reply
-// and its intent badge, and sends thumbs-down feedback with a comment only (checked through the API: no
-// corrected reply); starts a second reply and opens a new conversation while it streams (the new one
-// must stay empty and unselected once the old reply would have ended); then, in agent-assist mode, sends
-// a customer message, waits for suggested replies, uses one (without [n] markers), edits it, sends it as
-// the agent, checks through the API that both turns were stored in that conversation, and reopens it
-// from the list in agent-assist mode. Saves a screenshot to frontend/e2e-screenshot.png. Skips (exit 0) with a message when the two variables are unset.
+// Opens the console in Debian's chromium (playwright-core, no browser download), saves the API key and waits for
+// the API to accept it; answers one call with a 401 (a key revoked mid-shift) and checks the top says the key is
+// refused until it is saved again; presses Enter mid-composition (an input method) and checks nothing was sent;
+// sends a message longer than the server's limit and checks that the refusal shows and the message stays in its
+// box; answers a message with an HTML error page (shown as neither HTML nor a stack trace) and with a stream cut
+// half way (the message goes back in its box); checks Upload is off with no file chosen; sends a customer
+// message (the focus stays in the box), waits for the streamed reply and its intent badge, and sends thumbs-down
+// feedback with a comment only (checked through the API: no corrected reply); reloads the page (the same
+// conversation opens again); starts a second reply and opens a new conversation while it streams (the new one
+// must stay empty and unselected once the old reply would have ended); then, in agent-assist mode, sends a
+// customer message, waits for suggested replies, uses one (without [n] markers; the focus moves to the agent's
+// reply box), edits it, sends it as the agent, checks through the API that both turns were stored in that
+// conversation, and reopens it from the list in agent-assist mode. Saves a screenshot to
+// frontend/e2e-screenshot.png. Skips (exit 0) with a message when the two variables are unset.
 // tests/e2e/test_console.py runs it in `make test` against a `naa serve` it starts.
 // NAA_E2E_MESSAGE overrides the chat message; NAA_E2E_CHROMIUM the browser path; NAA_E2E_TIMEOUT_MS the wait.
 
@@ -69,12 +73,16 @@ try {
   await page.getByRole("button", { name: "Save key" }).click();
   await page.getByRole("status").filter({ hasText: "Key saved and works" }).waitFor({ timeout });
 
+  await checkRevokedKeyIsShownAtTheTop();
   await checkComposingEnterDoesNotSend();
   await checkRefusedMessageIsKept();
+  await checkFailuresSayWhatToDo();
+  await checkUploadWaitsForAFile();
 
   const chatStarted = Date.now();
   await page.getByLabel("Customer message").fill(message);
   await page.getByRole("button", { name: "Send", exact: true }).click();
+  await expectFocus("customer-message", "after clicking Send");
 
   const reply = page.getByRole("article", { name: "Assistant reply" }).last();
   // The intent event comes first, then tokens stream in; aria-busy turns false at `done` (or on an error).
@@ -104,6 +112,7 @@ try {
     .waitFor({ timeout: 30_000 });
 
   await checkFeedbackSendsOnlyWhatChanged(reply);
+  await checkReloadKeepsTheConversation();
   await checkNewConversationStopsTheStream(replySeconds);
   const assisted = await checkAgentAssist();
   if (consoleErrors.length > 0) throw new Error(`page errors: ${consoleErrors.join("; ")}`);
@@ -130,6 +139,115 @@ async function api(path) {
   const response = await page.request.get(new URL(path, url).href, { headers: { Authorization: `Bearer ${key}` } });
   if (!response.ok()) throw new Error(`GET ${path}: ${response.status()} ${await response.text()}`);
   return response.json();
+}
+
+/** The element with this id has the keyboard focus (the agent types on without reaching for the mouse). */
+async function expectFocus(id, when) {
+  const focused = await page.evaluate(() => document.activeElement?.id ?? "");
+  if (focused !== id) throw new Error(`${when}, the focus is on '${focused || "the page"}', not on #${id}`);
+}
+
+/** A key revoked while the console is open: the first 401 says so at the top; saving a working key clears it. */
+async function checkRevokedKeyIsShownAtTheTop() {
+  const revoked = { code: "unauthorized", message: "API key is unknown or revoked; create a new one" };
+  await page.route("**/v1/conversations?*", (route) =>
+    route.fulfill({ status: 401, contentType: "application/json", body: JSON.stringify(revoked) }),
+  );
+  await page.getByRole("navigation", { name: "Past conversations" }).getByRole("button", { name: "Refresh" }).click();
+  await page
+    .getByRole("alert")
+    .filter({ hasText: "The API refuses this key" })
+    .waitFor({ timeout: 10_000 })
+    .catch(() => {
+      throw new Error("a 401 while the console was open did not say at the top that the key is refused");
+    });
+  await page.getByRole("status").filter({ hasText: "Key saved but refused" }).waitFor();
+  await page.unroute("**/v1/conversations?*");
+  // Saving the same key checks it again.
+  await page.getByRole("button", { name: "Save key" }).click();
+  await page.getByRole("status").filter({ hasText: "Key saved and works" }).waitFor({ timeout });
+  if (await page.getByRole("alert").filter({ hasText: "The API refuses this key" }).count()) {
+    throw new Error("the key was accepted again, but the 'refuses this key' notice stayed");
+  }
+}
+
+/**
+ * A server error whose body is an HTML page with a stack trace shows neither, and the message stays in its
+ * box; a reply whose stream stops half way says nothing was stored and puts the message back in its box.
+ */
+async function checkFailuresSayWhatToDo() {
+  const box = page.getByLabel("Customer message");
+  const pane = page.getByRole("region", { name: "Conversation" });
+  const asked = "How do refunds work?";
+  await page.route("**/v1/chat", (route) =>
+    route.fulfill({
+      status: 500,
+      contentType: "text/html",
+      body: '<html><body><h1>Internal Server Error</h1><pre>Traceback (most recent call last):\n  File "app.py"</pre></body></html>',
+    }),
+  );
+  await box.fill(asked);
+  await page.getByRole("button", { name: "Send", exact: true }).click();
+  const failed = pane.getByRole("alert");
+  await failed.waitFor({ timeout: 10_000 });
+  const shown = await failed.innerText();
+  if (/[<>]|Traceback/.test(shown) || !shown.includes("Try again")) {
+    throw new Error(`a server error page was shown as: ${shown}`);
+  }
+  if ((await box.inputValue()) !== asked) throw new Error("the message left its box when the server failed");
+  await failed.getByRole("button", { name: /dismiss/i }).click();
+
+  const intent = { label: "refund_status", confidence: 0.9, out_of_scope: false, top: [] };
+  await page.unroute("**/v1/chat");
+  await page.route("**/v1/chat", (route) =>
+    route.fulfill({
+      status: 200,
+      contentType: "text/event-stream",
+      body: `event: intent\ndata: ${JSON.stringify(intent)}\n\nevent: token\ndata: {"text": "Refunds take"}\n\n`,
+    }),
+  );
+  await page.getByRole("button", { name: "Send", exact: true }).click();
+  await expectFocus("customer-message", "after clicking Send");
+  const cut = pane.getByRole("article", { name: "Assistant reply" }).getByRole("alert");
+  await cut.waitFor({ timeout: 10_000 });
+  const said = await cut.innerText();
+  if (!said.includes("Nothing was stored")) throw new Error(`a reply cut half way says: ${said}`);
+  if ((await box.inputValue()) !== asked) throw new Error("a reply cut half way did not put the message back");
+  await page.unroute("**/v1/chat");
+  await page.getByRole("button", { name: "+ New conversation" }).click();
+  await box.fill("");
+}
+
+/** Upload is off until a file is chosen (it used to do nothing at all). */
+async function checkUploadWaitsForAFile() {
+  const kb = page.getByRole("complementary", { name: "Knowledge base" });
+  if (await kb.getByRole("button", { name: "Upload", exact: true }).isEnabled()) {
+    throw new Error("Upload is enabled with no file chosen");
+  }
+}
+
+/** A reload opens the conversation that was open (the address names it), selected in the list. */
+async function checkReloadKeepsTheConversation() {
+  const pane = page.getByRole("region", { name: "Conversation" });
+  const header = (await pane.locator(".conv-id").innerText()).trim();
+  const before = await pane.getByRole("article").count();
+  await page.reload({ waitUntil: "domcontentloaded" });
+  await page.getByRole("status").filter({ hasText: "Key saved and works" }).waitFor({ timeout });
+  // Then the conversation loads (or, without the fix, the pane stays empty: the checks below say so).
+  await pane
+    .getByRole("article", { name: "Assistant reply" })
+    .first()
+    .waitFor({ timeout: 30_000 })
+    .catch(() => undefined);
+  const after = (await pane.locator(".conv-id").innerText()).trim();
+  const turns = await pane.getByRole("article").count();
+  const selected = await page
+    .getByRole("navigation", { name: "Past conversations" })
+    .locator('button[aria-current="true"]')
+    .count();
+  if (after !== header || turns !== before || selected !== 1) {
+    throw new Error(`after a reload the pane shows ${after} with ${turns} turns (${selected} selected), not ${header}`);
+  }
 }
 
 /** The Enter that ends an input method's composition (Japanese, Chinese...) does not send the message. */
@@ -217,6 +335,7 @@ async function checkAgentAssist() {
   const suggestions = await suggested.getByRole("button", { name: /^Use suggestion / }).count();
   if (suggestions === 0) throw new Error("agent assist showed no suggested reply");
   await suggested.getByRole("button", { name: "Use suggestion 1" }).click();
+  await expectFocus("agent-reply", "after 'Use suggestion 1'");
   const agentBox = page.getByLabel("Agent reply");
   const picked = (await agentBox.inputValue()).trim();
   if (!picked) throw new Error("'Use suggestion 1' left the agent's reply box empty");

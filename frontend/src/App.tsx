@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 
-import { ApiClient } from "./api/client";
+import { ApiClient, ApiError } from "./api/client";
 import { useApiKey } from "./apiKey";
 import { ASSIST_CHANNEL } from "./assist";
 import { ApiKeyForm, type KeyCheck } from "./components/ApiKeyForm";
@@ -10,6 +10,7 @@ import { ErrorNotice } from "./components/ErrorNotice";
 import { KnowledgeBasePanel } from "./components/KnowledgeBasePanel";
 import { turnFromStored, type ShownError, type Turn } from "./conversation";
 import { shownError } from "./errors";
+import { conversationInUrl, showConversationInUrl } from "./location";
 
 /** The conversation in the pane; a new `key` mounts a new pane, which stops the old one's stream. */
 interface Opened {
@@ -20,9 +21,27 @@ interface Opened {
 
 export function App() {
   const [apiKey, setApiKey] = useApiKey();
-  // The console is served by the API itself (or behind Vite's /v1 proxy): same origin.
-  const client = useMemo(() => (apiKey ? new ApiClient({ apiKey }) : null), [apiKey]);
   const [keyCheck, setKeyCheck] = useState<KeyCheck>({ state: "checking" });
+  // Each "Save key" checks the key again, the same key too (the API may be back, or the key revoked).
+  const [checks, setChecks] = useState(0);
+  const currentKey = useRef(apiKey);
+  useEffect(() => {
+    currentKey.current = apiKey;
+  }, [apiKey]);
+  // The console is served by the API itself (or behind Vite's /v1 proxy): same origin.
+  const client = useMemo(
+    () =>
+      apiKey
+        ? new ApiClient({
+            apiKey,
+            // Any call refused with a 401 (the key was revoked since it was checked): the key field says so.
+            onUnauthorized: (err) => {
+              if (currentKey.current === apiKey) setKeyCheck({ state: "refused", error: shownError(err) });
+            },
+          })
+        : null,
+    [apiKey],
+  );
   const [mode, setMode] = useState<Mode>("chat");
   const [opened, setOpened] = useState<Opened>({ key: 0, id: null, turns: [] });
   const [selectedId, setSelectedId] = useState<string | null>(null);
@@ -42,13 +61,22 @@ export function App() {
     return () => {
       current = false;
     };
-  }, [client]);
+  }, [client, checks]);
+
+  const saveKey = useCallback(
+    (key: string) => {
+      setApiKey(key);
+      setChecks((n) => n + 1);
+    },
+    [setApiKey],
+  );
 
   const startNew = useCallback(() => {
     latestOpen.current += 1;
     setOpened((o) => ({ key: o.key + 1, id: null, turns: [] }));
     setSelectedId(null);
     setOpenError(null);
+    showConversationInUrl(null);
   }, []);
 
   const open = useCallback(
@@ -62,16 +90,30 @@ export function App() {
         setOpened((o) => ({ key: o.key + 1, id: conversation.id, turns: conversation.messages.map(turnFromStored) }));
         setSelectedId(conversation.id);
         setMode(conversation.channel === ASSIST_CHANNEL ? "assist" : "chat");
+        showConversationInUrl(conversation.id);
       } catch (err) {
-        if (request === latestOpen.current) setOpenError(shownError(err));
+        if (request !== latestOpen.current) return;
+        setOpenError(shownError(err));
+        // A conversation that is gone (or another partner's) is not tried again at the next reload.
+        if (err instanceof ApiError && err.status === 404) showConversationInUrl(null);
       }
     },
     [client],
   );
 
+  // A reload (or a shared link) opens the conversation the address names, once the first key is there.
+  const restored = useRef(false);
+  useEffect(() => {
+    if (!client || restored.current) return;
+    restored.current = true;
+    const id = conversationInUrl(window.location.href);
+    if (id) void open(id);
+  }, [client, open]);
+
   const started = useCallback((id: string) => {
     setSelectedId(id);
     setListVersion((v) => v + 1);
+    showConversationInUrl(id);
   }, []);
 
   const focusComposer = () => document.getElementById("customer-message")?.focus();
@@ -92,11 +134,17 @@ export function App() {
         <h1>
           NAA <span>agent console</span>
         </h1>
-        <ApiKeyForm apiKey={apiKey} check={keyCheck} onSave={setApiKey} />
+        <ApiKeyForm apiKey={apiKey} check={keyCheck} onSave={saveKey} />
       </header>
       {!client && (
         <p className="notice" role="status">
           Paste an API key to start: <code>naa serve</code> prints the demo partner's key when it starts.
+        </p>
+      )}
+      {client && keyCheck.state === "refused" && keyCheck.error.code === "unauthorized" && (
+        <p className="notice notice-error" role="alert">
+          The API refuses this key: {keyCheck.error.message}. Paste a working key in the API key field at the top and
+          press Save key.
         </p>
       )}
       <main className="layout">

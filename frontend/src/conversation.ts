@@ -169,3 +169,26 @@ export function isSendKey(e: { key: string; shiftKey: boolean; isComposing: bool
   // keyCode 229: the Enter that ends a composition in browsers that fire it before compositionend (Safari).
   return e.key === "Enter" && !e.shiftKey && !e.isComposing && e.keyCode !== 229;
 }
+
+/** Text that ends as a sentence, so another can follow it. */
+function asSentence(text: string): string {
+  const trimmed = text.trim();
+  return /[.!?]$/.test(trimmed) ? trimmed : `${trimmed}.`;
+}
+
+const NOT_STORED = "Nothing was stored: the message is back in its box to send again.";
+
+/**
+ * The error under a reply that did not finish: an `error` event, a dropped connection, or Stop (`null`).
+ * The API stores a customer turn only with its finished reply, so nothing was stored and the message goes
+ * back in its box (see draftAfterUnfinishedReply) instead of having to be typed again.
+ */
+export function unfinishedReplyError(error: ShownError | null): ShownError {
+  if (error === null) return { code: "stopped", message: `You stopped this reply. ${NOT_STORED}` };
+  return { code: error.code, message: `${asSentence(error.message)} ${NOT_STORED}` };
+}
+
+/** The message box after a reply did not finish: the message again, unless the agent typed something new. */
+export function draftAfterUnfinishedReply(draft: string, message: string): string {
+  return draft.trim() ? draft : message;
+}

@@ -168,7 +168,7 @@ describe("ApiClient errors", () => {
     expect(err).toMatchObject({ status: 401, code: "unauthorized", message: "send an API key in the header" });
   });
 
-  it("describes an error that is not JSON by its status and text", async () => {
+  it("describes an error that is not JSON by its status, says what to do, and never shows the page", async () => {
     await servers.start((_req, res) => {
       res.writeHead(502, { "Content-Type": "text/html" });
       res.end("<h1>Bad Gateway</h1>");
@@ -177,8 +177,53 @@ describe("ApiClient errors", () => {
       .listDocuments()
       .catch((e: unknown) => e);
     expect(err).toMatchObject({ status: 502, code: "http_502" });
-    expect((err as ApiError).message).toContain("Bad Gateway");
-    expect((err as ApiError).message).toContain("is `naa serve` running?");
+    expect((err as ApiError).message).toBe(
+      "The NAA API did not answer (HTTP 502 Bad Gateway, from the proxy in front of it). " +
+        "Check that naa serve is running, then try again.",
+    );
+  });
+
+  it("never shows an HTML error page or a stack trace, and shows one short line of plain text", async () => {
+    const bodies = [
+      "<html><body><h1>Internal Server Error</h1><pre>Traceback (most recent call last):</pre></body></html>",
+      'Traceback (most recent call last):\n  File "app.py", line 3, in <module>\nKeyError: x',
+      "Internal Server Error",
+      "database is locked",
+    ];
+    let next = 0;
+    await servers.start((_req, res) => {
+      res.writeHead(500, { "Content-Type": "text/plain" });
+      res.end(bodies[next++]);
+    });
+    const messages: string[] = [];
+    for (let i = 0; i < bodies.length; i++) {
+      const err = await client()
+        .listDocuments()
+        .catch((e: unknown) => e);
+      expect(err).toMatchObject({ status: 500, code: "http_500" });
+      messages.push((err as ApiError).message);
+    }
+    const failed =
+      "The server failed (HTTP 500 Internal Server Error). Try again; if it keeps failing, its log says why.";
+    expect(messages).toEqual([
+      failed,
+      failed,
+      failed, // the text only repeats the status
+      "The server failed (HTTP 500 Internal Server Error: database is locked). Try again; if it keeps failing, its log says why.",
+    ]);
+  });
+
+  it("tells the onUnauthorized hook about every 401, and about nothing else", async () => {
+    let status = 401;
+    await servers.start((_req, res) => sendJson(res, status, { code: "unauthorized", message: "API key is revoked" }));
+    const heard: ApiError[] = [];
+    const api = new ApiClient({ baseUrl: servers.current().url, apiKey: KEY, onUnauthorized: (e) => heard.push(e) });
+    const err = await api.listConversations().catch((e: unknown) => e);
+    expect(heard).toEqual([err]);
+    expect(heard[0]).toMatchObject({ status: 401, code: "unauthorized", message: "API key is revoked" });
+    status = 403;
+    await api.listConversations().catch(() => undefined);
+    expect(heard).toHaveLength(1);
   });
 
   it("reports an unreachable server as network_error", async () => {
@@ -281,7 +326,7 @@ describe("ApiClient.chatStream", () => {
     expect((err as ApiError).message).toContain("dropped before the reply was finished");
   });
 
-  it("rejects when the stream ends without a done event", async () => {
+  it("rejects when the stream ends without a done event, saying so in words", async () => {
     await servers.start((_req, res) => {
       res.writeHead(200, { "Content-Type": "text/event-stream" });
       res.end(sse("token", { text: "Refu" }));
@@ -289,7 +334,31 @@ describe("ApiClient.chatStream", () => {
     const err = await client()
       .chatStream({ message: "hi" })
       .catch((e: unknown) => e);
-    expect(err).toMatchObject({ code: "stream_ended" });
+    expect(err).toMatchObject({
+      code: "stream_ended",
+      message: "The reply stopped before it was finished (the server may have restarted).",
+    });
+  });
+
+  it("shows an error event of another shape by its message, never as raw JSON", async () => {
+    const events = [{ error: { message: "model overloaded", type: "server_error" } }, { detail: [1, 2] }];
+    let next = 0;
+    await servers.start((_req, res) => {
+      res.writeHead(200, { "Content-Type": "text/event-stream" });
+      res.end(sse("error", events[next++]));
+    });
+    const messages = [];
+    for (let i = 0; i < events.length; i++) {
+      const err = await client()
+        .chatStream({ message: "hi" })
+        .catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: "stream_error" });
+      messages.push((err as ApiError).message);
+    }
+    expect(messages).toEqual([
+      "The server ended the reply with an error: model overloaded.",
+      "The server ended the reply with an error it did not describe.",
+    ]);
   });
 
   it("stops reading when aborted", async () => {

@@ -2,12 +2,14 @@ import { describe, expect, it } from "vitest";
 
 import type { ChatPublic, CitationPublic, MessagePublic } from "../src/api/types";
 import {
+  draftAfterUnfinishedReply,
   feedbackBody,
   finishTurn,
   isSendKey,
   newTurn,
   replyParts,
   turnFromStored,
+  unfinishedReplyError,
   withoutCitationMarkers,
 } from "../src/conversation";
 
@@ -137,5 +139,33 @@ describe("isSendKey", () => {
   it("does not send the Enter that ends an input method's composition", () => {
     expect(isSendKey({ ...key, isComposing: true })).toBe(false);
     expect(isSendKey({ ...key, keyCode: 229 })).toBe(false);
+  });
+});
+
+describe("a reply that did not finish", () => {
+  it("says the turn was not stored and the message is back in its box, after the error's own sentence", () => {
+    expect(unfinishedReplyError({ code: "generation_failed", message: "the generator failed: out of memory" })).toEqual(
+      {
+        code: "generation_failed",
+        message:
+          "the generator failed: out of memory. Nothing was stored: the message is back in its box to send again.",
+      },
+    );
+    expect(unfinishedReplyError({ code: "stream_ended", message: "The reply stopped early." }).message).toBe(
+      "The reply stopped early. Nothing was stored: the message is back in its box to send again.",
+    );
+  });
+
+  it("says so for a reply the agent stopped", () => {
+    expect(unfinishedReplyError(null)).toEqual({
+      code: "stopped",
+      message: "You stopped this reply. Nothing was stored: the message is back in its box to send again.",
+    });
+  });
+
+  it("puts the message back in an empty box, and keeps what the agent typed since", () => {
+    expect(draftAfterUnfinishedReply("", "Where is my parcel?")).toBe("Where is my parcel?");
+    expect(draftAfterUnfinishedReply("  \n", "Where is my parcel?")).toBe("Where is my parcel?");
+    expect(draftAfterUnfinishedReply("And my refund?", "Where is my parcel?")).toBe("And my refund?");
   });
 });

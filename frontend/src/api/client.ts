@@ -57,6 +57,11 @@ export interface ApiClientOptions {
   /** Origin the API is on; "" means the page's own origin (the console is served by the API). */
   baseUrl?: string;
   apiKey: string;
+  /**
+   * Hears every 401 of any call: the key was revoked (or replaced by `naa serve --new-key`) while the
+   * console was open, so the key field can say so instead of still saying the key works.
+   */
+  onUnauthorized?: (err: ApiError) => void;
 }
 
 function isErrorBody(value: unknown): value is ErrorBody {
@@ -67,6 +72,16 @@ function isErrorBody(value: unknown): value is ErrorBody {
 
 const GATEWAY_STATUSES = [502, 503, 504];
 
+/**
+ * The text of an error body that is not the API's JSON, when it is worth showing: one short line of plain
+ * text. An HTML page (a proxy's, a framework's debug page) or a stack trace is never shown to an agent.
+ */
+export function plainErrorText(text: string, reason = ""): string {
+  const line = text.trim();
+  if (!line || line.length > 160 || /[\r\n<>{}]/.test(line) || /^Traceback\b/.test(line)) return "";
+  return line.toLowerCase() === reason.toLowerCase() ? "" : line;
+}
+
 async function errorOf(response: Response): Promise<ApiError> {
   const text = await response.text().catch(() => "");
   try {
@@ -75,17 +90,19 @@ async function errorOf(response: Response): Promise<ApiError> {
   } catch {
     // not JSON: fall through
   }
-  const reason = response.statusText || "no reason given";
-  const snippet = text.trim().slice(0, 200);
+  const status = `HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ""}`;
+  const said = plainErrorText(text, response.statusText);
+  const what = said ? `${status}: ${said}` : status;
   // The API always answers JSON; a bare 502-504 comes from a proxy in front of it (Vite's, a load balancer).
-  const hint = GATEWAY_STATUSES.includes(response.status)
-    ? " (the NAA API behind the proxy did not answer; is `naa serve` running?)"
-    : "";
-  return new ApiError(
-    response.status,
-    `http_${response.status}`,
-    `HTTP ${response.status} ${reason}${snippet ? `: ${snippet}` : ""}${hint}`,
-  );
+  let message: string;
+  if (GATEWAY_STATUSES.includes(response.status)) {
+    message = `The NAA API did not answer (${what}, from the proxy in front of it). Check that naa serve is running, then try again.`;
+  } else if (response.status >= 500) {
+    message = `The server failed (${what}). Try again; if it keeps failing, its log says why.`;
+  } else {
+    message = `The server refused the request (${what}) without saying why. Reload the console and try again.`;
+  }
+  return new ApiError(response.status, `http_${response.status}`, message);
 }
 
 function isAbortError(err: unknown): boolean {
@@ -94,15 +111,27 @@ function isAbortError(err: unknown): boolean {
 
 function networkError(err: unknown, what: string): ApiError {
   const why = err instanceof Error ? err.message : String(err);
-  return new ApiError(0, "network_error", `${what} (${why}); is \`naa serve\` running?`);
+  return new ApiError(0, "network_error", `${what} (${why}). Check that naa serve is running, then try again.`);
 }
 
 function parseJson<T>(data: string, event: string): T {
   try {
     return JSON.parse(data) as T;
   } catch {
-    throw new ApiError(200, "bad_event", `the server sent a '${event}' event that is not JSON`);
+    throw new ApiError(
+      200,
+      "bad_event",
+      `The server sent a reply the console cannot read (a '${event}' event that is not JSON).`,
+    );
   }
+}
+
+/** ": <message>" of an error event in another shape (OpenAI's `{error: {message}}`), or " it did not describe". */
+function describedError(body: unknown): string {
+  const inner = typeof body === "object" && body !== null ? (body as { error?: unknown }).error : undefined;
+  const message = typeof inner === "object" && inner !== null ? (inner as { message?: unknown }).message : inner;
+  const said = typeof message === "string" ? plainErrorText(message) : "";
+  return said ? `: ${said}` : " it did not describe";
 }
 
 /** The chat stream's events passed to the handlers; resolves with the `done` event's reply. */
@@ -123,22 +152,24 @@ async function readChatEvents(body: ReadableStream<Uint8Array>, handlers: ChatSt
       case "error": {
         const err = parseJson<unknown>(data, event);
         if (isErrorBody(err)) throw new ApiError(200, err.code, err.message);
-        throw new ApiError(200, "stream_error", data);
+        throw new ApiError(200, "stream_error", `The server ended the reply with an error${describedError(err)}.`);
       }
       default:
         break; // events this console does not know yet
     }
   }
-  throw new ApiError(200, "stream_ended", "the reply stream ended before its 'done' event");
+  throw new ApiError(200, "stream_ended", "The reply stopped before it was finished (the server may have restarted).");
 }
 
 export class ApiClient {
   private readonly baseUrl: string;
   private readonly apiKey: string;
+  private readonly onUnauthorized?: (err: ApiError) => void;
 
-  constructor({ baseUrl = "", apiKey }: ApiClientOptions) {
+  constructor({ baseUrl = "", apiKey, onUnauthorized }: ApiClientOptions) {
     this.baseUrl = baseUrl.replace(/\/+$/, "");
     this.apiKey = apiKey;
+    this.onUnauthorized = onUnauthorized;
   }
 
   private async send(path: string, init: RequestInit = {}): Promise<Response> {
@@ -150,9 +181,13 @@ export class ApiClient {
       response = await fetch(`${this.baseUrl}${path}`, { ...init, headers });
     } catch (err) {
       if (isAbortError(err)) throw err;
-      throw networkError(err, "cannot reach the NAA API");
+      throw networkError(err, "Cannot reach the NAA API");
     }
-    if (!response.ok) throw await errorOf(response);
+    if (!response.ok) {
+      const err = await errorOf(response);
+      if (response.status === 401) this.onUnauthorized?.(err);
+      throw err;
+    }
     return response;
   }
 
@@ -197,7 +232,7 @@ export class ApiClient {
     } catch (err) {
       if (err instanceof ApiError || isAbortError(err)) throw err;
       // reader.read() rejects (a TypeError in browsers) when the connection drops mid-reply.
-      throw networkError(err, "the connection to the NAA API dropped before the reply was finished");
+      throw networkError(err, "The connection to the NAA API dropped before the reply was finished");
     }
   }
 

@@ -5,9 +5,11 @@ import type { SuggestPublic, TurnRole } from "../api/types";
 import { storeAssistTurn, type StoredTurn } from "../assist";
 import {
   DEFAULT_MAX_MESSAGE_CHARS,
+  draftAfterUnfinishedReply,
   finishTurn,
   isSendKey,
   newTurn,
+  unfinishedReplyError,
   withoutCitationMarkers,
   type ShownError,
   type Turn,
@@ -62,6 +64,8 @@ export function ChatPane({ client, mode, onModeChange, opened, onConversationSta
   const abort = useRef<AbortController | null>(null);
   const live = useRef(true);
   const bottom = useRef<HTMLDivElement>(null);
+  const customerBox = useRef<HTMLTextAreaElement>(null);
+  const agentBox = useRef<HTMLTextAreaElement>(null);
 
   useEffect(() => {
     bottom.current?.scrollIntoView?.({ block: "end" });
@@ -120,11 +124,12 @@ export function ChatPane({ client, mode, onModeChange, opened, onConversationSta
         if (!isAbort(err)) setError(shownError(err));
         return;
       }
-      const stopped = isAbort(err);
+      // Nothing was stored (the API stores the turn with its finished reply): the message goes back in its box.
+      setDraft((d) => draftAfterUnfinishedReply(d, message));
       update(reply.key, (t) => ({
         ...t,
         streaming: false,
-        error: stopped ? { code: "stopped", message: "You stopped this reply; it was not stored." } : shownError(err),
+        error: unfinishedReplyError(isAbort(err) ? null : shownError(err)),
       }));
     }
   };
@@ -160,6 +165,8 @@ export function ChatPane({ client, mode, onModeChange, opened, onConversationSta
     e.preventDefault();
     const message = draft.trim();
     if (!message || busy) return;
+    // Sent with the button, which is disabled while busy: the box keeps the focus for the next message.
+    customerBox.current?.focus();
     setError(null);
     setSuggestions(null);
     setBusy(true);
@@ -183,6 +190,7 @@ export function ChatPane({ client, mode, onModeChange, opened, onConversationSta
     e.preventDefault();
     const reply = agentDraft.trim();
     if (!reply || busy) return;
+    agentBox.current?.focus();
     setError(null);
     setBusy(true);
     try {
@@ -197,6 +205,7 @@ export function ChatPane({ client, mode, onModeChange, opened, onConversationSta
 
   const refreshSuggestions = async () => {
     if (!conversationId) return;
+    agentBox.current?.focus();
     setError(null);
     setBusy(true);
     try {
@@ -230,6 +239,14 @@ export function ChatPane({ client, mode, onModeChange, opened, onConversationSta
       {handedOff && (
         <div className="handoff-banner" role="status">
           <strong>Handoff:</strong> the assistant passed this conversation to a human agent.
+          {mode === "chat" && (
+            <>
+              {" "}
+              <button type="button" className="secondary small" onClick={() => onModeChange("assist")}>
+                Answer as the agent
+              </button>
+            </>
+          )}
         </div>
       )}
       {mode === "assist" && (
@@ -255,7 +272,14 @@ export function ChatPane({ client, mode, onModeChange, opened, onConversationSta
           <TurnView key={turn.key} turn={turn} client={client} />
         ))}
         {mode === "assist" && suggestions && (
-          <SuggestionList result={suggestions} onUse={(reply) => setAgentDraft(withoutCitationMarkers(reply))} />
+          <SuggestionList
+            result={suggestions}
+            onUse={(reply) => {
+              setAgentDraft(withoutCitationMarkers(reply));
+              // Straight to the reply box to edit it, and Enter sends it.
+              agentBox.current?.focus();
+            }}
+          />
         )}
         <div ref={bottom} />
       </div>
@@ -267,6 +291,7 @@ export function ChatPane({ client, mode, onModeChange, opened, onConversationSta
           <label htmlFor="agent-reply">Agent reply</label>
           <textarea
             id="agent-reply"
+            ref={agentBox}
             rows={3}
             value={agentDraft}
             placeholder="Pick a suggestion or write the reply"
@@ -295,6 +320,7 @@ export function ChatPane({ client, mode, onModeChange, opened, onConversationSta
         <label htmlFor="customer-message">Customer message</label>
         <textarea
           id="customer-message"
+          ref={customerBox}
           rows={2}
           value={draft}
           placeholder="e.g. How long does a refund take?"

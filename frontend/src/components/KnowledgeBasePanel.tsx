@@ -11,6 +11,8 @@ export function KnowledgeBasePanel({ client }: { client: ApiClient | null }) {
   const [job, setJob] = useState<JobPublic | null>(null);
   const [error, setError] = useState<ShownError | null>(null);
   const [uploading, setUploading] = useState(false);
+  // Files chosen in the file field: Upload with none did nothing at all.
+  const [chosen, setChosen] = useState(0);
   const [query, setQuery] = useState("");
   const [hits, setHits] = useState<PassagePublic[] | null>(null);
   const fileInput = useRef<HTMLInputElement>(null);
@@ -51,6 +53,7 @@ export function KnowledgeBasePanel({ client }: { client: ApiClient | null }) {
       const started = await client.uploadDocuments(files);
       setJob(started.job);
       if (fileInput.current) fileInput.current.value = "";
+      setChosen(0);
       await load();
       const finished = await client.waitForJob(started.job.id, setJob, 1000, controller.signal);
       if (finished.status === "failed") setError({ code: "job_failed", message: finished.error ?? "indexing failed" });
@@ -116,8 +119,13 @@ export function KnowledgeBasePanel({ client }: { client: ApiClient | null }) {
           multiple
           accept=".md,.markdown,.txt,.html,.htm,.pdf,.json,.csv"
           disabled={!client || uploading}
+          onChange={(e) => setChosen(e.target.files?.length ?? 0)}
+          aria-describedby="kb-files-hint"
         />
-        <button type="submit" disabled={!client || uploading}>
+        <span id="kb-files-hint" className="muted small-print">
+          Markdown, text, HTML, PDF, or a JSON/CSV FAQ; up to 20 MiB per upload.
+        </span>
+        <button type="submit" disabled={!client || uploading || chosen === 0}>
           {uploading ? "Indexing…" : "Upload"}
         </button>
       </form>
