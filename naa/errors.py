@@ -40,6 +40,12 @@ class ConflictError(NAAError):
     code = "conflict"
 
 
+class HandedOffError(ConflictError):
+    """A chat turn in a conversation the assistant has handed to a human: a person answers it now."""
+
+    code = "handed_off"
+
+
 class ModelUnavailableError(NAAError):
     """A model or model server cannot be reached or loaded; retrying later may succeed."""
 

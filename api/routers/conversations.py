@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Body, status
+from fastapi import APIRouter, Body, Query, status
 from fastapi.responses import StreamingResponse
 from pydantic import TypeAdapter
 from sqlalchemy.orm import Session, sessionmaker
@@ -76,13 +76,22 @@ def list_conversations(
     session: SessionDep,
     limit: Limit = 50,
     offset: Offset = 0,
+    channel: Annotated[str | None, Query(max_length=32, description="Only this channel's.")] = None,
+    handoff: Annotated[
+        bool | None,
+        Query(description="Only those handed to a human agent (true), or only those not (false)."),
+    ] = None,
 ) -> ConversationsPublic:
-    """The partner's conversations, newest first."""
-    found = conversations.list_conversations(session, caller.partner_id, limit=limit, offset=offset)
+    """The partner's conversations, newest first; `channel` and `handoff` keep those that match."""
+    found = conversations.list_conversations(
+        session, caller.partner_id, limit=limit, offset=offset, channel=channel, handoff=handoff
+    )
     return ConversationsPublic(
         conversations=[
-            ConversationSummary(id=c.id, channel=c.channel, created_at=c.created_at, preview=preview)
-            for c, preview in found
+            ConversationSummary(
+                id=c.id, channel=c.channel, created_at=c.created_at, preview=preview, handoff=off
+            )
+            for c, preview, off in found
         ]
     )
 
@@ -116,6 +125,10 @@ def _export_json(sessions: sessionmaker[Session], partner_id: str) -> Iterator[b
     separator = b""
     with sessions() as session:
         for page in conversations.iter_conversations(session, partner_id):
+            # The page is loaded and the client reads at its own pace: the connection goes back to the pool
+            # until the next page. Held for the whole download, 15 slow exports took every pooled
+            # connection, and any other request then waited 30 s for one and failed.
+            session.rollback()
             yield separator + b",".join(
                 ConversationPublic.model_validate(c).model_dump_json().encode() for c in page
             )

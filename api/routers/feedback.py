@@ -7,6 +7,7 @@ from fastapi import APIRouter, Query, status
 from api.auth import KeyFirstRoute
 from api.deps import PartnerConfigDep, PartnerDep, SessionDep
 from api.errors import ERROR_RESPONSES
+from api.paging import Offset
 from api.schemas.feedback import FeedbackCreate, FeedbackPublic, FeedbacksPublic
 from naa.storage import feedback
 from naa.storage.models import Rating
@@ -20,8 +21,8 @@ router = APIRouter(
 def add_feedback(
     body: FeedbackCreate, caller: PartnerDep, config: PartnerConfigDep, session: SessionDep
 ) -> FeedbackPublic:
-    """Thumbs up or down on a message of this partner's conversations, with an optional corrected reply;
-    card numbers in the text are masked as in chat messages."""
+    """Thumbs up or down on an assistant message of this partner's conversations, with an optional corrected
+    reply; card numbers in the text are masked as in chat messages. A customer's or agent's turn is a 422."""
     row = feedback.add_feedback(
         session,
         caller.partner_id,
@@ -39,8 +40,9 @@ def list_feedback(
     caller: PartnerDep,
     session: SessionDep,
     rating: Rating | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    limit: Annotated[int, Query(ge=1, le=1000, description="Rows to return.")] = 100,
+    offset: Offset = 0,
 ) -> FeedbacksPublic:
-    """Newest first, optionally only one rating."""
-    rows = feedback.list_feedback(session, caller.partner_id, rating=rating, limit=limit)
+    """Newest first, optionally only one rating; `offset` pages past the first `limit`."""
+    rows = feedback.list_feedback(session, caller.partner_id, rating=rating, limit=limit, offset=offset)
     return FeedbacksPublic.model_validate({"feedback": rows}, from_attributes=True)

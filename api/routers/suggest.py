@@ -6,7 +6,7 @@ from api.auth import KeyFirstRoute
 from api.deps import AssistantDep, PartnerDep, SessionDep
 from api.errors import ERROR_RESPONSES, MODEL_RESPONSES
 from api.schemas.suggest import SuggestCreate, SuggestPublic
-from api.turns import history
+from api.turns import history, release
 from naa.generation.base import ChatMessage
 from naa.safety.guardrails import screen_message
 
@@ -28,6 +28,7 @@ def suggest(
     checked and masked as a stored turn is: a blank one, or one over the message limit, is a 422 naming it.
     """
     stored = history(session, caller.partner_id, body.conversation_id)  # [] without conversation_id
+    release(session)  # up to 3 replies to write: no database connection held meanwhile
     # Each turn sent is checked as a stored one is (POST /v1/conversations/{id}/messages): unchecked, one
     # 15 MB agent turn held a CPU core for 12 s of tokenizing per suggestion.
     guardrails, limit = assistant.config.guardrails, assistant.max_message_chars

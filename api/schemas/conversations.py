@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 from pydantic.config import JsonDict
 
 from api.schemas.request import RequestBody
@@ -72,10 +72,16 @@ class MessagePublic(BaseModel):
     created_at: datetime
 
 
+_HANDOFF = (
+    "True once an assistant turn handed the conversation to a human agent: the assistant no longer answers "
+    "in it (/v1/chat is a 409 `handed_off`); people's turns go through POST .../messages."
+)
+
+
 class _ConversationFields(BaseModel):
     id: str
     channel: str
-    created_at: datetime
+    created_at: datetime = Field(..., description="When its first turn arrived (UTC).")
 
 
 _SUMMARY_EXAMPLE: JsonDict = {
@@ -83,6 +89,7 @@ _SUMMARY_EXAMPLE: JsonDict = {
     "channel": "api",
     "created_at": "2026-11-27T09:00:00Z",
     "preview": "Hi, my parcel is late.",
+    "handoff": False,
 }
 
 
@@ -94,6 +101,7 @@ class ConversationSummary(_ConversationFields):
         description="The first customer turn's first 120 characters, to tell conversations apart; "
         '"" when the conversation has no customer turn yet.',
     )
+    handoff: bool = Field(..., description=_HANDOFF)
 
 
 class ConversationsPublic(BaseModel):
@@ -112,12 +120,18 @@ class ConversationPublic(_ConversationFields):
                     "channel": "api",
                     "created_at": "2026-11-27T09:00:00Z",
                     "messages": [_MESSAGE_EXAMPLE],
+                    "handoff": False,
                 }
             ]
         },
     )
 
     messages: list[MessagePublic] = Field(..., description="In turn order.")
+
+    @computed_field(description=_HANDOFF)  # type: ignore[prop-decorator]
+    @property
+    def handoff(self) -> bool:
+        return any(m.role == Role.ASSISTANT and m.handoff for m in self.messages)
 
 
 class ConversationsExport(BaseModel):

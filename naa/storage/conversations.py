@@ -7,9 +7,10 @@ which screens them as a chat turn is screened.
 """
 
 from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from naa.errors import InputError, NotFoundError
@@ -22,8 +23,13 @@ from naa.storage.session import lock_row
 HUMAN_ROLES = (Role.CUSTOMER, Role.AGENT)
 
 
-def create_conversation(session: Session, partner_id: str, channel: str = "api") -> Conversation:
+def create_conversation(
+    session: Session, partner_id: str, channel: str = "api", *, created_at: datetime | None = None
+) -> Conversation:
+    """A conversation without turns; ``created_at`` (aware) when it began earlier than now."""
     conversation = Conversation(partner_id=partner_id, channel=channel)
+    if created_at is not None:
+        conversation.created_at = created_at
     session.add(conversation)
     session.flush()
     return conversation
@@ -39,14 +45,28 @@ def get_conversation(session: Session, partner_id: str, conversation_id: str) ->
     return conversation
 
 
+def handed_off() -> ColumnElement[bool]:
+    """True for a conversation with an assistant turn that handed it to a human: people answer it now."""
+    return exists().where(
+        Message.conversation_id == Conversation.id, Message.role == Role.ASSISTANT, Message.handoff.is_(True)
+    )
+
+
 # The conversation list shows the start of each conversation's first customer turn.
 PREVIEW_CHARS = 120
 
 
 def list_conversations(
-    session: Session, partner_id: str, *, limit: int = 50, offset: int = 0
-) -> list[tuple[Conversation, str]]:
-    """Newest first, each with the start of its first customer turn ("" when it has none): one query."""
+    session: Session,
+    partner_id: str,
+    *,
+    limit: int = 50,
+    offset: int = 0,
+    channel: str | None = None,
+    handoff: bool | None = None,
+) -> list[tuple[Conversation, str, bool]]:
+    """Newest first, each with the start of its first customer turn ("" when it has none) and whether it
+    was handed off: one query. ``channel`` and ``handoff`` keep only the conversations that match."""
     first_customer_turn = (
         select(func.substr(Message.content, 1, PREVIEW_CHARS))
         .where(Message.conversation_id == Conversation.id, Message.role == Role.CUSTOMER)
@@ -55,14 +75,21 @@ def list_conversations(
         .correlate(Conversation)
         .scalar_subquery()
     )
+    newest_first = (Conversation.created_at.desc(), Conversation.id)
+    page = select(Conversation.id).where(Conversation.partner_id == partner_id)
+    if channel is not None:
+        page = page.where(Conversation.channel == channel)
+    if handoff is not None:
+        page = page.where(handed_off() if handoff else ~handed_off())
+    # The page's ids first, then its previews: computed for every row skipped, they took PostgreSQL 0.2 s
+    # at offset 17,000.
+    page_ids = page.order_by(*newest_first).limit(limit).offset(offset).subquery()
     query = (
-        select(Conversation, func.coalesce(first_customer_turn, ""))
-        .where(Conversation.partner_id == partner_id)
-        .order_by(Conversation.created_at.desc(), Conversation.id)
-        .limit(limit)
-        .offset(offset)
+        select(Conversation, func.coalesce(first_customer_turn, ""), handed_off())
+        .join(page_ids, Conversation.id == page_ids.c.id)
+        .order_by(*newest_first)
     )
-    return [(conversation, preview) for conversation, preview in session.execute(query)]
+    return [(conversation, preview, bool(off)) for conversation, preview, off in session.execute(query)]
 
 
 def iter_conversations(
@@ -72,7 +99,8 @@ def iter_conversations(
 
     Pages follow on from the last conversation seen, not from an offset, so a conversation started
     during the walk neither shifts a later page nor appears twice. Each page's objects leave the session
-    before the next page loads, so the walk holds one page in memory whatever the partner's history.
+    before the page is yielded, so the walk holds one page in memory whatever the partner's history, and
+    the caller may end its transaction while it writes a page out (the next page begins a new one).
     """
     query = (
         select(Conversation)
@@ -83,12 +111,12 @@ def iter_conversations(
     )
     page = list(session.scalars(query))
     while page:
-        yield page
-        last = page[-1]
+        last_created_at, last_id = page[-1].created_at, page[-1].id
         session.expunge_all()
+        yield page
         after_last = or_(
-            Conversation.created_at < last.created_at,
-            and_(Conversation.created_at == last.created_at, Conversation.id > last.id),
+            Conversation.created_at < last_created_at,
+            and_(Conversation.created_at == last_created_at, Conversation.id > last_id),
         )
         page = list(session.scalars(query.where(after_last)))
 
@@ -106,8 +134,12 @@ def add_message(
     citations: Sequence[Mapping[str, Any]] = (),
     handoff: bool = False,
     latency_ms: Mapping[str, float] | None = None,
+    created_at: datetime | None = None,
 ) -> Message:
     """Append a turn; passages and citations are JSON-able mappings (the API's response schemas dumped).
+
+    ``created_at`` (aware) is when the turn was sent, when that was before now: a customer's message
+    stored with the reply that took seconds to write.
 
     Another append to the same conversation waits until this transaction ends, so commit soon after.
     """
@@ -126,6 +158,8 @@ def add_message(
         handoff=handoff,
         latency_ms=dict(latency_ms or {}),
     )
+    if created_at is not None:
+        message.created_at = created_at
     session.add(message)
     session.flush()
     return message

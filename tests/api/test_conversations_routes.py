@@ -2,9 +2,13 @@
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 
 from api_support import Keys
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
+
+from api.routers.conversations import _export_json
 
 
 def _start(client: TestClient, keys: Keys, **body: object) -> dict:
@@ -146,3 +150,40 @@ def test_an_offset_past_64_bits_is_refused_and_the_largest_lists_nothing(
     assert huge.json()["message"].startswith("query.offset")
     largest = client.get("/v1/conversations", params={"offset": 2**63 - 1}, headers=keys.headers("acme"))
     assert largest.json() == {"conversations": []}
+
+
+def test_conversations_are_listed_by_channel_and_a_filter_is_never_ignored(
+    client: TestClient, keys: Keys
+) -> None:
+    email = _start(client, keys, channel="email")
+    _start(client, keys, channel="web")
+
+    def listed(**params: object) -> list[dict]:
+        response = client.get(
+            "/v1/conversations", params={"limit": 200, **params}, headers=keys.headers("acme")
+        )
+        assert response.status_code == 200, response.text
+        return response.json()["conversations"]
+
+    assert [(c["id"], c["handoff"]) for c in listed(channel="email")][:1] == [(email["id"], False)]
+    assert {c["channel"] for c in listed(channel="email")} == {"email"}
+    assert email["id"] in [c["id"] for c in listed(handoff=False)]
+    assert email["id"] not in [c["id"] for c in listed(handoff=True)]
+    for bad in ({"handoff": "maybe"}, {"channel": "x" * 33}):
+        refused = client.get("/v1/conversations", params=bad, headers=keys.headers("acme"))
+        assert (refused.status_code, refused.json()["code"]) == (422, "invalid_request"), bad
+        assert refused.json()["message"].startswith(f"query.{next(iter(bad))}"), refused.json()
+
+
+def test_an_export_holds_no_database_connection_while_the_client_reads_a_page(
+    app: FastAPI, client: TestClient, keys: Keys
+) -> None:
+    """A slow download must not keep a pooled connection: 15 of them took them all (others waited 30 s)."""
+    _start(client, keys)
+    sessions = app.state.naa.sessions
+    pool = sessions.kw["bind"].pool
+    with closing(_export_json(sessions, "acme")) as chunks:
+        header, first_page = next(chunks), next(chunks)  # the generator now waits for the client
+        assert header.startswith(b'{"partner_id":"acme"') and first_page.startswith(b'{"id":')
+        assert pool.checkedout() == 0
+        assert b"".join(chunks).endswith(b"]}")

@@ -82,8 +82,8 @@ def test_list_conversations_is_scoped_and_newest_first(
     first = create_conversation(session, "acme")
     second = create_conversation(session, "acme")
     create_conversation(session, "globex")
-    assert [c.id for c, _ in list_conversations(session, "acme")] == [second.id, first.id]
-    assert [c.id for c, _ in list_conversations(session, "acme", limit=1, offset=1)] == [first.id]
+    assert [c.id for c, _, _ in list_conversations(session, "acme")] == [second.id, first.id]
+    assert [c.id for c, _, _ in list_conversations(session, "acme", limit=1, offset=1)] == [first.id]
 
 
 def test_listed_conversations_preview_their_first_customer_turn(
@@ -96,7 +96,7 @@ def test_listed_conversations_preview_their_first_customer_turn(
     add_message(session, "acme", agent_first.id, Role.CUSTOMER, "It is late.")
     long = create_conversation(session, "acme")
     add_message(session, "acme", long.id, Role.CUSTOMER, "x" * (PREVIEW_CHARS + 50))
-    previews = {c.id: preview for c, preview in list_conversations(session, "acme")}
+    previews = {c.id: preview for c, preview, _ in list_conversations(session, "acme")}
     assert previews == {empty.id: "", agent_first.id: "Where is my parcel?", long.id: "x" * PREVIEW_CHARS}
 
 
@@ -183,3 +183,38 @@ def test_the_walk_over_all_conversations_pages_without_gaps_or_repeats(
         walked += [(c.id, [m.content for m in c.messages]) for c in page]
 
     assert walked == [(c.id, [f"turn of {c.id}"]) for c in newest_first]
+
+
+def test_conversations_are_listed_by_channel_and_by_whether_they_were_handed_off(
+    session: Session, two_partners: tuple[str, str]
+) -> None:
+    handed = create_conversation(session, "acme", channel="web")
+    add_message(session, "acme", handed.id, Role.CUSTOMER, "I want to complain")
+    add_message(session, "acme", handed.id, Role.ASSISTANT, "A colleague will take over.", handoff=True)
+    answered = create_conversation(session, "acme", channel="web")
+    add_message(session, "acme", answered.id, Role.ASSISTANT, "Refunds take 5 days.")
+    console = create_conversation(session, "acme", channel="console")
+
+    def listed(channel: str | None = None, handoff: bool | None = None) -> list[tuple[str, bool]]:
+        found = list_conversations(session, "acme", channel=channel, handoff=handoff)
+        return [(c.id, off) for c, _, off in found]
+
+    assert listed() == [(console.id, False), (answered.id, False), (handed.id, True)]
+    assert listed(channel="web") == [(answered.id, False), (handed.id, True)]
+    assert listed(handoff=True) == [(handed.id, True)]
+    assert listed(handoff=False, channel="web") == [(answered.id, False)]
+    assert listed(channel="email") == []
+
+
+def test_turns_keep_the_time_they_were_sent(session: Session, two_partners: tuple[str, str]) -> None:
+    """A chat turn is stored with its reply, seconds after the customer sent it: it keeps the earlier time."""
+    sent = datetime.now(UTC) - timedelta(seconds=30)
+    conversation = create_conversation(session, "acme", created_at=sent)
+    customer = add_message(session, "acme", conversation.id, Role.CUSTOMER, "hello", created_at=sent)
+    reply = add_message(session, "acme", conversation.id, Role.ASSISTANT, "Hi!")
+    session.expire_all()
+    stored = get_conversation(session, "acme", conversation.id)
+    assert stored.created_at == sent
+    assert stored.messages[0].created_at == sent
+    assert stored.messages[1].created_at > sent + timedelta(seconds=29)
+    assert [m.id for m in stored.messages] == [customer.id, reply.id]
