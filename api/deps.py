@@ -122,10 +122,14 @@ def get_partner_config(caller: PartnerDep, session: SessionDep) -> PartnerConfig
 PartnerConfigDep = Annotated[PartnerConfig, Depends(get_partner_config)]
 
 
-def get_assistant(caller: PartnerDep, session: SessionDep, state: StateDep) -> Assistant:
-    row = partners.get_partner(session, caller.partner_id)
-    revision = serving_revision(row)
-    return state.assistants.get(caller.partner_id, revision, lambda: partners.partner_config(row))
+def get_assistant(caller: PartnerDep, state: StateDep) -> Assistant:
+    """The partner's assistant, looked up in a transaction of its own: the request's, held while the model
+    writes for seconds, kept a pooled connection per running chat (16 took all 15, and every other request
+    then waited for one)."""
+    with session_scope(state.sessions) as session:
+        row = partners.get_partner(session, caller.partner_id)
+        revision = serving_revision(row)
+        return state.assistants.get(caller.partner_id, revision, lambda: partners.partner_config(row))
 
 
 AssistantDep = Annotated[Assistant, Depends(get_assistant)]

@@ -17,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
@@ -241,9 +242,10 @@ async def _unexpected_error(request: Request, error: Exception) -> JSONResponse:
 
 
 async def _database_error(request: Request, error: Exception) -> JSONResponse:
-    """The database is down, restarting or not answering (SQLAlchemy's OperationalError): a 503 that says so
-    and that a load balancer or client can retry, instead of a 500 that reads like a bug. Logged in one
-    line: a traceback per request adds nothing while the database is away."""
+    """The database is down, restarting or not answering (SQLAlchemy's OperationalError), or every pooled
+    connection stayed busy past the pool's timeout (TimeoutError): a 503 that says so and that a load
+    balancer or client can retry, instead of a 500 that reads like a bug. Logged in one line: a traceback
+    per request adds nothing while the database is away."""
     cause = getattr(error, "orig", None) or error
     log.error("%s %s: the database is unavailable: %s", request.method, request.url.path, str(cause).strip())
     message = "the database cannot be reached or did not answer; retry shortly"
@@ -253,6 +255,7 @@ async def _database_error(request: Request, error: Exception) -> JSONResponse:
 def register_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, _unexpected_error)
     app.add_exception_handler(OperationalError, _database_error)
+    app.add_exception_handler(PoolTimeoutError, _database_error)
     app.add_exception_handler(NAAError, _naa_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -57,7 +57,7 @@ def create_task_file(
     questions = body.questions or []
     search = None
     if questions:
-        search = retrieved_passages(get_assistant(caller, session, state).retriever, questions, "questions")
+        search = retrieved_passages(get_assistant(caller, state).retriever, questions, "questions")
     tasks = generate_tasks(
         TaskSources.partner(config, questions=questions, search=search),
         per_template=body.per_template,

@@ -93,6 +93,21 @@ def test_healthz_and_routes_are_503_while_the_database_is_down(
     assert outage_client.get("/v1/kb/documents", headers=headers).status_code == 503
 
 
+def test_a_request_that_finds_every_pooled_connection_busy_is_a_503(
+    outage_app: FastAPI, outage_client: TestClient, tmp_path: Path
+) -> None:
+    """The pool's timeout (all connections held, e.g. by slow exports) was a 500."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'naa.db'}", pool_size=1, max_overflow=0, pool_timeout=0.2)
+    outage_app.state.naa.sessions = make_session_factory(engine)
+    with engine.connect():  # the pool's only connection, held
+        busy = outage_client.get(
+            "/v1/kb/documents", headers={"Authorization": f"Bearer {outage_app.state.key}"}
+        )
+    assert (busy.status_code, busy.json()["code"]) == (503, "service_unavailable")
+    assert busy.headers["Retry-After"]
+    engine.dispose()
+
+
 def test_a_database_that_accepts_but_never_answers_fails_within_the_connect_timeout() -> None:
     """libpq's default is to wait forever: /healthz and every request hung while PostgreSQL did not answer."""
     with socket.socket() as silent:
