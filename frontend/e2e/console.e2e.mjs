@@ -14,8 +14,11 @@
 // must stay empty and unselected once the old reply would have ended); then, in agent-assist mode, sends a
 // customer message, waits for suggested replies, uses one (without [n] markers; the focus moves to the agent's
 // reply box), edits it, sends it as the agent, checks through the API that both turns were stored in that
-// conversation, and reopens it from the list in agent-assist mode. Saves a screenshot to
-// frontend/e2e-screenshot.png. Skips (exit 0) with a message when the two variables are unset.
+// conversation, and reopens it from the list in agent-assist mode; last, asks for a human (a fixed reply, no
+// generation): the pane turns to agent assist, the conversation is stored under channel console and shows the
+// "Handed off" badge and under the list's "Handed off" filter; and a conversation handed off through the API while
+// open here refuses the next message (a real 409 handed_off) with a sentence for the agent, the message kept in
+// its box and the pane in agent assist. Saves a screenshot to frontend/e2e-screenshot.png. Skips (exit 0) with a message when the two variables are unset.
 // tests/e2e/test_console.py runs it in `make test` against a `naa serve` it starts.
 // NAA_E2E_MESSAGE overrides the chat message; NAA_E2E_CHROMIUM the browser path; NAA_E2E_TIMEOUT_MS the wait.
 
@@ -39,6 +42,8 @@ if (!url || !key) {
 const message = process.env.NAA_E2E_MESSAGE ?? "How long does a refund take?";
 const assistMessage = "My tent pole snapped on the first trip. Can I return the tent?";
 const agentAddition = "Is there anything else I can help you with?";
+// The demo partner hands this off (intent speak_to_human) with its fixed reply: no generation time.
+const handoffMessage = "I want to speak to a human";
 const timeout = Number(process.env.NAA_E2E_TIMEOUT_MS ?? 180_000);
 // naa serve's default limit (NAA_MAX_MESSAGE_CHARS); tests/e2e/test_console.py runs it with the defaults.
 const maxMessageChars = 4000;
@@ -115,6 +120,7 @@ try {
   await checkReloadKeepsTheConversation();
   await checkNewConversationStopsTheStream(replySeconds);
   const assisted = await checkAgentAssist();
+  await checkHandoff(assisted.id);
   if (consoleErrors.length > 0) throw new Error(`page errors: ${consoleErrors.join("; ")}`);
 
   await page.screenshot({ path: screenshot, fullPage: true });
@@ -135,9 +141,13 @@ try {
 }
 process.exit(failed ? 1 : 0);
 
-async function api(path) {
-  const response = await page.request.get(new URL(path, url).href, { headers: { Authorization: `Bearer ${key}` } });
-  if (!response.ok()) throw new Error(`GET ${path}: ${response.status()} ${await response.text()}`);
+async function api(path, body) {
+  const headers = { Authorization: `Bearer ${key}` };
+  const response = body
+    ? await page.request.post(new URL(path, url).href, { headers, data: body })
+    : await page.request.get(new URL(path, url).href, { headers });
+  if (!response.ok())
+    throw new Error(`${body ? "POST" : "GET"} ${path}: ${response.status()} ${await response.text()}`);
   return response.json();
 }
 
@@ -372,4 +382,71 @@ async function checkAgentAssist() {
     throw new Error("an agent-assist conversation reopened in 'Assistant answers' mode");
   }
   return { id, suggestions, agentReply };
+}
+
+/** The pane is in agent assist and the assistant cannot be chosen (a handed-off conversation). */
+async function expectAgentAssistOnly(when) {
+  const chat = page.getByRole("radio", { name: "Assistant answers" });
+  if (!(await page.getByRole("radio", { name: "Agent assist" }).isChecked()) || (await chat.isEnabled())) {
+    throw new Error(`${when}, the pane still offers sending to the assistant`);
+  }
+  await page.getByLabel("Agent reply").waitFor({ timeout: 5_000 });
+}
+
+/**
+ * A customer asks for a human: the pane turns to agent assist, and the list marks the conversation (stored under
+ * channel console) and keeps it under "Handed off". Then a conversation handed off through the API while it is
+ * open here: the next message is refused (409 handed_off), said in words, and kept in its box.
+ */
+async function checkHandoff(notHandedOffId) {
+  const pane = page.getByRole("region", { name: "Conversation" });
+  const list = page.getByRole("navigation", { name: "Past conversations" });
+  await page.getByRole("button", { name: "+ New conversation" }).click();
+  await page.getByRole("radio", { name: "Assistant answers" }).check();
+  await page.getByLabel("Customer message").fill(handoffMessage);
+  await page.getByRole("button", { name: "Send", exact: true }).click();
+  await pane.getByText("passed this conversation to a human agent").waitFor({ timeout });
+  await expectAgentAssistOnly("after a reply that handed the conversation off");
+
+  const selected = list.locator('button[aria-current="true"]');
+  await selected.filter({ hasText: "Handed off" }).waitFor({ timeout: 30_000 });
+  const id = await selected.getAttribute("data-id");
+  const stored = await api(`/v1/conversations/${id}`);
+  if (stored.channel !== "console" || stored.handoff !== true) {
+    throw new Error(`the handed-off chat was stored as channel ${stored.channel}, handoff ${stored.handoff}`);
+  }
+  await list.getByRole("button", { name: "Handed off", exact: true }).click();
+  await list.locator(`button[data-id="${notHandedOffId}"]`).waitFor({ state: "detached", timeout: 10_000 });
+  await list.locator(`button[data-id="${id}"]`).waitFor({ timeout: 10_000 });
+  await list.getByRole("button", { name: "All", exact: true }).click();
+  await list.locator(`button[data-id="${notHandedOffId}"]`).waitFor({ timeout: 10_000 });
+
+  // Open here (empty, so in "Assistant answers"), then handed off elsewhere: another agent's tab, an integration.
+  const other = await api("/v1/conversations", { channel: "console" });
+  await page.getByRole("button", { name: "+ New conversation" }).click();
+  await list.getByRole("button", { name: "Refresh" }).click();
+  await list.locator(`button[data-id="${other.id}"]`).click();
+  await pane
+    .locator(".conv-id")
+    .filter({ hasText: `#${other.id.slice(0, 8)}` })
+    .waitFor({ timeout: 10_000 });
+  if (!(await page.getByRole("radio", { name: "Assistant answers" }).isChecked())) {
+    throw new Error("an empty conversation did not open in the mode chosen");
+  }
+  await api("/v1/chat", { conversation_id: other.id, message: handoffMessage });
+  const box = page.getByLabel("Customer message");
+  const asked = "Is anyone there?";
+  await box.fill(asked);
+  await page.getByRole("button", { name: "Send", exact: true }).click();
+  const refused = pane.getByRole("alert");
+  await refused.waitFor({ timeout: 10_000 });
+  const said = await refused.innerText();
+  if (!said.includes("handed to a human agent meanwhile") || said.includes("POST /v1")) {
+    throw new Error(`a message refused as handed off says: ${said}`);
+  }
+  if ((await box.inputValue()) !== asked) throw new Error("the message refused as handed off left its box");
+  await expectAgentAssistOnly("after a 409 handed_off");
+  // The turns stored meanwhile show: the customer's request and the assistant's handoff.
+  await pane.getByRole("article", { name: "Assistant reply" }).filter({ hasText: /\S/ }).waitFor({ timeout: 10_000 });
+  await list.locator(`button[data-id="${other.id}"]`).filter({ hasText: "Handed off" }).waitFor({ timeout: 10_000 });
 }

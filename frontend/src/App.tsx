@@ -2,13 +2,12 @@ import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 
 import { ApiClient, ApiError } from "./api/client";
 import { useApiKey } from "./apiKey";
-import { ASSIST_CHANNEL } from "./assist";
 import { ApiKeyForm, type KeyCheck } from "./components/ApiKeyForm";
 import { ChatPane, type Mode } from "./components/ChatPane";
 import { ConversationList } from "./components/ConversationList";
 import { ErrorNotice } from "./components/ErrorNotice";
 import { KnowledgeBasePanel } from "./components/KnowledgeBasePanel";
-import { turnFromStored, type ShownError, type Turn } from "./conversation";
+import { openingMode, turnFromStored, type ShownError, type Turn } from "./conversation";
 import { shownError } from "./errors";
 import { conversationInUrl, showConversationInUrl } from "./location";
 
@@ -17,6 +16,8 @@ interface Opened {
   key: number;
   id: string | null;
   turns: Turn[];
+  /** The API's flag: the conversation was handed to a human agent. */
+  handoff: boolean;
 }
 
 export function App() {
@@ -43,7 +44,7 @@ export function App() {
     [apiKey],
   );
   const [mode, setMode] = useState<Mode>("chat");
-  const [opened, setOpened] = useState<Opened>({ key: 0, id: null, turns: [] });
+  const [opened, setOpened] = useState<Opened>({ key: 0, id: null, turns: [], handoff: false });
   const [selectedId, setSelectedId] = useState<string | null>(null);
   const [listVersion, setListVersion] = useState(0);
   const [openError, setOpenError] = useState<ShownError | null>(null);
@@ -73,7 +74,7 @@ export function App() {
 
   const startNew = useCallback(() => {
     latestOpen.current += 1;
-    setOpened((o) => ({ key: o.key + 1, id: null, turns: [] }));
+    setOpened((o) => ({ key: o.key + 1, id: null, turns: [], handoff: false }));
     setSelectedId(null);
     setOpenError(null);
     showConversationInUrl(null);
@@ -87,9 +88,14 @@ export function App() {
       try {
         const conversation = await client.getConversation(id);
         if (request !== latestOpen.current) return;
-        setOpened((o) => ({ key: o.key + 1, id: conversation.id, turns: conversation.messages.map(turnFromStored) }));
+        setOpened((o) => ({
+          key: o.key + 1,
+          id: conversation.id,
+          turns: conversation.messages.map(turnFromStored),
+          handoff: conversation.handoff,
+        }));
         setSelectedId(conversation.id);
-        setMode(conversation.channel === ASSIST_CHANNEL ? "assist" : "chat");
+        setMode((current) => openingMode(conversation, current));
         showConversationInUrl(conversation.id);
       } catch (err) {
         if (request !== latestOpen.current) return;
@@ -110,7 +116,7 @@ export function App() {
     if (id) void open(id);
   }, [client, open]);
 
-  const started = useCallback((id: string) => {
+  const changed = useCallback((id: string) => {
     setSelectedId(id);
     setListVersion((v) => v + 1);
     showConversationInUrl(id);
@@ -164,7 +170,7 @@ export function App() {
               mode={mode}
               onModeChange={setMode}
               opened={opened}
-              onConversationStarted={started}
+              onConversationChanged={changed}
             />
           ) : (
             <section className="panel chat" aria-label="Conversation">

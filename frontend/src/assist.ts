@@ -2,10 +2,7 @@
 
 import type { ApiClient } from "./api/client";
 import type { TurnRole } from "./api/types";
-import { turnFromStored, type Turn } from "./conversation";
-
-/** The channel agent-assist conversations are stored under; the conversation list shows it. */
-export const ASSIST_CHANNEL = "console";
+import { CONSOLE_CHANNEL, turnFromStored, type Turn } from "./conversation";
 
 export interface StoredTurn {
   conversationId: string;
@@ -27,7 +24,7 @@ export async function storeAssistTurn(
 ): Promise<StoredTurn> {
   let id = conversationId;
   if (id === null) {
-    id = (await client.createConversation({ channel: ASSIST_CHANNEL })).id;
+    id = (await client.createConversation({ channel: CONSOLE_CHANNEL })).id;
     onStarted(id);
   }
   const stored = await client.addMessage(id, { role, content });

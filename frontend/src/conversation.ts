@@ -3,6 +3,7 @@
 import type {
   ChatPublic,
   CitationPublic,
+  ConversationPublic,
   FeedbackCreate,
   MessagePublic,
   PassagePublic,
@@ -10,6 +11,12 @@ import type {
   ReplyAction,
   StoredRole,
 } from "./api/types";
+
+/** The channel the console stores the conversations it starts under (assistant answers and agent assist). */
+export const CONSOLE_CHANNEL = "console";
+
+/** "chat": the assistant answers the customer; "assist": a human agent answers, with suggested replies. */
+export type Mode = "chat" | "assist";
 
 export interface ShownIntent {
   label: string;
@@ -191,4 +198,35 @@ export function unfinishedReplyError(error: ShownError | null): ShownError {
 /** The message box after a reply did not finish: the message again, unless the agent typed something new. */
 export function draftAfterUnfinishedReply(draft: string, message: string): string {
   return draft.trim() ? draft : message;
+}
+
+/** An assistant turn handed the conversation to a human agent: the assistant no longer answers there. */
+export function handedOffIn(turns: readonly Turn[]): boolean {
+  return turns.some((t) => t.role === "assistant" && t.handoff);
+}
+
+/**
+ * The mode a stored conversation opens in: one the assistant answered in, "chat" (the pane still shows a
+ * handed-off one in agent assist); one with people's turns only, "assist"; an empty one, the current mode.
+ * Not by channel: the console stores both kinds under CONSOLE_CHANNEL.
+ */
+export function openingMode(conversation: Pick<ConversationPublic, "messages">, current: Mode): Mode {
+  const { messages } = conversation;
+  if (messages.some((m) => m.role === "assistant")) return "chat";
+  return messages.length > 0 ? "assist" : current;
+}
+
+/**
+ * What an agent reads when the assistant was asked to answer in a conversation that was handed off meanwhile
+ * (a 409 `handed_off`: another agent's tab, or an integration, handed it off). The API's own message is
+ * written for integrators; this one says what happened and what to do here.
+ */
+export function handedOffError(): ShownError {
+  return {
+    code: "handed_off",
+    message:
+      "This conversation was handed to a human agent meanwhile (in another tab or by another agent), so the " +
+      "assistant no longer answers in it. Nothing was sent: the message is still in its box. Answer as the " +
+      "agent: send it as the customer's turn (Send and suggest), then write the agent's reply.",
+  };
 }

@@ -11,3 +11,8 @@ export function shownError(err: unknown): ShownError {
 export function isAbort(err: unknown): boolean {
   return err instanceof DOMException && err.name === "AbortError";
 }
+
+/** The API refused a chat turn because the conversation was handed to a human agent (409 `handed_off`). */
+export function isHandedOff(err: unknown): boolean {
+  return err instanceof ApiError && err.status === 409 && err.code === "handed_off";
+}

@@ -2,14 +2,16 @@ import { describe, expect, it } from "vitest";
 
 import { ApiClient, ApiError } from "../src/api/client";
 import type { ConversationPublic, MessagePublic, TurnCreate } from "../src/api/types";
-import { ASSIST_CHANNEL, storeAssistTurn } from "../src/assist";
+import { storeAssistTurn } from "../src/assist";
+import { CONSOLE_CHANNEL } from "../src/conversation";
 import { sendJson, serverPerTest, type TestServer } from "./server";
 
 const conversation: ConversationPublic = {
   id: "c1",
-  channel: ASSIST_CHANNEL,
+  channel: CONSOLE_CHANNEL,
   created_at: "2026-11-27T09:00:00Z",
   messages: [],
+  handoff: false,
 };
 
 function stored(turn: TurnCreate, id: string): MessagePublic {

@@ -102,6 +102,18 @@ describe("ApiClient requests", () => {
     ]);
   });
 
+  it("puts the list's channel and handoff filters in the query, and leaves out those unset", async () => {
+    const server = await servers.start((_req, res) => sendJson(res, 200, { conversations: [] }));
+    await client().listConversations(50, 0, { handoff: true });
+    await client().listConversations(50, 50, { handoff: false, channel: "web chat" });
+    await client().listConversations(50, 0, {});
+    expect(server.requests.map((r) => r.url)).toEqual([
+      "/v1/conversations?limit=50&offset=0&handoff=true",
+      "/v1/conversations?limit=50&offset=50&channel=web+chat&handoff=false",
+      "/v1/conversations?limit=50&offset=0",
+    ]);
+  });
+
   it("starts a conversation and adds turns to it, escaping the id in the path", async () => {
     const server = await servers.start((req, res) => sendJson(res, 201, JSON.parse(req.body.toString())));
     await client().createConversation({ channel: "console" });

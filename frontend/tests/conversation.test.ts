@@ -5,8 +5,11 @@ import {
   draftAfterUnfinishedReply,
   feedbackBody,
   finishTurn,
+  handedOffError,
+  handedOffIn,
   isSendKey,
   newTurn,
+  openingMode,
   replyParts,
   turnFromStored,
   unfinishedReplyError,
@@ -167,5 +170,47 @@ describe("a reply that did not finish", () => {
     expect(draftAfterUnfinishedReply("", "Where is my parcel?")).toBe("Where is my parcel?");
     expect(draftAfterUnfinishedReply("  \n", "Where is my parcel?")).toBe("Where is my parcel?");
     expect(draftAfterUnfinishedReply("And my refund?", "Where is my parcel?")).toBe("And my refund?");
+  });
+});
+
+describe("handoff", () => {
+  const stored = (role: MessagePublic["role"], handoff = false): MessagePublic => ({
+    id: `m-${role}`,
+    role,
+    content: "…",
+    intent: null,
+    intent_confidence: null,
+    citations: [],
+    passages: [],
+    handoff,
+    latency_ms: {},
+    created_at: "2026-11-27T09:00:00Z",
+  });
+
+  it("counts a conversation handed off once an assistant turn handed it off, not a person's turn", () => {
+    expect(
+      handedOffIn([newTurn("customer", "a human please"), { ...newTurn("assistant", "Sure."), handoff: true }]),
+    ).toBe(true);
+    expect(handedOffIn([newTurn("customer", "hi"), newTurn("assistant", "Hello!")])).toBe(false);
+    expect(handedOffIn([{ ...newTurn("agent", "I'm here."), handoff: true }])).toBe(false);
+  });
+
+  it("opens a conversation the assistant answered in chat mode, one with people's turns only in agent assist", () => {
+    // Both are stored under the console's channel: the turns tell them apart.
+    expect(openingMode({ messages: [stored("customer"), stored("assistant")] }, "assist")).toBe("chat");
+    expect(openingMode({ messages: [stored("customer"), stored("assistant", true)] }, "assist")).toBe("chat");
+    expect(openingMode({ messages: [stored("customer"), stored("agent")] }, "chat")).toBe("assist");
+    expect(openingMode({ messages: [stored("customer")] }, "chat")).toBe("assist");
+    expect(openingMode({ messages: [] }, "chat")).toBe("chat");
+    expect(openingMode({ messages: [] }, "assist")).toBe("assist");
+  });
+
+  it("tells an agent refused as handed off what happened and what to do, not the API's integrator text", () => {
+    const shown = handedOffError();
+    expect(shown.code).toBe("handed_off");
+    expect(shown.message).toContain("handed to a human agent meanwhile");
+    expect(shown.message).toContain("the message is still in its box");
+    expect(shown.message).toContain("Answer as the agent");
+    expect(shown.message).not.toContain("POST /v1");
   });
 });

@@ -1,5 +1,6 @@
 """The web console end to end: `naa serve` as a user starts it (demo partner built in a fresh data dir),
-driven in Debian's chromium by frontend/e2e/console.e2e.mjs (assistant chat, then agent assist).
+driven in Debian's chromium by frontend/e2e/console.e2e.mjs (assistant chat, agent assist, then a
+handoff).
 
 `make test` builds frontend/dist and installs chromium first; run alone, the test says so when either is
 missing. Building the demo partner trains its intent model: a few minutes on 2 cores.

@@ -13,6 +13,7 @@ import {
   type ChatPublic,
   type ClassifyPublic,
   type ConversationCreate,
+  type ConversationFilter,
   type ConversationPublic,
   type ConversationsPublic,
   type DocumentsPublic,
@@ -244,17 +245,21 @@ export class ApiClient {
     return this.post<FeedbackPublic>("/v1/feedback", body);
   }
 
-  listConversations(limit = 50, offset = 0): Promise<ConversationsPublic> {
-    return this.json<ConversationsPublic>(`/v1/conversations?limit=${limit}&offset=${offset}`);
+  /** Newest first; `filter` keeps only one channel's, or only those handed off (or not). */
+  listConversations(limit = 50, offset = 0, filter: ConversationFilter = {}): Promise<ConversationsPublic> {
+    const query = new URLSearchParams({ limit: String(limit), offset: String(offset) });
+    if (filter.channel !== undefined) query.set("channel", filter.channel);
+    if (filter.handoff !== undefined) query.set("handoff", String(filter.handoff));
+    return this.json<ConversationsPublic>(`/v1/conversations?${query}`);
   }
 
   getConversation(id: string): Promise<ConversationPublic> {
     return this.json<ConversationPublic>(`/v1/conversations/${encodeURIComponent(id)}`);
   }
 
-  /** An empty stored conversation, for turns added one by one (agent assist). */
-  createConversation(body: ConversationCreate = {}): Promise<ConversationPublic> {
-    return this.post<ConversationPublic>("/v1/conversations", body);
+  /** An empty stored conversation under `body.channel` ("api" when unset), for the turns that follow. */
+  createConversation(body: ConversationCreate = {}, signal?: AbortSignal): Promise<ConversationPublic> {
+    return this.post<ConversationPublic>("/v1/conversations", body, signal);
   }
 
   /** Store a customer's or agent's turn; resolves with it as stored (stripped, card numbers masked). */

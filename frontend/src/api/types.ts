@@ -147,6 +147,14 @@ export interface ConversationSummary {
   created_at: string;
   /** The first customer turn's first 120 characters; "" when there is none yet. */
   preview: string;
+  /** An assistant turn handed it to a human agent: /v1/chat is a 409 `handed_off` there; people answer it. */
+  handoff: boolean;
+}
+
+/** The query of GET /v1/conversations: `channel` and `handoff` keep only the conversations that match. */
+export interface ConversationFilter {
+  channel?: string;
+  handoff?: boolean;
 }
 
 export interface ConversationsPublic {
@@ -158,6 +166,8 @@ export interface ConversationPublic {
   channel: string;
   created_at: string;
   messages: MessagePublic[];
+  /** An assistant turn handed it to a human agent (computed from the messages). */
+  handoff: boolean;
 }
 
 // api/schemas/jobs.py

@@ -3,31 +3,41 @@ import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 
 import type { ApiClient } from "../api/client";
 import type { SuggestPublic, TurnRole } from "../api/types";
 import { storeAssistTurn, type StoredTurn } from "../assist";
+import { streamAssistantTurn } from "../chat";
 import {
   DEFAULT_MAX_MESSAGE_CHARS,
   draftAfterUnfinishedReply,
   finishTurn,
+  handedOffError,
+  handedOffIn,
   isSendKey,
   newTurn,
+  turnFromStored,
   unfinishedReplyError,
   withoutCitationMarkers,
+  type Mode,
   type ShownError,
   type Turn,
 } from "../conversation";
-import { isAbort, shownError } from "../errors";
+import { isAbort, isHandedOff, shownError } from "../errors";
 import { ErrorNotice } from "./ErrorNotice";
 import { SuggestionList } from "./SuggestionList";
 import { TurnView } from "./TurnView";
 
-export type Mode = "chat" | "assist";
+export type { Mode };
 
 interface Props {
   client: ApiClient;
+  /** The mode chosen; a handed-off conversation is shown in agent assist whatever it is. */
   mode: Mode;
   onModeChange: (mode: Mode) => void;
-  /** The conversation shown when the pane opens: App mounts a new pane (a new `key`) for each one. */
-  opened: { id: string | null; turns: Turn[] };
-  onConversationStarted: (id: string) => void;
+  /**
+   * The conversation shown when the pane opens (`handoff`: the API's flag for it): App mounts a new pane (a
+   * new `key`) for each one.
+   */
+  opened: { id: string | null; turns: Turn[]; handoff?: boolean };
+  /** A conversation was stored, or changed as the conversation list shows it (its first turn, a handoff). */
+  onConversationChanged: (id: string) => void;
 }
 
 function submitOnEnter(e: KeyboardEvent<HTMLTextAreaElement>) {
@@ -52,9 +62,11 @@ function CharCount({ id, text }: { id: string; text: string }) {
   );
 }
 
-export function ChatPane({ client, mode, onModeChange, opened, onConversationStarted }: Props) {
+export function ChatPane({ client, mode, onModeChange, opened, onConversationChanged }: Props) {
   const [turns, setTurns] = useState(opened.turns);
   const [conversationId, setConversationId] = useState(opened.id);
+  // Set by the API's flag when the pane opens, or by a 409 `handed_off` (handed off elsewhere meanwhile).
+  const [markedHandedOff, setMarkedHandedOff] = useState(opened.handoff ?? false);
   const [announcement, setAnnouncement] = useState("");
   const [draft, setDraft] = useState("");
   const [agentDraft, setAgentDraft] = useState("");
@@ -63,6 +75,9 @@ export function ChatPane({ client, mode, onModeChange, opened, onConversationSta
   const [error, setError] = useState<ShownError | null>(null);
   const abort = useRef<AbortController | null>(null);
   const live = useRef(true);
+  // Whether App knows the conversation (it is in the list); one the assistant's first reply has not been
+  // stored in yet is not listed, so that a refused first message leaves no conversation selected.
+  const listed = useRef(opened.id !== null);
   const bottom = useRef<HTMLDivElement>(null);
   const customerBox = useRef<HTMLTextAreaElement>(null);
   const agentBox = useRef<HTMLTextAreaElement>(null);
@@ -79,15 +94,23 @@ export function ChatPane({ client, mode, onModeChange, opened, onConversationSta
       abort.current?.abort();
     };
   }, []);
-  useEffect(() => {
+
+  // The assistant no longer answers a handed-off conversation (/v1/chat is a 409): people do, in agent assist.
+  const handedOff = markedHandedOff || handedOffIn(turns);
+  const shownMode: Mode = handedOff ? "assist" : mode;
+
+  const changeMode = (next: Mode) => {
     setSuggestions(null);
     setError(null);
-  }, [mode]);
+    onModeChange(next);
+  };
 
-  const started = (id: string) => {
+  /** App hears the conversation (it selects it and reloads the list); nothing once another one opened. */
+  const changed = (id: string) => {
     if (!live.current) return;
     setConversationId(id);
-    onConversationStarted(id);
+    listed.current = true;
+    onConversationChanged(id);
   };
 
   const update = (key: string, change: (t: Turn) => Turn) =>
@@ -100,9 +123,12 @@ export function ChatPane({ client, mode, onModeChange, opened, onConversationSta
     const controller = new AbortController();
     abort.current = controller;
     let accepted = false;
+    let id = conversationId;
     try {
-      const done = await client.chatStream(
-        { message, conversation_id: conversationId },
+      const done = await streamAssistantTurn(
+        client,
+        conversationId,
+        message,
         {
           onAccepted: () => {
             accepted = true;
@@ -113,15 +139,30 @@ export function ChatPane({ client, mode, onModeChange, opened, onConversationSta
           onToken: ({ text }) => update(reply.key, (t) => ({ ...t, content: t.content + text })),
         },
         controller.signal,
+        (created) => {
+          id = created;
+          if (live.current) setConversationId(created);
+        },
       );
       update(reply.key, (t) => finishTurn(t, done));
-      setAnnouncement(`Assistant replied: ${done.reply}`);
-      if (done.conversation_id !== conversationId) started(done.conversation_id);
+      setAnnouncement(
+        done.handoff
+          ? `Assistant replied: ${done.reply} The conversation is handed to a human agent: agent assist is on.`
+          : `Assistant replied: ${done.reply}`,
+      );
+      // The list shows a new conversation once its first turn is stored, and a handoff's badge.
+      if (!listed.current || done.handoff) changed(done.conversation_id);
     } catch (err) {
       if (!accepted) {
         // Refused or unsent: nothing was stored, and the message stays in its box to edit and send again.
         setTurns((all) => all.filter((t) => t.key !== customer.key && t.key !== reply.key));
-        if (!isAbort(err)) setError(shownError(err));
+        if (isHandedOff(err) && id !== null) {
+          // Handed off elsewhere meanwhile: the pane turns to agent assist, where the message can be sent.
+          setMarkedHandedOff(true);
+          setError(handedOffError());
+          if (listed.current) changed(id);
+          void showStoredTurns(id);
+        } else if (!isAbort(err)) setError(shownError(err));
         return;
       }
       // Nothing was stored (the API stores the turn with its finished reply): the message goes back in its box.
@@ -131,6 +172,16 @@ export function ChatPane({ client, mode, onModeChange, opened, onConversationSta
         streaming: false,
         error: unfinishedReplyError(isAbort(err) ? null : shownError(err)),
       }));
+    }
+  };
+
+  /** The turns stored meanwhile (the handoff, elsewhere); without them, the pane keeps what it shows. */
+  const showStoredTurns = async (id: string) => {
+    try {
+      const conversation = await client.getConversation(id);
+      if (live.current) setTurns(conversation.messages.map(turnFromStored));
+    } catch {
+      // The handoff banner and the notice already say what to do.
     }
   };
 
@@ -148,12 +199,13 @@ export function ChatPane({ client, mode, onModeChange, opened, onConversationSta
 
   /** Store an assist turn and show it; on failure show the error and keep the draft to send again. */
   const storeTurn = async (role: TurnRole, text: string): Promise<StoredTurn | null> => {
-    const first = conversationId === null;
+    // Not listed yet: a new conversation, or one whose first message the assistant did not answer.
+    const first = !listed.current;
     try {
-      const stored = await storeAssistTurn(client, conversationId, role, text, started);
+      const stored = await storeAssistTurn(client, conversationId, role, text, changed);
       setTurns((all) => [...all, stored.turn]);
       // The list was reloaded when the conversation was created, before this turn: again, for its preview.
-      if (first && live.current) onConversationStarted(stored.conversationId);
+      if (first) changed(stored.conversationId);
       return stored;
     } catch (err) {
       setError(shownError(err));
@@ -171,7 +223,7 @@ export function ChatPane({ client, mode, onModeChange, opened, onConversationSta
     setSuggestions(null);
     setBusy(true);
     try {
-      if (mode === "chat") {
+      if (shownMode === "chat") {
         await askAssistant(message);
       } else {
         const stored = await storeTurn("customer", message);
@@ -216,7 +268,6 @@ export function ChatPane({ client, mode, onModeChange, opened, onConversationSta
     }
   };
 
-  const handedOff = turns.some((t) => t.role === "assistant" && t.handoff);
   const lastIsCustomer = turns.length > 0 && turns[turns.length - 1].role === "customer";
 
   return (
@@ -225,31 +276,38 @@ export function ChatPane({ client, mode, onModeChange, opened, onConversationSta
         <h2>Conversation</h2>
         <span className="muted conv-id">{conversationId ? `#${conversationId.slice(0, 8)}` : "new"}</span>
         <div className="mode-switch" role="radiogroup" aria-label="Mode">
-          <label className={mode === "chat" ? "active" : ""}>
-            <input type="radio" name="mode" checked={mode === "chat"} onChange={() => onModeChange("chat")} /> Assistant
-            answers
+          <label
+            className={shownMode === "chat" ? "active" : handedOff ? "disabled" : ""}
+            title={
+              handedOff ? "The assistant handed this conversation to a human agent: it no longer answers here" : ""
+            }
+          >
+            <input
+              type="radio"
+              name="mode"
+              checked={shownMode === "chat"}
+              disabled={handedOff}
+              onChange={() => changeMode("chat")}
+            />{" "}
+            Assistant answers
           </label>
-          <label className={mode === "assist" ? "active" : ""}>
-            <input type="radio" name="mode" checked={mode === "assist"} onChange={() => onModeChange("assist")} /> Agent
-            assist
+          <label className={shownMode === "assist" ? "active" : ""}>
+            <input type="radio" name="mode" checked={shownMode === "assist"} onChange={() => changeMode("assist")} />{" "}
+            Agent assist
           </label>
         </div>
       </header>
 
       {handedOff && (
         <div className="handoff-banner" role="status">
-          <strong>Handoff:</strong> the assistant passed this conversation to a human agent.
-          {mode === "chat" && (
-            <>
-              {" "}
-              <button type="button" className="secondary small" onClick={() => onModeChange("assist")}>
-                Answer as the agent
-              </button>
-            </>
-          )}
+          <strong>Handoff:</strong> the assistant passed this conversation to a human agent and no longer answers in it;
+          people carry on here in agent assist.{" "}
+          <button type="button" className="secondary small" onClick={() => agentBox.current?.focus()}>
+            Answer as the agent
+          </button>
         </div>
       )}
-      {mode === "assist" && (
+      {shownMode === "assist" && (
         <p className="hint">
           Agent assist: type as the customer, then pick or edit a suggested reply and send it as the agent. Each turn is
           stored in this conversation, so it shows in the conversation list and the export.
@@ -263,7 +321,7 @@ export function ChatPane({ client, mode, onModeChange, opened, onConversationSta
       <div className="transcript">
         {turns.length === 0 && (
           <p className="empty">
-            {mode === "chat"
+            {shownMode === "chat"
               ? "Type a message as the customer; the assistant's reply streams in with its intent and sources."
               : "Type the customer's first message to get suggested replies."}
           </p>
@@ -271,7 +329,7 @@ export function ChatPane({ client, mode, onModeChange, opened, onConversationSta
         {turns.map((turn) => (
           <TurnView key={turn.key} turn={turn} client={client} />
         ))}
-        {mode === "assist" && suggestions && (
+        {shownMode === "assist" && suggestions && (
           <SuggestionList
             result={suggestions}
             onUse={(reply) => {
@@ -286,7 +344,7 @@ export function ChatPane({ client, mode, onModeChange, opened, onConversationSta
 
       <ErrorNotice error={error} onDismiss={() => setError(null)} />
 
-      {mode === "assist" && (
+      {shownMode === "assist" && (
         <form className="composer agent" onSubmit={sendAgent}>
           <label htmlFor="agent-reply">Agent reply</label>
           <textarea
@@ -331,7 +389,7 @@ export function ChatPane({ client, mode, onModeChange, opened, onConversationSta
         <div className="row">
           <CharCount id="customer-message-count" text={draft} />
           <button type="submit" disabled={busy || !draft.trim()}>
-            {mode === "chat" ? "Send" : "Send and suggest"}
+            {shownMode === "chat" ? "Send" : "Send and suggest"}
           </button>
           {busy && (
             <button type="button" className="secondary" onClick={() => abort.current?.abort()}>
