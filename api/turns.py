@@ -134,7 +134,9 @@ def _save(
     """Store the customer's turn, stamped ``received``, and the reply; a new conversation began then too."""
     conversation_id = (
         request.conversation_id
-        or conversations.create_conversation(session, partner_id, created_at=received).id
+        or conversations.create_conversation(
+            session, partner_id, request.channel or "api", created_at=received
+        ).id
     )
     intent = IntentPublic.of(reply.intent)
     passages = [PassagePublic.of(p) for p in reply.passages]

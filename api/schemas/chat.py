@@ -1,11 +1,12 @@
 """``POST /v1/chat``: one customer turn in a stored conversation."""
 
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.config import JsonDict
 
 from api.schemas.assistant import CitationPublic, IntentPublic, PassagePublic
+from api.schemas.conversations import Channel
 from api.schemas.request import RequestBody
 
 _REPLY_EXAMPLE: JsonDict = {
@@ -33,6 +34,7 @@ class ChatCreate(RequestBody):
                     "message": "And to a PayPal account?",
                 },
                 {"message": "Where is my parcel?", "stream": True},
+                {"message": "Hello, my tent pole broke", "channel": "console"},
             ]
         },
     )
@@ -41,12 +43,25 @@ class ChatCreate(RequestBody):
     conversation_id: str | None = Field(
         None, description="Continue this conversation (its history is used); a new one is started when unset."
     )
+    channel: Channel | None = Field(
+        None,
+        description="The channel of the conversation this turn starts (default api), e.g. console; only "
+        "without conversation_id. A turn that fails stores nothing, its new conversation included.",
+    )
     # strict, as in the OpenAI route: lax mode reads "yes" and 1 as true
     stream: bool = Field(
         False,
         strict=True,
         description="Answer as Server-Sent Events: intent, passages, token (repeated), done.",
     )
+
+    @model_validator(mode="after")
+    def _channel_only_for_a_new_conversation(self) -> Self:
+        if self.channel is not None and self.conversation_id is not None:
+            raise ValueError(
+                "channel applies to the conversation a turn starts: remove it or conversation_id"
+            )
+        return self
 
 
 class ChatPublic(BaseModel):

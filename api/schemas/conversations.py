@@ -1,7 +1,7 @@
 """Stored conversations: start one, add people's turns, list, detail, export."""
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 from pydantic.config import JsonDict
@@ -23,16 +23,17 @@ _MESSAGE_EXAMPLE: JsonDict = {
 }
 
 
+# Where a conversation takes place (lowercase, e.g. console, web, email); shown in the list.
+Channel = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[a-z0-9_-]+$")]
+
+
 class ConversationCreate(RequestBody):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"channel": "console"}]})
 
-    channel: str = Field(
+    channel: Channel = Field(
         "api",
-        min_length=1,
-        max_length=32,
-        pattern=r"^[a-z0-9_-]+$",
         description="Where the conversation takes place (lowercase, e.g. console, web, email); "
-        "shown in the list. /v1/chat starts its conversations as api.",
+        "shown in the list. /v1/chat starts its conversations as api unless it is given one.",
     )
 
 

@@ -1,6 +1,7 @@
 /** The console's model of a conversation turn, and the pure helpers the components share. */
 
 import type {
+  ChatCreate,
   ChatPublic,
   CitationPublic,
   ConversationPublic,
@@ -14,6 +15,15 @@ import type {
 
 /** The channel the console stores the conversations it starts under (assistant answers and agent assist). */
 export const CONSOLE_CHANNEL = "console";
+
+/**
+ * The body of an assistant turn (`POST /v1/chat`): in the open conversation, or starting one under the
+ * console's channel. The API stores the new conversation with the turn, so a refused first message leaves
+ * nothing behind.
+ */
+export function assistantTurn(conversationId: string | null, message: string): ChatCreate {
+  return conversationId === null ? { message, channel: CONSOLE_CHANNEL } : { message, conversation_id: conversationId };
+}
 
 /** "chat": the assistant answers the customer; "assist": a human agent answers, with suggested replies. */
 export type Mode = "chat" | "assist";

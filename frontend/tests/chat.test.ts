@@ -1,18 +1,10 @@
 import { describe, expect, it } from "vitest";
 
 import { ApiClient, ApiError } from "../src/api/client";
-import type { ChatPublic, ConversationPublic } from "../src/api/types";
-import { streamAssistantTurn } from "../src/chat";
+import type { ChatPublic } from "../src/api/types";
+import { assistantTurn } from "../src/conversation";
 import { isHandedOff } from "../src/errors";
 import { sendJson, serverPerTest, type TestServer } from "./server";
-
-const started: ConversationPublic = {
-  id: "c1",
-  channel: "console",
-  created_at: "2026-11-27T09:00:00Z",
-  messages: [],
-  handoff: false,
-};
 
 const done: ChatPublic = {
   conversation_id: "c1",
@@ -38,10 +30,9 @@ const handedOff = {
 
 const servers = serverPerTest();
 
-/** A stand-in for the API: starts c1, answers a chat turn as a stream, or refuses it as handed off. */
+/** A stand-in for the API: answers a chat turn as a stream, or refuses it as handed off. */
 async function chatServer(refuseAsHandedOff = false): Promise<TestServer> {
-  return servers.start((req, res) => {
-    if (req.url === "/v1/conversations") return sendJson(res, 201, started);
+  return servers.start((_req, res) => {
     if (refuseAsHandedOff) return sendJson(res, 409, handedOff);
     res.writeHead(200, { "Content-Type": "text/event-stream" });
     res.end(`event: done\ndata: ${JSON.stringify(done)}\n\n`);
@@ -54,47 +45,28 @@ function client(): ApiClient {
 
 const body = (server: TestServer) => server.requests.map((r) => [r.url, JSON.parse(r.body.toString())]);
 
-describe("streamAssistantTurn", () => {
-  it("starts a new conversation under the console's channel, then asks the assistant in it", async () => {
+describe("assistant turns", () => {
+  it("start a new conversation under the console's channel in the turn itself", async () => {
     const server = await chatServer();
-    const created: string[] = [];
-    const reply = await streamAssistantTurn(
-      client(),
-      null,
-      "I want to speak to a human",
-      {},
-      new AbortController().signal,
-      (id) => created.push(id),
-    );
+    const reply = await client().chatStream(assistantTurn(null, "I want to speak to a human"), {});
     expect(reply).toEqual(done);
-    expect(created).toEqual(["c1"]);
     expect(body(server)).toEqual([
-      ["/v1/conversations", { channel: "console" }],
-      ["/v1/chat", { message: "I want to speak to a human", conversation_id: "c1", stream: true }],
+      ["/v1/chat", { message: "I want to speak to a human", channel: "console", stream: true }],
     ]);
   });
 
-  it("asks in the conversation it is given without starting another", async () => {
+  it("go on in the open conversation", async () => {
     const server = await chatServer();
-    const created: string[] = [];
-    await streamAssistantTurn(client(), "c1", "And to PayPal?", {}, new AbortController().signal, (id) =>
-      created.push(id),
-    );
-    expect(created).toEqual([]);
+    await client().chatStream(assistantTurn("c1", "And to PayPal?"), {});
     expect(body(server)).toEqual([["/v1/chat", { message: "And to PayPal?", conversation_id: "c1", stream: true }]]);
   });
 
-  it("rejects a turn in a handed-off conversation with the 409 handed_off, never calling it accepted", async () => {
+  it("in a handed-off conversation reject with the 409 handed_off, never called accepted", async () => {
     await chatServer(true);
     let accepted = false;
-    const err = await streamAssistantTurn(
-      client(),
-      "c1",
-      "Hello?",
-      { onAccepted: () => (accepted = true) },
-      new AbortController().signal,
-      () => undefined,
-    ).catch((e: unknown) => e);
+    const err = await client()
+      .chatStream(assistantTurn("c1", "Hello?"), { onAccepted: () => (accepted = true) })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApiError);
     expect(err).toMatchObject({ status: 409, code: "handed_off" });
     expect(isHandedOff(err)).toBe(true);

@@ -222,3 +222,21 @@ def test_no_database_connection_is_held_while_the_model_writes(
     # The save took a connection of its own; the request's one was back in the pool by then.
     assert len(in_use) >= 2
     assert max(in_use) == 1, in_use
+
+
+def test_a_turn_that_starts_a_conversation_may_name_its_channel(client: TestClient, keys: Keys) -> None:
+    # The console created an empty conversation first, to have it stored as console rather than api: a
+    # refused first message then left it behind in the list.
+    acme = keys.headers("acme")
+    started = _chat(client, keys, "how much is roaming in Spain", channel="console")
+    stored = client.get(f"/v1/conversations/{started['conversation_id']}", headers=acme).json()
+    assert stored["channel"] == "console"
+    before = client.get("/v1/conversations", params={"limit": 200}, headers=acme).json()["conversations"]
+    refused = client.post("/v1/chat", json={"message": "x" * 10_000, "channel": "console"}, headers=acme)
+    assert refused.status_code == 422
+    after = client.get("/v1/conversations", params={"limit": 200}, headers=acme).json()["conversations"]
+    assert after == before  # nothing stored, no empty conversation
+    both = {"message": "and in France?", "channel": "web", "conversation_id": started["conversation_id"]}
+    mixed = client.post("/v1/chat", json=both, headers=acme)
+    assert mixed.status_code == 422 and "channel applies to the conversation a turn starts" in mixed.text
+    assert client.post("/v1/chat", json={"message": "hi", "channel": "Web!"}, headers=acme).status_code == 422

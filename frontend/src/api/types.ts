@@ -47,6 +47,7 @@ export type ReplyAction = "answer" | "smalltalk" | "clarify" | "handoff" | "no_a
 export interface ChatCreate {
   message: string;
   conversation_id?: string | null;
+  channel?: string | null;
   stream?: boolean;
 }
 

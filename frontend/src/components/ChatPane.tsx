@@ -3,8 +3,8 @@ import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 
 import type { ApiClient } from "../api/client";
 import type { SuggestPublic, TurnRole } from "../api/types";
 import { storeAssistTurn, type StoredTurn } from "../assist";
-import { streamAssistantTurn } from "../chat";
 import {
+  assistantTurn,
   DEFAULT_MAX_MESSAGE_CHARS,
   draftAfterUnfinishedReply,
   finishTurn,
@@ -123,12 +123,10 @@ export function ChatPane({ client, mode, onModeChange, opened, onConversationCha
     const controller = new AbortController();
     abort.current = controller;
     let accepted = false;
-    let id = conversationId;
+    const id = conversationId;
     try {
-      const done = await streamAssistantTurn(
-        client,
-        conversationId,
-        message,
+      const done = await client.chatStream(
+        assistantTurn(conversationId, message),
         {
           onAccepted: () => {
             accepted = true;
@@ -139,10 +137,6 @@ export function ChatPane({ client, mode, onModeChange, opened, onConversationCha
           onToken: ({ text }) => update(reply.key, (t) => ({ ...t, content: t.content + text })),
         },
         controller.signal,
-        (created) => {
-          id = created;
-          if (live.current) setConversationId(created);
-        },
       );
       update(reply.key, (t) => finishTurn(t, done));
       setAnnouncement(
