@@ -162,6 +162,7 @@ def _save(
         passages=[p.model_dump() for p in passages],
         citations=[c.model_dump() for c in citations],
         handoff=reply.handoff,
+        action=reply.action,
         latency_ms=reply.timings_ms,
     )
     return ChatPublic(

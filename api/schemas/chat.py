@@ -8,6 +8,7 @@ from pydantic.config import JsonDict
 from api.schemas.assistant import CitationPublic, IntentPublic, PassagePublic
 from api.schemas.conversations import Channel
 from api.schemas.request import RequestBody
+from naa.assistant import Action
 
 _REPLY_EXAMPLE: JsonDict = {
     "conversation_id": "7f0c2d9b6a0e4a51b0e3c1d2e3f4a5b6",
@@ -76,7 +77,7 @@ class ChatPublic(BaseModel):
     citations: list[CitationPublic]
     passages: list[PassagePublic] = Field(..., description="What retrieval found, cited or not.")
     handoff: bool = Field(..., description="True when the turn should go to a human agent.")
-    action: Literal["answer", "smalltalk", "clarify", "handoff", "no_answer"]
+    action: Action
     timings_ms: dict[str, float] = Field(
         ..., description="Milliseconds per stage: intent, retrieval, generation, total."
     )

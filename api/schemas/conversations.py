@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field, computed_field
 from pydantic.config import JsonDict
 
 from api.schemas.request import RequestBody
+from naa.assistant import Action
 from naa.storage.models import Role
 
 _MESSAGE_EXAMPLE: JsonDict = {
@@ -18,6 +19,7 @@ _MESSAGE_EXAMPLE: JsonDict = {
     "citations": [{"number": 1, "doc_id": "refunds", "title": "Refunds", "url": "", "source": "refunds.md"}],
     "passages": [],
     "handoff": False,
+    "action": "answer",
     "latency_ms": {"intent": 6.1, "retrieval": 3.2, "generation": 812.4, "total": 822.0},
     "created_at": "2026-11-27T09:00:00Z",
 }
@@ -69,6 +71,10 @@ class MessagePublic(BaseModel):
     citations: list[dict[str, Any]]
     passages: list[dict[str, Any]]
     handoff: bool
+    action: Action | None = Field(
+        ...,
+        description="What an assistant turn did; null for people's turns (and turns stored before it was).",
+    )
     latency_ms: dict[str, float]
     created_at: datetime
 

@@ -84,6 +84,7 @@ export function turnFromStored(message: MessagePublic): Turn {
     citations: message.citations ?? [],
     passages: message.passages ?? [],
     handoff: message.handoff,
+    action: message.action ?? undefined,
     timings: message.role === "assistant" ? message.latency_ms : undefined,
   };
 }

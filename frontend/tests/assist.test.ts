@@ -24,6 +24,7 @@ function stored(turn: TurnCreate, id: string): MessagePublic {
     citations: [],
     passages: [],
     handoff: false,
+    action: null,
     latency_ms: {},
     created_at: "2026-11-27T09:00:01Z",
   };

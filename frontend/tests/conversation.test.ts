@@ -62,6 +62,7 @@ describe("turnFromStored", () => {
     citations: [refunds],
     passages: [],
     handoff: true,
+    action: null,
     latency_ms: {},
     created_at: "2026-11-27T09:00:00Z",
   };
@@ -74,6 +75,11 @@ describe("turnFromStored", () => {
       citations: [refunds],
       handoff: true,
     });
+  });
+
+  it("keeps what the assistant did, as a live reply shows it (a no_answer tag)", () => {
+    expect(turnFromStored({ ...stored, handoff: false, action: "no_answer" }).action).toBe("no_answer");
+    expect(turnFromStored(stored).action).toBeUndefined(); // stored before the API kept it
   });
 
   it("gives customer messages no feedback id", () => {
@@ -183,6 +189,7 @@ describe("handoff", () => {
     citations: [],
     passages: [],
     handoff,
+    action: null,
     latency_ms: {},
     created_at: "2026-11-27T09:00:00Z",
   });

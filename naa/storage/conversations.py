@@ -133,6 +133,7 @@ def add_message(
     passages: Sequence[Mapping[str, Any]] = (),
     citations: Sequence[Mapping[str, Any]] = (),
     handoff: bool = False,
+    action: str | None = None,
     latency_ms: Mapping[str, float] | None = None,
     created_at: datetime | None = None,
 ) -> Message:
@@ -156,6 +157,7 @@ def add_message(
         passages=[dict(p) for p in passages],
         citations=[dict(c) for c in citations],
         handoff=handoff,
+        action=action,
         latency_ms=dict(latency_ms or {}),
     )
     if created_at is not None:

@@ -224,6 +224,11 @@ class Message(Base):
     passages: Mapped[list[Any]] = mapped_column(default=list)
     citations: Mapped[list[Any]] = mapped_column(default=list)
     handoff: Mapped[bool] = mapped_column(Boolean, default=False)
+    action: Mapped[str | None] = mapped_column(
+        String(16),
+        doc="What an assistant turn did (answer, smalltalk, clarify, handoff, no_answer), so a partner can "
+        "count the questions its help center could not answer; None for people's turns and older rows.",
+    )
     latency_ms: Mapped[dict[str, Any]] = mapped_column(default=dict, doc="Milliseconds per chain stage.")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -33,6 +33,8 @@ def test_chat_answers_with_intent_citations_and_timings_and_stores_both_turns(
     assert stored["messages"][1]["id"] == body["message_id"]
     assert stored["messages"][1]["citations"][0]["doc_id"] == "roaming.md"
     assert stored["messages"][1]["latency_ms"] == body["timings_ms"]
+    # What each turn did is kept, so a partner can count what its help center could not answer.
+    assert [m["action"] for m in stored["messages"]] == [None, "answer"]
 
 
 def test_a_second_turn_continues_the_stored_conversation(client: TestClient, keys: Keys) -> None:

@@ -1,13 +1,16 @@
 """The Alembic migrations build exactly the schema the models describe, on SQLite and PostgreSQL."""
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Connection, Engine, inspect, text
 
 from naa.storage.models import Base
 from naa.storage.session import init_db, make_engine, migration_config
@@ -42,9 +45,7 @@ def test_downgrade_to_base_and_upgrade_again(sqlite_path: Path) -> None:
     init_db(url)
     engine = make_engine(url)
     try:
-        with engine.begin() as conn:
-            config = migration_config()
-            config.attributes["connection"] = conn
+        with _migrating(engine) as (_conn, config):
             command.downgrade(config, "base")
         assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
         init_db(url)
@@ -78,13 +79,20 @@ def test_processes_starting_together_migrate_postgres_once(fresh_postgres_url: s
         engine.dispose()
 
 
+@contextmanager
+def _migrating(engine: Engine) -> Iterator[tuple[Connection, Config]]:
+    """A transaction on ``engine`` and an Alembic config that migrates in it."""
+    with engine.begin() as conn:
+        config = migration_config()
+        config.attributes["connection"] = conn
+        yield conn, config
+
+
 def test_0002_adds_an_empty_generator_version_to_existing_partners_and_downgrades(sqlite_path: Path) -> None:
     url = f"sqlite:///{sqlite_path}"
     engine = make_engine(url)
     try:
-        with engine.begin() as conn:
-            config = migration_config()
-            config.attributes["connection"] = conn
+        with _migrating(engine) as (conn, config):
             command.upgrade(config, "0001")
             conn.execute(
                 text("INSERT INTO partners (id, name, created_at) VALUES ('acme', 'Acme', '2026-11-27')")
@@ -95,5 +103,37 @@ def test_0002_adds_an_empty_generator_version_to_existing_partners_and_downgrade
             command.downgrade(config, "0001")
         columns = {column["name"] for column in inspect(engine).get_columns("partners")}
         assert "generator_version_id" not in columns and "config_yaml" in columns
+    finally:
+        engine.dispose()
+
+
+def test_0003_adds_an_empty_action_to_stored_messages_and_downgrades(sqlite_path: Path) -> None:
+    url = f"sqlite:///{sqlite_path}"
+    engine = make_engine(url)
+    try:
+        with _migrating(engine) as (conn, config):
+            command.upgrade(config, "0002")
+            conn.execute(
+                text("INSERT INTO partners (id, name, created_at) VALUES ('acme', 'Acme', '2026-11-27')")
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO conversations (id, partner_id, channel, created_at) "
+                    "VALUES ('c1', 'acme', 'api', '2026-11-27')"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO messages (id, conversation_id, position, role, content, passages, "
+                    "citations, handoff, latency_ms, created_at) "
+                    "VALUES ('m1', 'c1', 0, 'ASSISTANT', 'Hi', '[]', '[]', 0, '{}', '2026-11-27')"
+                )
+            )
+            command.upgrade(config, "0003")
+            rows = conn.execute(text("SELECT id, content, action FROM messages")).all()
+            assert [tuple(row) for row in rows] == [("m1", "Hi", None)]
+            command.downgrade(config, "0002")
+        columns = {column["name"] for column in inspect(engine).get_columns("messages")}
+        assert "action" not in columns and "handoff" in columns
     finally:
         engine.dispose()

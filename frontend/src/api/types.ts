@@ -138,6 +138,8 @@ export interface MessagePublic {
   /** Stored as PassagePublic dumps. */
   passages: PassagePublic[];
   handoff: boolean;
+  /** What an assistant turn did; null for people's turns and turns stored before the API kept it. */
+  action: ReplyAction | null;
   latency_ms: Record<string, number>;
   created_at: string;
 }
