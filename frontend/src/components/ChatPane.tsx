@@ -193,7 +193,7 @@ export function ChatPane({ client, mode, onModeChange, opened, onConversationCha
 
   /** Store an assist turn and show it; on failure show the error and keep the draft to send again. */
   const storeTurn = async (role: TurnRole, text: string): Promise<StoredTurn | null> => {
-    // Not listed yet: a new conversation, or one whose first message the assistant did not answer.
+    // Not listed yet: this turn starts the conversation.
     const first = !listed.current;
     try {
       const stored = await storeAssistTurn(client, conversationId, role, text, changed);
