@@ -17,7 +17,8 @@ from collections.abc import Sequence
 from sqlalchemy import create_engine, inspect, select, text
 
 from naa.config.settings import NAASettings
-from naa.storage.models import Job, JobStatus
+from naa.storage.jobs import UNFINISHED
+from naa.storage.models import Job
 from naa.storage.session import database_session
 from pipelines.celery_app import CPU_QUEUE, broker_urls
 
@@ -105,7 +106,7 @@ def requeue_cut_short(settings: NAASettings) -> int:
                     session.scalars(
                         select(Job.id).where(
                             Job.id.in_([i for i in task_ids.values() if i]),
-                            Job.status.in_([status for status in JobStatus if not status.finished]),
+                            Job.status.in_(UNFINISHED),
                         )
                     )
                 )

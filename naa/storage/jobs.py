@@ -49,10 +49,12 @@ def list_jobs(
     return list(session.scalars(query.order_by(Job.created_at.desc(), Job.id).limit(limit).offset(offset)))
 
 
+UNFINISHED = [status for status in JobStatus if not status.finished]
+
+
 def unfinished_jobs(session: Session, partner_id: str, *, kind: JobKind | None = None) -> list[Job]:
     """Queued, running and cancelling jobs, oldest first."""
-    unfinished = [status for status in JobStatus if not status.finished]
-    query = select(Job).where(Job.partner_id == partner_id, Job.status.in_(unfinished))
+    query = select(Job).where(Job.partner_id == partner_id, Job.status.in_(UNFINISHED))
     if kind is not None:
         query = query.where(Job.kind == kind)
     return list(session.scalars(query.order_by(Job.created_at, Job.id)))
