@@ -6,7 +6,7 @@ from typing import Any
 
 from celery import Task, shared_task
 
-from naa.errors import ConfigError
+from naa.builder import intent_examples
 from naa.intent import read_examples, train_intent_classifier
 from naa.storage.model_versions import register_job_result
 from naa.storage.models import ModelKind
@@ -30,9 +30,7 @@ def train_intent(self: Task, job_id: str, partner_id: str, examples: str | None 
         with session_scope(factory) as session:
             config = partner_config(get_partner(session, partner_id))
         intent = config.builtin_intent()
-        path = Path(examples) if examples is not None else intent.examples
-        if path is None:
-            raise ConfigError(f"partner {partner_id!r} has no intent.examples file to train from: add one")
+        path = Path(examples) if examples is not None else intent_examples(config)
         progress(0.0, f"reading {path.name}")
         labelled = read_examples(path)
         out_dir = app.workspace.intent_dir(partner_id)
